@@ -1,0 +1,149 @@
+"""Report specifications (YAML): which events, which assets, which model and windows.
+
+A spec is validated field by field; errors name the file and the field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+from .events import Catalog, load_catalog
+from .models import MODELS
+from .resources import events_dir, reports_dir
+
+FILTER_KEYS = ("start", "end", "actor", "kind", "direction", "confidence", "tags", "ids")
+
+
+@dataclass
+class ReportSpec:
+    name: str
+    title: str
+    catalog: str = "us_china_trade_policy"
+    filters: dict[str, Any] = field(default_factory=dict)
+    assets: list[str] = field(default_factory=list)
+    benchmark: str | dict[str, str] | None = "GSPC"
+    model: str = "market"
+    returns: str = "log"
+    estimation_window: tuple[int, int] = (-260, -11)
+    event_window: tuple[int, int] = (-5, 5)
+    car_windows: list[tuple[int, int]] = field(default_factory=lambda: [(-1, 1), (0, 0)])
+    min_estimation_obs: int | None = None
+    description: str = ""
+    source: str = "<memory>"
+
+    def load_catalog(self) -> Catalog:
+        path = Path(self.catalog)
+        if not path.suffix:
+            path = events_dir() / f"{self.catalog}.csv"
+        elif not path.is_absolute() and not path.exists() and self.source != "<memory>":
+            path = Path(self.source).parent / path
+        catalog = load_catalog(path)
+        return catalog.filter(**self.filters) if self.filters else catalog
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "title": self.title, "description": self.description,
+            "catalog": self.catalog, "filters": self.filters, "assets": self.assets,
+            "benchmark": self.benchmark, "model": self.model, "returns": self.returns,
+            "estimation_window": list(self.estimation_window), "event_window": list(self.event_window),
+            "car_windows": [list(w) for w in self.car_windows], "min_estimation_obs": self.min_estimation_obs,
+        }
+
+
+def available_specs() -> list[str]:
+    return sorted(p.stem for p in reports_dir().glob("*.yaml"))
+
+
+def resolve_spec_path(name_or_path: str | None) -> Path:
+    """A bundled spec name (``default``) or a path to a YAML file."""
+    if name_or_path is None:
+        name_or_path = "default"
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise SpecError(f"{path}: report spec not found")
+        return path
+    bundled = reports_dir() / f"{name_or_path}.yaml"
+    if not bundled.is_file():
+        raise SpecError(f"no report spec named {name_or_path!r} (bundled: {', '.join(available_specs())})")
+    return bundled
+
+
+def _window(value: Any, where: str) -> tuple[int, int]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise SpecError(f"{where}: expected [start, end] integers, got {value!r}")
+    if value[0] > value[1]:
+        raise SpecError(f"{where}: start {value[0]} is after end {value[1]}")
+    return int(value[0]), int(value[1])
+
+
+def load_spec(name_or_path: str | None = None) -> ReportSpec:
+    """Load and validate a report spec by bundled name or path."""
+    path = resolve_spec_path(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    return spec_from_dict(data, str(path))
+
+
+def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
+    if not isinstance(data, dict):
+        raise SpecError(f"{source}: a report spec must be a mapping of fields")
+    known = set(ReportSpec.__dataclass_fields__) - {"source"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SpecError(f"{source}: field '{unknown[0]}': unknown field (known: {', '.join(sorted(known))})")
+    for required in ("name", "title", "assets"):
+        if required not in data:
+            raise SpecError(f"{source}: field '{required}': missing")
+    where = lambda f: f"{source}: field '{f}'"  # noqa: E731
+    name = data["name"]
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise SpecError(f"{where('name')}: must be a plain name (letters, digits, '_' or '-'), got {name!r}")
+    assets = data["assets"]
+    if not isinstance(assets, list) or not assets or not all(isinstance(a, str) for a in assets):
+        raise SpecError(f"{where('assets')}: expected a non-empty list of symbols")
+    model = data.get("model", "market")
+    if model not in MODELS:
+        raise SpecError(f"{where('model')}: unknown model {model!r} (choose from {', '.join(MODELS)})")
+    returns = data.get("returns", "log")
+    if returns not in ("log", "simple"):
+        raise SpecError(f"{where('returns')}: expected 'log' or 'simple', got {returns!r}")
+    filters = data.get("filters") or {}
+    if not isinstance(filters, dict):
+        raise SpecError(f"{where('filters')}: expected a mapping")
+    bad = sorted(set(filters) - set(FILTER_KEYS))
+    if bad:
+        raise SpecError(f"{where('filters')}: unknown filter '{bad[0]}' (known: {', '.join(FILTER_KEYS)})")
+    for key in ("start", "end"):  # YAML turns unquoted dates into date objects
+        if key in filters:
+            filters[key] = str(filters[key])
+    benchmark = data.get("benchmark", "GSPC")
+    if benchmark is not None and not isinstance(benchmark, (str, dict)):
+        raise SpecError(f"{where('benchmark')}: expected a symbol or a mapping asset -> symbol")
+    est = _window(data.get("estimation_window", [-260, -11]), where("estimation_window"))
+    ev = _window(data.get("event_window", [-5, 5]), where("event_window"))
+    if est[1] >= ev[0]:
+        raise SpecError(f"{where('estimation_window')}: must end before event_window {list(ev)} starts")
+    cars = data.get("car_windows", [[-1, 1], [0, 0]])
+    if not isinstance(cars, list) or not cars:
+        raise SpecError(f"{where('car_windows')}: expected a list of [start, end] windows")
+    car_windows = [_window(w, f"{where('car_windows')}[{i}]") for i, w in enumerate(cars)]
+    for w in car_windows:
+        if w[0] < ev[0] or w[1] > ev[1]:
+            raise SpecError(f"{where('car_windows')}: window {list(w)} lies outside event_window {list(ev)}")
+    min_obs = data.get("min_estimation_obs")
+    if min_obs is not None and (not isinstance(min_obs, int) or min_obs < 1):
+        raise SpecError(f"{where('min_estimation_obs')}: expected a positive integer")
+    return ReportSpec(
+        name=name, title=str(data["title"]), catalog=str(data.get("catalog", "us_china_trade_policy")),
+        filters=filters, assets=list(assets), benchmark=benchmark, model=model, returns=returns,
+        estimation_window=est, event_window=ev, car_windows=car_windows, min_estimation_obs=min_obs,
+        description=str(data.get("description", "")), source=source,
+    )

@@ -1,0 +1,465 @@
+"""The event study: events + prices -> aligned pairs -> normal returns -> ARs and CARs.
+
+Time is counted in each asset's own observed sessions (rows of its series):
+day 0 is the session an announcement is first priced in (see :mod:`impact.align`),
+the estimation window ``(a, b)`` and event window ``(c, d)`` are inclusive ranges
+of sessions relative to day 0, and the estimation window must end before the
+event window starts.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .align import align_events
+from .data import ReturnPanel
+from .errors import DataError, ImpactError
+from .events import Catalog, catalog_from_frame
+from .models import MODELS, NEEDS_BENCHMARK, NormalFit, fit_normal_returns
+from .statistics import cross_sectional_t, significance_stars, t_pvalue
+
+Window = tuple[int, int]
+
+
+def _check_window(window, name: str) -> Window:
+    try:
+        a, b = (int(v) for v in window)
+    except (TypeError, ValueError):
+        raise ImpactError(f"{name} must be a pair of integers (start, end), got {window!r}") from None
+    if a > b:
+        raise ImpactError(f"{name} start {a} is after its end {b}")
+    return a, b
+
+
+class EventStudy:
+    """An event study of announcements on asset prices.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Tidy (``date, symbol, close[, adj_close]``) or wide (dates x symbols) closes.
+    events : Catalog or DataFrame
+        A :class:`~impact.events.Catalog`; a frame with ``event_id`` and instant
+        columns (``date``, ``timezone``, optional ``time_local``/``us_timing``, or a
+        tz-aware ``instant``); or a frame of ``event_id, asset, date`` (day 0 is the
+        asset's first session on or after ``date``). A frame of ``event_id, date``
+        applies each date to every asset.
+    market : str or mapping, optional
+        Benchmark symbol, or a mapping asset -> benchmark.
+    model : {"market", "constant_mean", "market_adjusted", "raw"}
+    estimation_window, event_window : (int, int)
+        Inclusive session ranges relative to day 0.
+    returns : {"log", "simple"}
+    assets : list of str, optional
+        Assets to study; default every symbol in ``prices`` except the benchmarks.
+    min_estimation_obs : int, optional
+        Pairs with fewer usable estimation rows are excluded (default: half the
+        estimation window, rounded up).
+    alignment_policy : {"earliest", "latest"}
+        Session chosen when an unknown time of day leaves day 0 uncertain.
+    """
+
+    def __init__(
+        self,
+        prices: pd.DataFrame | None,
+        events: Catalog | pd.DataFrame,
+        market: str | Mapping[str, str] | None = "GSPC",
+        model: str = "market",
+        estimation_window: Window = (-260, -11),
+        event_window: Window = (-5, 5),
+        returns: str = "log",
+        *,
+        assets: list[str] | None = None,
+        min_estimation_obs: int | None = None,
+        alignment_policy: str = "earliest",
+        price_column: str | None = None,
+        returns_data: pd.DataFrame | None = None,
+    ):
+        if model not in MODELS:
+            raise ImpactError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
+        self.estimation_window = _check_window(estimation_window, "estimation_window")
+        self.event_window = _check_window(event_window, "event_window")
+        if self.estimation_window[1] >= self.event_window[0]:
+            raise ImpactError(
+                f"estimation_window {self.estimation_window} must end before event_window {self.event_window} starts"
+            )
+        if (prices is None) == (returns_data is None):
+            raise ImpactError("give either prices or returns_data (EventStudy.from_returns), not both or neither")
+        self.model = model
+        self.market = market
+        self.returns_kind = returns
+        self.alignment_policy = alignment_policy
+        length = self.estimation_window[1] - self.estimation_window[0] + 1
+        self.min_estimation_obs = int(min_estimation_obs) if min_estimation_obs is not None else math.ceil(length / 2)
+        if prices is not None:
+            self.panel = ReturnPanel.from_prices(prices, returns, price_column)
+        else:
+            self.panel = ReturnPanel.from_returns(returns_data)
+        self.events = events
+        self.assets = assets
+
+    @classmethod
+    def from_returns(cls, returns: pd.DataFrame, events: Catalog | pd.DataFrame, **kwargs) -> "EventStudy":
+        """A study on a wide frame of returns (rows are the time axis; NaN = missing)."""
+        return cls(None, events, returns_data=returns, **kwargs)
+
+    # -- set-up ---------------------------------------------------------------------------
+    def _benchmark_of(self, asset: str) -> str | None:
+        if isinstance(self.market, Mapping):
+            return self.market.get(asset)
+        return self.market
+
+    def _study_assets(self) -> list[str]:
+        if self.assets is not None:
+            self.panel.require(self.assets)
+            return list(dict.fromkeys(self.assets))
+        benchmarks = set(self.market.values()) if isinstance(self.market, Mapping) else {self.market}
+        return [s for s in self.panel.symbols if s not in benchmarks]
+
+    def _pairs(self, assets: list[str]) -> pd.DataFrame:
+        """event_id, asset, day0 (session date or given date), rule, flags."""
+        events = self.events
+        if isinstance(events, Catalog):
+            return align_events(events.events, assets, self.alignment_policy)
+        if not isinstance(events, pd.DataFrame):
+            raise ImpactError(f"events must be a Catalog or a DataFrame, got {type(events).__name__}")
+        if "event_id" not in events.columns:
+            raise ImpactError("events frame needs an 'event_id' column")
+        if "instant" in events.columns:
+            instants = pd.to_datetime(events["instant"], utc=True)
+            frame = pd.DataFrame({
+                "event_id": events["event_id"].astype(str),
+                "date": instants.dt.tz_localize(None).dt.normalize(),
+                "time_local": instants.dt.strftime("%H:%M"),
+                "timezone": "UTC",
+                "us_timing": "unknown",
+            })
+            return align_events(frame, assets, self.alignment_policy)
+        if "timezone" in events.columns and "asset" not in events.columns:
+            frame = events.copy()
+            for column, default in (("actor", "US"), ("kind", "other"), ("direction", "neutral"),
+                                    ("title", "(untitled)"), ("source", "user"), ("confidence", "medium")):
+                if column not in frame.columns:
+                    frame[column] = default
+            return align_events(catalog_from_frame(frame, "<events frame>").events, assets, self.alignment_policy)
+        if "date" not in events.columns:
+            raise ImpactError("events frame needs either instant columns (date, timezone) or a 'date' column")
+        dates = pd.to_datetime(events["date"], errors="coerce")
+        if dates.isna().any():
+            bad = events["date"][dates.isna()].iloc[0]
+            raise ImpactError(f"events: unparseable date {bad!r} (event {events['event_id'][dates.isna()].iloc[0]})")
+        if "asset" in events.columns:
+            pairs = pd.DataFrame({"event_id": events["event_id"].astype(str), "asset": events["asset"].astype(str),
+                                  "day0": dates.dt.normalize()})
+            self.panel.require(pairs["asset"], "event asset")
+        else:
+            pairs = pd.DataFrame({"event_id": events["event_id"].astype(str), "day0": dates.dt.normalize()})
+            pairs = pairs.merge(pd.DataFrame({"asset": assets}), how="cross")
+        pairs["rule"] = "given_date"
+        pairs["flags"] = ""
+        return pairs
+
+    # -- estimation -----------------------------------------------------------------------
+    def fit(self) -> "EventStudyResult":
+        assets = self._study_assets()
+        pairs = self._pairs(assets).reset_index(drop=True)
+        dupes = pairs.duplicated(["event_id", "asset"])
+        if dupes.any():
+            first = pairs[dupes].iloc[0]
+            raise ImpactError(f"event {first['event_id']} is given twice for asset {first['asset']}")
+        needs_bench = self.model in NEEDS_BENCHMARK
+        if needs_bench:
+            bench = {a: self._benchmark_of(a) for a in pairs["asset"].unique()}
+            missing = [a for a, b in bench.items() if b is None]
+            if missing:
+                raise ImpactError(f"model '{self.model}' needs a benchmark; none given for {', '.join(missing)}")
+            self.panel.require(bench.values(), "benchmark")
+
+        # One long array of every asset's returns; pairs index into it.
+        offsets, lengths, y_parts, x_parts, date_parts = {}, {}, [], [], []
+        start = 0
+        for asset in pairs["asset"].unique():
+            r = self.panel.returns[asset]
+            offsets[asset], lengths[asset] = start, len(r)
+            y_parts.append(r.to_numpy(dtype=float))
+            if needs_bench and bench[asset] != asset:
+                x_parts.append(self.panel.benchmark_on(bench[asset], asset).to_numpy(dtype=float))
+            else:
+                x_parts.append(np.zeros(len(r)) if not needs_bench else r.to_numpy(dtype=float))
+            date_parts.append(r.index.to_numpy())
+            start += len(r)
+        Y = np.concatenate(y_parts) if y_parts else np.zeros(0)
+        X = np.concatenate(x_parts) if x_parts else np.zeros(0)
+        D = np.concatenate(date_parts) if date_parts else np.zeros(0, dtype="datetime64[ns]")
+
+        reasons = pd.Series("", index=pairs.index, dtype=object)
+        flags = pairs["flags"].astype(str).copy()
+        pos = np.zeros(len(pairs), dtype=np.int64)
+        lo = np.zeros(len(pairs), dtype=np.int64)
+        hi = np.zeros(len(pairs), dtype=np.int64)
+        for asset, idx in pairs.groupby("asset", sort=False).groups.items():
+            dates = self.panel.returns[asset].index
+            day0 = pd.DatetimeIndex(pairs.loc[idx, "day0"])
+            p = dates.searchsorted(day0, side="left")
+            pos[idx] = offsets[asset] + p
+            lo[idx] = offsets[asset]
+            hi[idx] = offsets[asset] + lengths[asset]
+            for i, d, pi in zip(idx, day0, p):
+                if pd.isna(d):
+                    reasons[i] = "day 0 lies after the end of the trading calendar"
+                elif pi >= len(dates):
+                    reasons[i] = f"no data on or after day 0 ({d:%Y-%m-%d}); series ends {dates[-1]:%Y-%m-%d}"
+                elif pi == 0 and dates[0] != d:
+                    reasons[i] = f"series starts {dates[0]:%Y-%m-%d}, after day 0 ({d:%Y-%m-%d})"
+                elif dates[pi] != d:
+                    note = f"day0_moved:{d:%Y-%m-%d}->{dates[pi]:%Y-%m-%d}"
+                    flags[i] = f"{flags[i]};{note}" if flags[i] else note
+            if needs_bench and bench[asset] == asset:
+                reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
+
+        ea, eb = self.estimation_window
+        wa, wb = self.event_window
+        est_off = np.arange(ea, eb + 1)
+        ev_off = np.arange(wa, wb + 1)
+        ok = (reasons == "").to_numpy()
+        sel = np.flatnonzero(ok)
+
+        def gather(offs):
+            idx = pos[sel, None] + offs[None, :]
+            inside = (idx >= lo[sel, None]) & (idx < hi[sel, None])
+            safe = np.clip(idx, 0, max(len(Y) - 1, 0))
+            return (np.where(inside, Y[safe], np.nan), np.where(inside, X[safe], np.nan),
+                    np.where(inside, safe, -1), inside)
+
+        y_est, x_est, _, _ = gather(est_off)
+        y_ev, x_ev, ev_idx, ev_inside = gather(ev_off)
+        usable = np.isfinite(y_est) & np.isfinite(x_est)
+
+        # Event windows must be complete: a missing return would silently shorten a CAR.
+        ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev)
+        for j in np.flatnonzero(~ev_ok.all(axis=1)):
+            k = int(np.argmin(ev_ok[j]))
+            day = ev_off[k]
+            if not ev_inside[j, k]:
+                edge = "before the series starts" if day < 0 else "after the series ends"
+                reasons[sel[j]] = f"event window incomplete: rel_day {day:+d} falls {edge}"
+            else:
+                when = pd.Timestamp(D[ev_idx[j, k]])
+                reasons[sel[j]] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
+
+        fit = fit_normal_returns(self.model, y_est, x_est[:, :, None], usable, self.min_estimation_obs)
+        for j in np.flatnonzero(fit.problem != ""):
+            if not reasons[sel[j]]:
+                reasons[sel[j]] = fit.problem[j]
+
+        keep = (reasons.to_numpy()[sel] == "")
+        kept = sel[keep]
+        fit = _subset_fit(fit, keep)
+        x_ev_k = x_ev[keep][:, :, None]
+        ar = y_ev[keep] - fit.expected(x_ev_k)
+        est_dates = _window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
+        pairs["flags"] = flags
+        excluded = pairs.loc[reasons != "", ["event_id", "asset"]].assign(reason=reasons[reasons != ""]).reset_index(drop=True)
+        return EventStudyResult(
+            study=self,
+            pairs=pairs.loc[kept].reset_index(drop=True),
+            fit=fit,
+            abnormal=ar,
+            raw=y_ev[keep],
+            benchmark=x_ev_k,
+            dates=np.where(ev_idx[keep] >= 0, D[np.clip(ev_idx[keep], 0, None)], np.datetime64("NaT")),
+            estimation_dates=est_dates,
+            excluded=excluded,
+            alignment=pairs.assign(excluded_reason=reasons.to_numpy()),
+        )
+
+
+def _window_dates(D, pos, lo, hi, ea, eb):
+    first = np.clip(pos + ea, lo, hi - 1)
+    last = np.clip(pos + eb, lo, hi - 1)
+    return D[first], D[last]
+
+
+def _subset_fit(fit: NormalFit, keep: np.ndarray) -> NormalFit:
+    return NormalFit(
+        fit.model, fit.alpha[keep], fit.beta[keep], fit.sigma2[keep], fit.n_obs[keep], fit.df[keep],
+        fit.xbar[keep], None if fit.xtx_inv is None else fit.xtx_inv[keep], fit.mean_estimated, fit.problem[keep],
+    )
+
+
+@dataclass
+class EventStudyResult:
+    """Abnormal returns and tests of a fitted :class:`EventStudy`.
+
+    Tidy tables: :attr:`ar`, :attr:`params`, :attr:`excluded`, :attr:`alignment`;
+    methods :meth:`car`, :meth:`aar`, :meth:`caar`, :meth:`summary`.
+    """
+
+    study: EventStudy
+    pairs: pd.DataFrame
+    fit: NormalFit
+    abnormal: np.ndarray       # (P, W)
+    raw: np.ndarray            # (P, W) returns
+    benchmark: np.ndarray      # (P, W, k)
+    dates: np.ndarray          # (P, W)
+    estimation_dates: tuple
+    excluded: pd.DataFrame
+    alignment: pd.DataFrame
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def rel_days(self) -> np.ndarray:
+        a, b = self.study.event_window
+        return np.arange(a, b + 1)
+
+    @property
+    def ar(self) -> pd.DataFrame:
+        """Abnormal returns: ``event_id, asset, rel_day, date, ar, ret`` (``ret``: the raw return)."""
+        if "ar" not in self._cache:
+            P, W = self.abnormal.shape
+            self._cache["ar"] = pd.DataFrame({
+                "event_id": np.repeat(self.pairs["event_id"].to_numpy(), W),
+                "asset": np.repeat(self.pairs["asset"].to_numpy(), W),
+                "rel_day": np.tile(self.rel_days, P),
+                "date": pd.to_datetime(self.dates.reshape(-1)),
+                "ar": self.abnormal.reshape(-1),
+                "ret": self.raw.reshape(-1),
+            })
+        return self._cache["ar"].copy()
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """Normal-return parameters per pair: ``event_id, asset, alpha, beta, sigma, n_obs``."""
+        f = self.fit
+        beta = f.beta[:, 0] if f.beta.shape[1] else np.full(len(f.alpha), np.nan)
+        if self.study.model in ("constant_mean", "raw"):
+            beta = np.full(len(f.alpha), np.nan)
+        return pd.DataFrame({
+            "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
+            "alpha": f.alpha, "beta": beta, "sigma": np.sqrt(f.sigma2), "n_obs": f.n_obs, "df": f.df,
+            "estimation_start": pd.to_datetime(self.estimation_dates[0]),
+            "estimation_end": pd.to_datetime(self.estimation_dates[1]),
+        })
+
+    def _window_mask(self, window: Window) -> np.ndarray:
+        a, b = _check_window(window, "window")
+        ea, eb = self.study.event_window
+        if a < ea or b > eb:
+            raise ImpactError(f"window {(a, b)} lies outside the event window {(ea, eb)}")
+        return (self.rel_days >= a) & (self.rel_days <= b)
+
+    def car(self, window: Window | None = None) -> pd.DataFrame:
+        """CAR over ``window`` for each pair with its standard error, t and p-value.
+
+        se includes the estimation error of the normal-return parameters
+        (Campbell, Lo & MacKinlay 1997, eq. 4.4.14); t ~ Student t with the
+        estimation's residual degrees of freedom.
+        """
+        window = window or self.study.event_window
+        mask = self._window_mask(window)
+        car = self.abnormal[:, mask].sum(axis=1)
+        se = np.sqrt(self.fit.car_variance(self.benchmark, mask))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = car / se
+        return pd.DataFrame({
+            "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
+            "window": f"[{window[0]},{window[1]}]", "car": car, "se": se, "t": t,
+            "p_value": t_pvalue(t, self.fit.df), "df": self.fit.df,
+        })
+
+    def aar(self) -> pd.DataFrame:
+        """Average AR per event day across pairs, cross-sectional t, and CAAR."""
+        ar = self.ar
+        rows = ar.groupby("rel_day")["ar"].apply(cross_sectional_t).unstack()
+        rows = rows.rename(columns={"mean": "aar"})
+        rows["caar"] = rows["aar"].cumsum()
+        rows["n"] = rows["n"].astype(int)
+        return rows.reset_index()
+
+    def caar_path(self, by: str | None = None, level: float = 0.95) -> pd.DataFrame:
+        """CAAR from the event-window start to each day, with a cross-sectional
+        confidence band: mean of per-pair cumulative ARs +/- t_{n-1} * sd / sqrt(n)."""
+        from scipy import stats
+
+        cum = np.cumsum(self.abnormal, axis=1)
+        groups = {"all": np.arange(len(self.pairs))}
+        if by is not None:
+            labels = self._with_attributes(self.pairs[["event_id", "asset"]].copy(), [by])[by].to_numpy()
+            groups = {g: np.flatnonzero(labels == g) for g in pd.unique(labels)}
+        rows = []
+        for g, idx in groups.items():
+            block = cum[idx]
+            n = len(idx)
+            mean = block.mean(axis=0) if n else np.full(len(self.rel_days), np.nan)
+            se = block.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(len(self.rel_days), np.nan)
+            crit = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else np.nan
+            for k, day in enumerate(self.rel_days):
+                rows.append((g, day, mean[k], se[k], mean[k] - crit * se[k], mean[k] + crit * se[k], n))
+        out = pd.DataFrame(rows, columns=["group", "rel_day", "caar", "se", "lower", "upper", "n"])
+        return out if by is not None else out.drop(columns="group")
+
+    def caar(self, window: Window | None = None, by: str | list[str] | None = None) -> pd.DataFrame:
+        """Mean CAR over ``window`` (optionally by a pair attribute such as ``asset`` or a
+        catalog field), with the cross-sectional t-test of Brown & Warner (1985)."""
+        cars = self.car(window)
+        if by is None:
+            out = cross_sectional_t(cars["car"]).to_frame().T
+            out.insert(0, "window", cars["window"].iloc[0] if len(cars) else "")
+            return out.rename(columns={"mean": "caar"}).assign(n=lambda d: d["n"].astype(int))
+        keys = [by] if isinstance(by, str) else list(by)
+        cars = self._with_attributes(cars, keys)
+        out = cars.groupby(keys)["car"].apply(cross_sectional_t).unstack().reset_index()
+        out.insert(len(keys), "window", cars["window"].iloc[0] if len(cars) else "")
+        return out.rename(columns={"mean": "caar"}).assign(n=lambda d: d["n"].astype(int))
+
+    def _with_attributes(self, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        from .assets import registry
+
+        missing = [k for k in keys if k not in frame.columns]
+        if not missing:
+            return frame
+        events = self.study.events.events if isinstance(self.study.events, Catalog) else self.study.events
+        if "asset_class" in missing:
+            classes = registry()["asset_class"]
+            frame = frame.assign(asset_class=frame["asset"].map(classes).fillna("unknown"))
+            missing.remove("asset_class")
+        cols = [k for k in missing if k in events.columns]
+        if len(cols) < len(missing):
+            unknown = sorted(set(missing) - set(cols))
+            raise ImpactError(f"cannot group by {', '.join(unknown)}: not a pair or event attribute")
+        attrs = events[["event_id", *cols]].drop_duplicates("event_id")
+        attrs = attrs.assign(event_id=attrs["event_id"].astype(str))
+        return frame.merge(attrs, on="event_id", how="left")
+
+    def summary(self, window: Window = (-1, 1)) -> str:
+        """A plain-text summary: settings, counts, CAAR test and the largest CARs."""
+        s = self.study
+        caar = self.caar(window).iloc[0]
+        cars = self.car(window).sort_values("car")
+        lines = [
+            "Event study",
+            "=" * 72,
+            f"model: {s.model}    returns: {s.returns_kind}    benchmark: {s.market}",
+            f"estimation window: {s.estimation_window}    event window: {s.event_window}",
+            f"pairs estimated: {len(self.pairs)}    excluded: {len(self.excluded)}",
+            f"CAAR{list(window)}: {caar['caar']:+.4%}  t = {caar['t']:.2f}  p = {caar['p_value']:.4f}  (n = {caar['n']})",
+            "",
+            f"Largest CARs {list(window)}:",
+        ]
+        show = pd.concat([cars.head(5), cars.tail(5)]).drop_duplicates(["event_id", "asset"])
+        for r in show.itertuples():
+            lines.append(f"  {r.event_id:<14} {r.asset:<10} {r.car:+.4%}  t = {r.t:6.2f} {significance_stars(r.p_value)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"EventStudyResult(model={self.study.model!r}, pairs={len(self.pairs)}, "
+                f"excluded={len(self.excluded)}, event_window={self.study.event_window})")
+
+    def _repr_html_(self) -> str:
+        caar = self.caar(self.study.event_window)
+        return (f"<p><b>Event study</b> — model <code>{self.study.model}</code>, "
+                f"{len(self.pairs)} pairs, {len(self.excluded)} excluded</p>" + caar.to_html(index=False))
