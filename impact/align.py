@@ -58,7 +58,7 @@ def _class_window(day: pd.Timestamp, zone: str, timing: str) -> tuple[pd.Timesta
         # Narrow to the New York weekend when the local day straddles it.
         for offset in (-1, 0, 1):
             et_day = day + pd.Timedelta(days=offset)
-            if et_day.dayofweek == 5:
+            if et_day.day_of_week == 5:
                 w_lo = et_day.tz_localize(_ET).tz_convert("UTC")
                 w_hi = (et_day + pd.Timedelta(days=2)).tz_localize(_ET).tz_convert("UTC")
                 s, e = max(lo, w_lo), min(hi, w_hi)
@@ -108,7 +108,7 @@ def align_events(
     for symbol in dict.fromkeys(assets):
         asset = get_asset(symbol)
         closes = session_closes(asset)
-        close_ns = pd.DatetimeIndex(closes.values).as_unit("ns").asi8
+        close_ns = pd.DatetimeIndex(closes).as_unit("ns").asi8
         i_lo = np.searchsorted(close_ns, lo, side="right")
         i_hi = np.searchsorted(close_ns, hi, side="right")
         pick = i_lo if policy == "earliest" else i_hi

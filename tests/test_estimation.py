@@ -1,0 +1,116 @@
+"""Market-model estimation checked against statsmodels OLS and a hand calculation."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from impact import EventStudy
+from impact.data import benchmark_returns, price_series
+
+
+def _pair_data(prices, asset, market="GSPC"):
+    closes = price_series(prices[prices["symbol"].isin([asset, market])])
+    r = np.log(closes[asset]).diff()
+    m = benchmark_returns(closes[market], r.index, "log")
+    return r, m
+
+
+def _windows(r, day0, est=(-260, -11), ev=(-5, 5)):
+    p0 = r.index.searchsorted(day0)
+    return r.iloc[p0 + est[0]: p0 + est[1] + 1], p0 + ev[0], p0 + ev[1] + 1
+
+
+def test_market_model_matches_statsmodels_pair_by_pair(default_result, prices):
+    params = default_result.params
+    ar = default_result.ar
+    assert len(params) > 700  # many pairs, across calendars
+    checked = 0
+    for row in params.sample(120, random_state=7).itertuples():
+        day0 = default_result.alignment.set_index(["event_id", "asset"]).loc[(row.event_id, row.asset), "day0"]
+        r, m = _pair_data(prices, row.asset)
+        p0 = r.index.searchsorted(day0)
+        est = slice(p0 - 260, p0 - 10)
+        frame = pd.DataFrame({"y": r.iloc[est], "x": m.iloc[est]}).dropna()
+        fit = sm.OLS(frame["y"], sm.add_constant(frame["x"])).fit()
+        assert row.n_obs == len(frame)
+        assert row.alpha == pytest.approx(fit.params["const"], abs=1e-10)
+        assert row.beta == pytest.approx(fit.params["x"], abs=1e-10)
+        assert row.sigma**2 == pytest.approx(fit.mse_resid, abs=1e-10)
+        ev = slice(p0 - 5, p0 + 6)
+        expected_ar = r.iloc[ev] - fit.params["const"] - fit.params["x"] * m.iloc[ev]
+        got = ar[(ar["event_id"] == row.event_id) & (ar["asset"] == row.asset)].sort_values("rel_day")
+        np.testing.assert_allclose(got["ar"].to_numpy(), expected_ar.to_numpy(), atol=1e-10, rtol=0)
+        assert list(got["date"]) == list(r.index[ev])
+        checked += 1
+    assert checked == 120
+
+
+def test_car_and_standard_error_by_hand(prices):
+    """CAR[-1,+1] of soybeans around China's 2018-04-04 retaliation, written out by hand."""
+    events = pd.DataFrame({"event_id": ["soy"], "asset": ["ZS_F"], "date": ["2018-04-04"]})
+    result = EventStudy(prices, events, market="GSPC", model="market").fit()
+    car = result.car((-1, 1)).iloc[0]
+
+    r, m = _pair_data(prices, "ZS_F")
+    p0 = r.index.get_loc(pd.Timestamp("2018-04-04"))
+    y = r.iloc[p0 - 260: p0 - 10].to_numpy()
+    x = m.iloc[p0 - 260: p0 - 10].to_numpy()
+    ok = np.isfinite(y) & np.isfinite(x)
+    y, x = y[ok], x[ok]
+    L1 = len(y)
+    beta = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    alpha = y.mean() - beta * x.mean()
+    sigma2 = ((y - alpha - beta * x) ** 2).sum() / (L1 - 2)
+    xe = m.iloc[p0 - 1: p0 + 2].to_numpy()
+    ye = r.iloc[p0 - 1: p0 + 2].to_numpy()
+    hand_car = (ye - alpha - beta * xe).sum()
+    # CLM (1997) eq. 4.4.14: Var = sigma^2 [L2 + L2^2/L1 + (sum(x_t) - L2*xbar)^2 / Sxx]
+    L2 = 3
+    hand_var = sigma2 * (L2 + L2**2 / L1 + (xe.sum() - L2 * x.mean()) ** 2 / ((x - x.mean()) ** 2).sum())
+    assert car["car"] == pytest.approx(hand_car, abs=1e-12)
+    assert car["se"] == pytest.approx(np.sqrt(hand_var), abs=1e-12)
+    assert car["t"] == pytest.approx(hand_car / np.sqrt(hand_var), abs=1e-9)
+    assert car["p_value"] == pytest.approx(2 * stats.t.sf(abs(hand_car / np.sqrt(hand_var)), L1 - 2), abs=1e-12)
+    day0 = result.ar.query("rel_day == 0").iloc[0]
+    assert day0["ar"] == pytest.approx(ye[1] - alpha - beta * xe[1], abs=1e-12)
+    assert day0["ar"] < -0.02  # the retaliation list hit soybeans
+
+
+def test_constant_mean_and_market_adjusted_by_hand(prices):
+    events = pd.DataFrame({"event_id": ["e"], "asset": ["SOXX"], "date": ["2025-10-10"]})
+    r, m = _pair_data(prices, "SOXX")
+    p0 = r.index.get_loc(pd.Timestamp("2025-10-10"))
+    y = r.iloc[p0 - 260: p0 - 10].to_numpy()
+    x = m.iloc[p0 - 260: p0 - 10].to_numpy()
+
+    cm = EventStudy(prices, events, market=None, model="constant_mean").fit()
+    assert cm.params["alpha"].iloc[0] == pytest.approx(y.mean(), abs=1e-14)
+    assert cm.params["sigma"].iloc[0] ** 2 == pytest.approx(y.var(ddof=1), abs=1e-14)
+    car = cm.car((0, 0)).iloc[0]
+    assert car["car"] == pytest.approx(r.iloc[p0] - y.mean(), abs=1e-14)
+    assert car["se"] ** 2 == pytest.approx(y.var(ddof=1) * (1 + 1 / len(y)), abs=1e-14)
+
+    ma = EventStudy(prices, events, market="GSPC", model="market_adjusted").fit()
+    d = y - x
+    assert ma.params["sigma"].iloc[0] ** 2 == pytest.approx(d.var(ddof=1), abs=1e-14)
+    car = ma.car((-1, 1)).iloc[0]
+    assert car["car"] == pytest.approx((r.iloc[p0 - 1: p0 + 2] - m.iloc[p0 - 1: p0 + 2]).sum(), abs=1e-14)
+    assert car["se"] ** 2 == pytest.approx(3 * d.var(ddof=1), abs=1e-14)
+
+
+def test_cross_sectional_caar_t_test(default_result):
+    cars = default_result.car((-1, 1))
+    caar = default_result.caar((-1, 1)).iloc[0]
+    x = cars["car"].to_numpy()
+    t = x.mean() / (x.std(ddof=1) / np.sqrt(len(x)))
+    assert caar["caar"] == pytest.approx(x.mean(), abs=1e-15)
+    assert caar["t"] == pytest.approx(t, abs=1e-10)
+    assert caar["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), len(x) - 1), abs=1e-12)
+    aar = default_result.aar()
+    ar = default_result.ar
+    day0 = ar[ar["rel_day"] == 0]["ar"]
+    assert aar.set_index("rel_day").loc[0, "aar"] == pytest.approx(day0.mean(), abs=1e-15)
+    assert aar["caar"].iloc[-1] == pytest.approx(ar.groupby("rel_day")["ar"].mean().sum(), abs=1e-12)
