@@ -61,6 +61,10 @@ class EventStudy:
         estimation window, rounded up).
     alignment_policy : {"earliest", "latest"}
         Session chosen when an unknown time of day leaves day 0 uncertain.
+    estimation_exclusions : DataFrame, optional
+        Sessions (``asset, date, reason``) to leave out of every estimation window
+        (e.g. futures roll days, other events' windows); when one falls inside an
+        event window the pair is flagged ``reason@rel_day``.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class EventStudy:
         alignment_policy: str = "earliest",
         price_column: str | None = None,
         returns_data: pd.DataFrame | None = None,
+        estimation_exclusions: pd.DataFrame | None = None,
     ):
         if model not in MODELS:
             raise ImpactError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
@@ -101,6 +106,11 @@ class EventStudy:
             self.panel = ReturnPanel.from_returns(returns_data)
         self.events = events
         self.assets = assets
+        if estimation_exclusions is not None:
+            missing = {"asset", "date", "reason"} - set(estimation_exclusions.columns)
+            if missing:
+                raise ImpactError(f"estimation_exclusions needs columns asset, date, reason (missing {', '.join(sorted(missing))})")
+        self.estimation_exclusions = estimation_exclusions
 
     @classmethod
     def from_returns(cls, returns: pd.DataFrame, events: Catalog | pd.DataFrame, **kwargs) -> "EventStudy":
@@ -221,6 +231,21 @@ class EventStudy:
             if needs_bench and bench[asset] == asset:
                 reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
 
+        masked = np.zeros(len(Y), dtype=bool)
+        masked_reason = np.full(len(Y), "", dtype=object)
+        if self.estimation_exclusions is not None and len(self.estimation_exclusions):
+            ex = self.estimation_exclusions
+            for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
+                if asset not in offsets:
+                    continue
+                dates = self.panel.returns[asset].index
+                when = pd.DatetimeIndex(pd.to_datetime(block["date"]))
+                p = dates.get_indexer(when)
+                hit = p >= 0
+                rows = offsets[asset] + p[hit]
+                masked[rows] = True
+                masked_reason[rows] = block["reason"].astype(str).to_numpy()[hit]
+
         ea, eb = self.estimation_window
         wa, wb = self.event_window
         est_off = np.arange(ea, eb + 1)
@@ -237,7 +262,13 @@ class EventStudy:
 
         y_est, x_est, _, _ = gather(est_off)
         y_ev, x_ev, ev_idx, ev_inside = gather(ev_off)
-        usable = np.isfinite(y_est) & np.isfinite(x_est)
+        est_idx = np.clip(pos[sel, None] + est_off[None, :], 0, max(len(Y) - 1, 0))
+        usable = np.isfinite(y_est) & np.isfinite(x_est) & ~masked[est_idx]
+        n_masked = (np.isfinite(y_est) & masked[est_idx]).sum(axis=1)
+        for j, k in zip(*np.nonzero((ev_idx >= 0) & masked[np.clip(ev_idx, 0, None)])):
+            note = f"{masked_reason[ev_idx[j, k]]}@{ev_off[k]:+d}"
+            i = sel[j]
+            flags[i] = f"{flags[i]};{note}" if flags[i] else note
 
         # Event windows must be complete: a missing return would silently shorten a CAR.
         ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev)
@@ -273,6 +304,7 @@ class EventStudy:
             benchmark=x_ev_k,
             dates=np.where(ev_idx[keep] >= 0, D[np.clip(ev_idx[keep], 0, None)], np.datetime64("NaT")),
             estimation_dates=est_dates,
+            estimation_masked=n_masked[keep],
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons.to_numpy()),
         )
@@ -307,6 +339,7 @@ class EventStudyResult:
     benchmark: np.ndarray      # (P, W, k)
     dates: np.ndarray          # (P, W)
     estimation_dates: tuple
+    estimation_masked: np.ndarray  # (P,) estimation rows left out by estimation_exclusions
     excluded: pd.DataFrame
     alignment: pd.DataFrame
     _cache: dict = field(default_factory=dict, repr=False)
@@ -343,6 +376,7 @@ class EventStudyResult:
             "alpha": f.alpha, "beta": beta, "sigma": np.sqrt(f.sigma2), "n_obs": f.n_obs, "df": f.df,
             "estimation_start": pd.to_datetime(self.estimation_dates[0]),
             "estimation_end": pd.to_datetime(self.estimation_dates[1]),
+            "n_masked": self.estimation_masked,
         })
 
     def _window_mask(self, window: Window) -> np.ndarray:

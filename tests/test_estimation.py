@@ -114,3 +114,21 @@ def test_cross_sectional_caar_t_test(default_result):
     day0 = ar[ar["rel_day"] == 0]["ar"]
     assert aar.set_index("rel_day").loc[0, "aar"] == pytest.approx(day0.mean(), abs=1e-15)
     assert aar["caar"].iloc[-1] == pytest.approx(ar.groupby("rel_day")["ar"].mean().sum(), abs=1e-12)
+
+
+def test_estimation_exclusions_drop_rows_and_flag_event_days(prices):
+    events = pd.DataFrame({"event_id": ["e"], "asset": ["ZW_F"], "date": ["2025-05-12"]})
+    base = EventStudy(prices, events, market="GSPC").fit()
+    r, m = _pair_data(prices, "ZW_F")
+    p0 = r.index.get_loc(pd.Timestamp("2025-05-12"))
+    drop = [r.index[p0 - 100], r.index[p0 - 50]]
+    ex = pd.DataFrame({"asset": ["ZW_F", "ZW_F", "ZW_F"], "date": [*drop, pd.Timestamp("2025-05-15")],
+                       "reason": ["roll", "roll", "roll"]})
+    masked = EventStudy(prices, events, market="GSPC", estimation_exclusions=ex).fit()
+    est = pd.DataFrame({"y": r.iloc[p0 - 260: p0 - 10], "x": m.iloc[p0 - 260: p0 - 10]}).drop(index=drop).dropna()
+    fit = sm.OLS(est["y"], sm.add_constant(est["x"])).fit()
+    row = masked.params.iloc[0]
+    assert row.n_obs == base.params["n_obs"].iloc[0] - 2 == len(est)
+    assert row.n_masked == 2
+    assert row.beta == pytest.approx(fit.params["x"], abs=1e-10)
+    assert masked.alignment["flags"].iloc[0] == "roll@+3"  # 2025-05-15 is day +3
