@@ -6,6 +6,7 @@ the registry gives a local close time that replaces the calendar close.
 """
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from functools import lru_cache
 
@@ -21,7 +22,10 @@ CALENDAR_START = "2000-01-01"
 @lru_cache(maxsize=None)
 def get_calendar(name: str) -> xcals.ExchangeCalendar:
     try:
-        return xcals.get_calendar(name, start=CALENDAR_START)
+        with warnings.catch_warnings():  # exchange_calendars uses APIs pandas 3 deprecates
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return xcals.get_calendar(name, start=CALENDAR_START)
     except xcals.errors.InvalidCalendarName:
         raise DataError(f"unknown trading calendar {name!r} (see exchange_calendars.get_calendar_names())") from None
 
