@@ -37,3 +37,10 @@ def significance_stars(p: float) -> str:
     if not np.isfinite(p):
         return ""
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+
+
+def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
+    """Dispatch ``result.test(name, window)`` to the test battery."""
+    from .battery import run_test as _run
+
+    return _run(result, name, window, **options)

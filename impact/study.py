@@ -20,7 +20,8 @@ from .data import ReturnPanel
 from .errors import DataError, ImpactError
 from .events import Catalog, catalog_from_frame
 from .models import MODELS, NEEDS_BENCHMARK, NormalFit, fit_normal_returns
-from .statistics import cross_sectional_t, significance_stars, t_pvalue
+from .statistics import cross_sectional_t, run_test, significance_stars, t_pvalue
+from .windows import RowSource
 
 Window = tuple[int, int]
 
@@ -307,6 +308,7 @@ class EventStudy:
             estimation_masked=n_masked[keep],
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons.to_numpy()),
+            rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept]),
         )
 
 
@@ -342,6 +344,7 @@ class EventStudyResult:
     estimation_masked: np.ndarray  # (P,) estimation rows left out by estimation_exclusions
     excluded: pd.DataFrame
     alignment: pd.DataFrame
+    rows: RowSource | None = field(default=None, repr=False)  # estimation rows for the test battery
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -404,6 +407,14 @@ class EventStudyResult:
             "window": f"[{window[0]},{window[1]}]", "car": car, "se": se, "t": t,
             "p_value": t_pvalue(t, self.fit.df), "df": self.fit.df,
         })
+
+    def test(self, name: str, window: Window | None = None, **options) -> pd.DataFrame:
+        """Run test ``name`` of the battery (see :data:`impact.statistics.TESTS` and
+        docs/methods.md): one row per rel_day of the event window (``window=None``)
+        or one row for the CAR over ``window``; columns ``statistic, p_value, n``.
+        Peer conventions (sigma denominator, prediction-error correction, ...) are
+        keyword ``options``."""
+        return run_test(self, name, window, **options)
 
     def aar(self) -> pd.DataFrame:
         """Average AR per event day across pairs, cross-sectional t, and CAAR."""

@@ -1,0 +1,49 @@
+"""Estimation-window rows kept from a fit, gathered on demand.
+
+The test battery needs each pair's estimation-window residuals, its usable-row
+mask and the benchmark returns on those rows. Keeping (P, L) arrays for every
+pair would cost memory proportional to pairs x window; instead the result keeps
+the one concatenated return array the engine indexed into, plus each pair's
+day-0 position, and the windows are re-gathered (fancy indexing, no per-pair
+loop) only when a test asks for them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class RowSource:
+    """Concatenated per-asset rows and, per kept pair, where its day 0 sits.
+
+    ``Y`` (n,) asset returns, ``X`` (n,) or (n, k) benchmark/regressor returns on
+    the asset's rows, ``D`` (n,) dates, ``masked`` (n,) rows excluded from
+    estimation; ``pos``, ``lo``, ``hi`` (P,) day-0 row and the asset's row range.
+    """
+
+    Y: np.ndarray
+    X: np.ndarray
+    D: np.ndarray
+    masked: np.ndarray
+    pos: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def gather(self, offsets: np.ndarray) -> dict[str, np.ndarray]:
+        """Rows ``day0 + offsets`` for every pair.
+
+        Returns ``y`` (P, L), ``x`` (P, L, k), ``dates`` (P, L), ``inside`` (P, L:
+        the row exists in the asset's series) and ``masked`` (P, L); rows outside
+        the series are NaN / NaT.
+        """
+        offsets = np.asarray(offsets, dtype=np.int64)
+        idx = self.pos[:, None] + offsets[None, :]
+        inside = (idx >= self.lo[:, None]) & (idx < self.hi[:, None])
+        safe = np.clip(idx, 0, max(len(self.Y) - 1, 0))
+        X = self.X if self.X.ndim == 2 else self.X[:, None]
+        y = np.where(inside, self.Y[safe], np.nan)
+        x = np.where(inside[:, :, None], X[safe], np.nan)
+        dates = np.where(inside, self.D[safe], np.datetime64("NaT"))
+        return {"y": y, "x": x, "dates": dates, "inside": inside, "masked": inside & self.masked[safe]}
