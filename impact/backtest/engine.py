@@ -1,0 +1,237 @@
+"""Turn a rule, a catalog and prices into trades, daily P&L and skipped signals.
+
+Conventions (all per asset, on the asset's own price rows):
+
+* Entry ``close``: the first close struck strictly after the announcement
+  instant (day 0's close at the earliest). Entry ``next_open``: the first open
+  struck strictly after it. See :mod:`impact.backtest.timing`.
+* Exit: the close ``holding`` rows after a close entry, or ``holding - 1`` rows
+  after an open entry (the entry session counts as the first), earlier when a
+  stop-loss / take-profit level is crossed at a close.
+* Returns are simple: ``side * (exit / entry - 1)``; costs and slippage are paid
+  per side in basis points of notional, ``cost = 2 * bps / 1e4`` per round trip.
+* P&L is ``weight * return_net`` per trade; daily P&L marks each open trade to
+  market on the notional fixed at entry, so the daily series sums to the trades'.
+* Learned signs (walk-forward): the side of a trade is the sign of the mean long
+  return after earlier events of the same direction on the same asset, counting
+  only outcomes whose exit close was struck strictly before this entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import datasets
+from ..align import event_instants
+from ..assets import get_asset
+from ..errors import DataError, SpecError
+from ..events import Catalog, catalog_from_frame
+from .rules import LEARNED, BacktestRule
+from .timing import asset_prices, first_after, ns
+
+TRADE_COLUMNS = [
+    "event_id", "asset", "asset_class", "direction", "side", "sign", "announced_utc", "timing",
+    "entry", "entry_date", "entry_utc", "entry_price", "exit_date", "exit_utc", "exit_price",
+    "exit_reason", "sessions", "weight", "return_gross", "cost", "return_net", "pnl",
+]
+
+
+@dataclass
+class Candidate:
+    """Everything about a signal that does not depend on its side."""
+
+    event_id: str
+    asset: str
+    direction: str
+    announced: pd.Timestamp
+    timing: str
+    rows: pd.DataFrame  # the asset's price rows
+    entry_row: int
+    entry_price: float
+    entry_utc: pd.Timestamp
+    last_row: int  # the row of the holding-period exit
+
+    @property
+    def long_return(self) -> float:
+        return float(self.rows["close"].iat[self.last_row] / self.entry_price - 1.0)
+
+    @property
+    def horizon_exit_utc(self) -> pd.Timestamp:
+        return self.rows["close_utc"].iat[self.last_row]
+
+
+def _events(rule: BacktestRule, catalog: Catalog | pd.DataFrame | None) -> pd.DataFrame:
+    if catalog is None:
+        return rule.load_catalog().events
+    if isinstance(catalog, pd.DataFrame):
+        catalog = catalog_from_frame(catalog)
+    return (catalog.filter(**rule.events) if rule.events else catalog).events
+
+
+def _candidates(rule: BacktestRule, events: pd.DataFrame, prices: pd.DataFrame,
+                skipped: list) -> list[Candidate]:
+    instants = event_instants(events).merge(events[["event_id", "direction"]], on="event_id")
+    announced = ns(instants["instant_hi"])
+    out = []
+    for symbol in rule.assets:
+        rows = asset_prices(prices, symbol)
+        n = len(rows)
+        if rule.entry == "close":
+            pos = first_after(ns(rows["close_utc"]), announced)
+            prices_at = rows["close"].to_numpy()
+            utc_at = rows["close_utc"]
+        else:
+            valid = np.flatnonzero(rows["open"].notna().to_numpy())
+            if not len(valid):
+                raise SpecError(f"{rule.source}: field 'entry': next_open needs open prices, "
+                                f"but {symbol} has none (use entry: close)")
+            k = first_after(ns(rows["open_utc"].iloc[valid]), announced)
+            pos = np.where(k < len(valid), valid[np.minimum(k, len(valid) - 1)], n)
+            prices_at = rows["open"].to_numpy()
+            utc_at = rows["open_utc"]
+        offset = rule.holding if rule.entry == "close" else rule.holding - 1
+        for k, ev in enumerate(instants.itertuples(index=False)):
+            i = int(pos[k])
+            if i >= n:
+                skipped.append((ev.event_id, symbol, "no price struck after the announcement"))
+                continue
+            if i + offset >= n:
+                skipped.append((ev.event_id, symbol, f"holding period of {rule.holding} sessions runs past "
+                                f"the last price ({rows['date'].iat[-1]:%Y-%m-%d})"))
+                continue
+            timing = ev.rule if ev.instant_lo == ev.instant_hi else f"{ev.rule};latest_instant"
+            out.append(Candidate(ev.event_id, symbol, ev.direction, ev.instant_hi, timing, rows, i,
+                                 float(prices_at[i]), utc_at.iat[i], i + offset))
+    return out
+
+
+def _learned_side(c: Candidate, pool: list[Candidate], min_events: int) -> tuple[int | None, str]:
+    """Walk-forward sign: only outcomes fully observed before ``c``'s entry count."""
+    past = [p.long_return for p in pool
+            if p.asset == c.asset and p.direction == c.direction and p.horizon_exit_utc < c.entry_utc]
+    if len(past) < min_events:
+        return None, f"learned signs: {len(past)} earlier {c.direction} outcome(s) on {c.asset}, need {min_events}"
+    mean = float(np.mean(past))
+    if mean == 0:
+        return None, "learned signs: earlier outcomes average exactly zero"
+    return (1 if mean > 0 else -1), ""
+
+
+def _exit(rule: BacktestRule, c: Candidate, sign: int) -> tuple[int, str]:
+    """Row and reason of the exit: the holding period, or the first close past a limit."""
+    if rule.stop_loss_bps is None and rule.take_profit_bps is None:
+        return c.last_row, "holding"
+    closes = c.rows["close"].to_numpy()[c.entry_row:c.last_row + 1]
+    path = sign * (closes / c.entry_price - 1.0)
+    start = 1 if rule.entry == "close" else 0  # an open entry can be stopped at its first close
+    for j in range(start, len(path)):
+        if rule.stop_loss_bps is not None and path[j] <= -rule.stop_loss_bps / 1e4:
+            return c.entry_row + j, "stop_loss"
+        if rule.take_profit_bps is not None and path[j] >= rule.take_profit_bps / 1e4:
+            return c.entry_row + j, "take_profit"
+    return c.last_row, "holding"
+
+
+def _weight(rule: BacktestRule, c: Candidate) -> tuple[float | None, str]:
+    if rule.sizing.method == "equal":
+        return 1.0, ""
+    # Volatility known at entry: closes up to the entry close (close entry) or the
+    # previous close (open entry).
+    last = c.entry_row if rule.entry == "close" else c.entry_row - 1
+    closes = c.rows["close"].to_numpy()[max(0, last - rule.sizing.lookback):last + 1]
+    rets = np.diff(closes) / closes[:-1]
+    if len(rets) < rule.sizing.lookback:
+        return None, f"volatility sizing: {len(rets)} returns before entry, need {rule.sizing.lookback}"
+    sigma = float(np.std(rets, ddof=1))
+    if not sigma > 0:
+        return None, "volatility sizing: zero volatility before entry"
+    return min(rule.sizing.target / sigma, rule.sizing.max_weight), ""
+
+
+def simulate(rule: BacktestRule, prices: pd.DataFrame | None = None,
+             catalog: Catalog | pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Trades, daily P&L and skipped signals for ``rule``.
+
+    ``prices`` defaults to the bundled sample (``impact.datasets.load_prices``);
+    ``catalog`` to the rule's catalog. The rule's event filters apply to either.
+    """
+    if prices is None:
+        prices = datasets.load_prices(rule.assets)
+    events = _events(rule, catalog)
+    skipped: list[tuple[str, str, str]] = []
+    candidates = sorted(_candidates(rule, events, prices, skipped), key=lambda c: (c.entry_utc, c.asset, c.event_id))
+    trades, paths = [], []
+    open_until: dict[str, tuple[pd.Timestamp, str]] = {}
+    for c in candidates:
+        if rule.signs == LEARNED:
+            sign, why = _learned_side(c, candidates, rule.learning.min_events)
+        else:
+            sign = rule.side(c.asset, c.direction)
+            why = f"no position for a {c.direction} event on {c.asset}"
+        if not sign:
+            skipped.append((c.event_id, c.asset, why))
+            continue
+        busy = open_until.get(c.asset)
+        if rule.overlap == "skip" and busy is not None and c.entry_utc < busy[0]:
+            skipped.append((c.event_id, c.asset, f"overlaps the open {c.asset} trade of {busy[1]}"))
+            continue
+        weight, why = _weight(rule, c)
+        if weight is None:
+            skipped.append((c.event_id, c.asset, why))
+            continue
+        exit_row, reason = _exit(rule, c, sign)
+        exit_price = float(c.rows["close"].iat[exit_row])
+        gross = sign * (exit_price / c.entry_price - 1.0)
+        asset_class = get_asset(c.asset).asset_class
+        cost = 2.0 * rule.cost_bps(asset_class) / 1e4
+        exit_utc = c.rows["close_utc"].iat[exit_row]
+        open_until[c.asset] = (exit_utc, c.event_id)
+        trades.append({
+            "event_id": c.event_id, "asset": c.asset, "asset_class": asset_class, "direction": c.direction,
+            "side": "long" if sign > 0 else "short", "sign": sign, "announced_utc": c.announced,
+            "timing": c.timing, "entry": rule.entry, "entry_date": c.rows["date"].iat[c.entry_row],
+            "entry_utc": c.entry_utc, "entry_price": c.entry_price, "exit_date": c.rows["date"].iat[exit_row],
+            "exit_utc": exit_utc, "exit_price": exit_price, "exit_reason": reason,
+            "sessions": exit_row - c.entry_row + (rule.entry == "next_open"), "weight": weight,
+            "return_gross": gross, "cost": cost, "return_net": gross - cost, "pnl": weight * (gross - cost),
+        })
+        paths.append((c.rows, c.entry_row, exit_row))
+    frame = pd.DataFrame(trades, columns=TRADE_COLUMNS)
+    daily = _daily_pnl(frame, paths, rule)
+    frame["cum_pnl"] = frame["pnl"].cumsum()
+    skipped_frame = pd.DataFrame(skipped, columns=["event_id", "asset", "reason"])
+    return frame, daily, skipped_frame
+
+
+def _daily_pnl(trades: pd.DataFrame, paths: list, rule: BacktestRule) -> pd.DataFrame:
+    """Mark-to-market P&L per date (costs booked on entry and exit dates)."""
+    pieces = []
+    for t, (rows, i, j) in zip(trades.itertuples(index=False), paths):
+        close = rows["close"].to_numpy()[i:j + 1]
+        dates = rows["date"].iloc[i:j + 1].to_numpy()
+        notional = t.weight * t.sign / t.entry_price
+        move = np.diff(close, prepend=close[0]) * notional
+        if rule.entry == "next_open":
+            move[0] = (close[0] - t.entry_price) * notional
+        half = t.weight * t.cost / 2.0
+        move[0] -= half
+        move[-1] -= half
+        held = np.ones(len(dates), dtype=int)
+        if rule.entry == "close":
+            held[0] = 0  # bought at that close: not exposed during the entry session
+        pieces.append(pd.DataFrame({"date": dates, "pnl": move, "open_positions": held}))
+    if not pieces:
+        return pd.DataFrame(columns=["date", "pnl", "open_positions", "cum_pnl", "drawdown"])
+    daily = pd.concat(pieces).groupby("date", as_index=False).sum()
+    daily["cum_pnl"] = daily["pnl"].cumsum()
+    peak = np.maximum.accumulate(np.maximum(daily["cum_pnl"].to_numpy(), 0.0))
+    daily["drawdown"] = daily["cum_pnl"] - peak
+    return daily
+
+
+def check_assets(rule: BacktestRule, prices: pd.DataFrame) -> None:
+    missing = [a for a in rule.assets if a not in set(prices["symbol"].unique())]
+    if missing:
+        raise DataError(f"{rule.source}: field 'assets': no prices for {missing[0]}")

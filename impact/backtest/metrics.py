@@ -1,0 +1,70 @@
+"""Performance statistics of a list of trades and its daily P&L.
+
+* Hit rate: share of trades with a positive net return.
+* Mean net return per trade with its t statistic, mean / (sd / sqrt(n)), sd with
+  n - 1 degrees of freedom, two-sided p-value from Student's t (n - 1 df) — the
+  one-sample test used for event-driven trade lists (e.g. Brown & Warner 1985).
+* Sharpe ratio: mean / sd of daily P&L over every weekday from the first selected
+  announcement to the last exit (days without a position count as 0), times
+  sqrt(252) (Sharpe 1994; no risk-free rate: positions are unfunded overlays).
+* Maximum drawdown: the largest fall of cumulative P&L from a running peak (the
+  peak starts at 0, before the first trade).
+* Exposure: share of those weekdays on which at least one position was held
+  (a close entry is exposed from the next session; an open entry from its own).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..statistics import t_pvalue
+
+TRADING_DAYS = 252
+
+
+def trade_stats(returns: np.ndarray) -> dict[str, float]:
+    """Count, hit rate, mean, sd, t and p of per-trade net returns."""
+    x = np.asarray(returns, dtype=float)
+    n = len(x)
+    mean = float(x.mean()) if n else np.nan
+    sd = float(x.std(ddof=1)) if n > 1 else np.nan
+    t = mean / (sd / np.sqrt(n)) if n > 1 and sd > 0 else np.nan
+    return {"n_trades": n, "hit_rate": float((x > 0).mean()) if n else np.nan, "mean_return": mean,
+            "sd_return": sd, "t_stat": float(t), "p_value": float(t_pvalue(t, n - 1)) if np.isfinite(t) else np.nan}
+
+
+def daily_span(daily: pd.DataFrame, start: pd.Timestamp | None) -> pd.DataFrame:
+    """Daily P&L on every weekday from ``start`` (default: first P&L date) to the last P&L date."""
+    if daily.empty:
+        return daily
+    first = min(pd.Timestamp(start), daily["date"].min()) if start is not None else daily["date"].min()
+    days = pd.bdate_range(first, daily["date"].max())
+    frame = daily.set_index("date")[["pnl", "open_positions"]]
+    return frame.reindex(days.union(frame.index), fill_value=0).rename_axis("date").reset_index()
+
+
+def performance(trades: pd.DataFrame, daily: pd.DataFrame, start: pd.Timestamp | None = None) -> dict[str, float]:
+    """All headline statistics of a backtest (see the module docstring for definitions)."""
+    out = trade_stats(trades["return_net"].to_numpy())
+    out["total_pnl"] = float(trades["pnl"].sum()) if len(trades) else 0.0
+    out["mean_cost"] = float(trades["cost"].mean()) if len(trades) else np.nan
+    span = daily_span(daily, start)
+    if span.empty:
+        out.update(sharpe=np.nan, max_drawdown=0.0, exposure=0.0, n_days=0)
+        return out
+    pnl = span["pnl"].to_numpy(dtype=float)
+    sd = pnl.std(ddof=1) if len(pnl) > 1 else np.nan
+    out["sharpe"] = float(pnl.mean() / sd * np.sqrt(TRADING_DAYS)) if sd and sd > 0 else np.nan
+    out["max_drawdown"] = max_drawdown(np.cumsum(pnl))
+    out["exposure"] = float((span["open_positions"].to_numpy() > 0).mean())
+    out["n_days"] = len(span)
+    return out
+
+
+def max_drawdown(cum_pnl: np.ndarray) -> float:
+    """Largest peak-to-trough fall of a cumulative P&L path (peak starts at 0), as a positive number."""
+    cum = np.asarray(cum_pnl, dtype=float)
+    if not len(cum):
+        return 0.0
+    peak = np.maximum.accumulate(np.maximum(cum, 0.0))
+    return float((peak - cum).max())
