@@ -1,7 +1,9 @@
 """What each symbol is: asset class, trading calendar and daily close time.
 
 The registry (``sample_data/assets.csv``) covers the bundled symbols. ``calendar`` is
-an exchange_calendars name; ``close_time``/``close_tz``, when given, replace the
+an exchange_calendars name or a pandas_market_calendars one listed in
+:data:`impact.calendars.MARKET_CALENDARS` (chosen per asset so that its sessions
+match the days the asset really has a daily price); ``close_time``/``close_tz``, when given, replace the
 calendar's close with the instant the daily price is struck (futures settlement,
 the FRED noon fixing), which is what alignment needs.
 """

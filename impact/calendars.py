@@ -1,12 +1,31 @@
 """Trading sessions and the instant each session's daily price is struck.
 
-Sessions and holidays come from ``exchange_calendars``. For assets whose daily
-price is not the exchange's last trade (futures settlement, the FRED noon fixing)
-the registry gives a local close time that replaces the calendar close.
+Sessions and holidays come from well-kept calendar libraries, never from
+hand-written holiday lists:
+
+* ``exchange_calendars`` for exchanges it models well (``XNYS``, ``XHKG`` with
+  its typhoon-free schedule, ``XSHG`` with Golden Week and Lunar New Year,
+  ``24/5`` for spot FX);
+* ``pandas_market_calendars`` for futures *trade dates* and the bond market,
+  which exchange_calendars gets wrong for our purpose: its ``CMES`` calendar
+  has sessions on US holidays (e.g. Labor Day 2019-09-02) on which CBOT grains
+  were closed and no COMEX settlement was published. ``CBOT_Agriculture`` (CME
+  grain and oilseed holidays, early closes) and ``CME_TradeDate`` (CME trade
+  dates, i.e. days with a settlement) are used instead; ``SIFMA_US`` gives the
+  US bond-market / Federal Reserve business days of the H.10 noon fixing.
+
+A session is labelled with its trade date, so the CBOT Sunday-evening
+electronic session, which trades for Monday's settlement, belongs to Monday.
+
+For assets whose daily price is not the exchange's last trade (futures
+settlement, the FRED noon fixing) the registry gives a local time that replaces
+the calendar close. On early-close days (e.g. the Friday after Thanksgiving) the
+price cannot be struck after the market shuts, so the earlier of the two is used.
 """
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -17,29 +36,81 @@ from .assets import Asset
 from .errors import DataError
 
 CALENDAR_START = "2000-01-01"
+#: Calendars read from pandas_market_calendars (all others from exchange_calendars).
+MARKET_CALENDARS = ("CBOT_Agriculture", "CME_Agriculture", "CME_TradeDate", "SIFMA_US", "ICEUS", "NYSE")
+
+
+@dataclass(frozen=True)
+class SessionCalendar:
+    """One library-independent view of a trading calendar.
+
+    ``opens``/``closes`` are tz-aware (UTC) Series indexed by the naive session
+    date; ``tz`` is the exchange's zone name; ``source`` names the library.
+    """
+
+    name: str
+    tz: str
+    opens: pd.Series
+    closes: pd.Series
+    source: str
+
+    @property
+    def sessions(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.closes.index)
+
+
+def _naive(index) -> pd.DatetimeIndex:
+    index = pd.DatetimeIndex(index)
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    return index.as_unit("ns").normalize()
+
+
+def _utc(values) -> pd.Series:
+    s = pd.Series(values)
+    s = pd.to_datetime(s, utc=True)
+    return s.dt.as_unit("ns")
 
 
 @lru_cache(maxsize=None)
-def get_calendar(name: str) -> xcals.ExchangeCalendar:
-    try:
-        with warnings.catch_warnings():  # exchange_calendars uses APIs pandas 3 deprecates
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return xcals.get_calendar(name, start=CALENDAR_START)
-    except xcals.errors.InvalidCalendarName:
-        raise DataError(f"unknown trading calendar {name!r} (see exchange_calendars.get_calendar_names())") from None
+def get_calendar(name: str) -> SessionCalendar:
+    """The trading calendar ``name`` (an exchange_calendars name such as ``XNYS`` or
+    one of :data:`MARKET_CALENDARS` from pandas_market_calendars)."""
+    with warnings.catch_warnings():  # both libraries use APIs pandas 3 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if name in MARKET_CALENDARS:
+            import pandas_market_calendars as mcal
+
+            cal = mcal.get_calendar(name)
+            end = pd.Timestamp.today().normalize() + pd.DateOffset(years=1)
+            sched = cal.schedule(start_date=CALENDAR_START, end_date=end)
+            index = _naive(sched.index)
+            opens = pd.Series(_utc(sched["market_open"]).to_numpy(), index=index, name="open_utc")
+            closes = pd.Series(_utc(sched["market_close"]).to_numpy(), index=index, name="close_utc")
+            return SessionCalendar(name, str(cal.tz), opens, closes, "pandas_market_calendars")
+        try:
+            cal = xcals.get_calendar(name, start=CALENDAR_START)
+        except xcals.errors.InvalidCalendarName:
+            raise DataError(
+                f"unknown trading calendar {name!r} (an exchange_calendars name, or one of "
+                f"{', '.join(MARKET_CALENDARS)})") from None
+        index = _naive(cal.sessions)
+        opens = pd.Series(_utc(cal.opens).to_numpy(), index=index, name="open_utc")
+        closes = pd.Series(_utc(cal.closes).to_numpy(), index=index, name="close_utc")
+        return SessionCalendar(name, str(cal.tz), opens, closes, "exchange_calendars")
 
 
 @lru_cache(maxsize=None)
 def _closes(calendar: str, close_time: str | None, close_tz: str | None) -> pd.Series:
     cal = get_calendar(calendar)
-    if close_time is None:
-        closes = cal.closes.dt.tz_convert("UTC")
-    else:
+    closes = cal.closes
+    if close_time is not None:
         hours, minutes = (int(x) for x in close_time.split(":"))
         local = cal.sessions + pd.Timedelta(hours=hours, minutes=minutes)
-        closes = pd.Series(local.tz_localize(close_tz).tz_convert("UTC"), index=cal.sessions)
-    closes.index = pd.DatetimeIndex(closes.index.tz_localize(None) if closes.index.tz else closes.index)
+        struck = pd.Series(local.tz_localize(close_tz).tz_convert("UTC").as_unit("ns"), index=cal.sessions)
+        # Early closes: the price is struck no later than the market shuts.
+        closes = struck.where(struck <= closes, closes)
     return closes.rename("close_utc")
 
 
@@ -49,11 +120,17 @@ def session_closes(asset: Asset) -> pd.Series:
     return _closes(asset.calendar, close, asset.close_tz if close else None)
 
 
+def sessions(asset: Asset) -> pd.DatetimeIndex:
+    """The asset's session dates (naive, one per daily bar)."""
+    return pd.DatetimeIndex(session_closes(asset).index)
+
+
 def describe_close(asset: Asset) -> str:
-    if asset.close_time:
-        return f"{asset.calendar} sessions, price struck {asset.close_time:%H:%M} {asset.close_tz}"
     cal = get_calendar(asset.calendar)
-    return f"{asset.calendar} sessions, exchange close ({cal.tz})"
+    if asset.close_time:
+        return (f"{asset.calendar} sessions ({cal.source}), price struck {asset.close_time:%H:%M} "
+                f"{asset.close_tz} (or the early close)")
+    return f"{asset.calendar} sessions ({cal.source}), exchange close ({cal.tz})"
 
 
 def to_utc(local: datetime | pd.Timestamp, zone: str) -> pd.Timestamp:
