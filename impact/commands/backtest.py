@@ -1,0 +1,34 @@
+"""``impact backtest SPEC``: run a backtest spec, print or write its results."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backtest", help="backtest an event-driven trading rule (YAML spec)")
+    p.add_argument("spec", help="bundled backtest spec name (reports/backtest_*.yaml) or YAML path")
+    p.add_argument("--format", choices=("table", "csv"), default="table",
+                   help="table: summary and trades; csv: one row per trade")
+    p.add_argument("--out", default=None, help="also write an HTML page to OUT/<spec name>/")
+    p.set_defaults(func=cmd_backtest)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from ..backtest import load_rule, run_backtest
+
+    result = run_backtest(load_rule(args.spec))
+    if args.out is not None:
+        from ..backtest.output import write_backtest_report
+
+        index = write_backtest_report(result, args.out)
+        print(f"backtest report written to {index}", file=sys.stderr if args.format == "csv" else sys.stdout)
+    if args.format == "csv":
+        result.trade_table().to_csv(sys.stdout, index=False, float_format="%.10g")
+        return 0
+    print(result.summary())
+    print()
+    table = result.trade_table()[["event_id", "asset", "side", "entry_date", "exit_date", "return_gross",
+                                  "cost", "return_net", "cum_pnl"]]
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
