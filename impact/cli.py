@@ -9,7 +9,7 @@ from . import __version__
 from .errors import CatalogError, ImpactError
 
 #: Command-group modules; each defines ``register(subparsers)``.
-COMMAND_MODULES = ("impact.commands.study",)
+COMMAND_MODULES = ("impact.commands.study", "impact.commands.backtest")
 
 
 def build_parser() -> argparse.ArgumentParser:
