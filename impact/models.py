@@ -4,27 +4,41 @@ Each pair has an estimation window of L rows (a mask marks usable rows). With
 y the asset's returns and X the k regressors on those rows:
 
 * ``market`` — market model, R_t = alpha + beta R_mt + e_t, OLS
-  (Campbell, Lo & MacKinlay 1997, sec. 4.4.1).
+  (Campbell, Lo & MacKinlay 1997, sec. 4.4.1; MacKinlay 1997).
+* ``ff3`` — Fama & French (1993) three-factor model on excess returns,
+  R_t - rf_t = alpha + b1 MKT-RF_t + b2 SMB_t + b3 HML_t + e_t, OLS; the bundled
+  daily factors (:func:`impact.factors.ff3_factors`).
+* ``factors`` — the same regression on any user factor columns (excess returns
+  when the factors include an ``rf`` column), e.g. a commodity index next to the
+  market (CLM 1997, sec. 4.3.2 "multifactor models").
 * ``constant_mean`` — R_t = mu + e_t (CLM 1997, sec. 4.3.1).
 * ``market_adjusted`` — AR_t = R_t - R_mt, no parameters (Brown & Warner 1980, 1985).
 * ``raw`` — AR_t = R_t, for studies that report event-day returns themselves.
+* ``garch`` — market model with GARCH(1,1) errors, R_t = alpha + beta R_mt + e_t,
+  e_t ~ N(0, h_t), h_t = omega + a e_{t-1}^2 + b h_{t-1}, fitted by maximum
+  likelihood with the ``arch`` package (Bollerslev 1986; for event studies, e.g.
+  Corhay & Tourani Rad 1996). Optional extra ``impact[garch]``.
 
-OLS is solved in closed form on demeaned data for every pair at once; results
-equal statsmodels OLS pair by pair. sigma^2 = SSR / (n - p) with p the number of
-estimated parameters (n - 1 for the parameter-free models, where the residual
-variance is the sample variance of the estimation-window ARs).
+OLS is solved in closed form on centred data for every pair at once (no loop over
+pairs); results equal statsmodels OLS pair by pair. sigma^2 = SSR / (n - p) with p
+the number of estimated parameters (n - 1 for the parameter-free models, where
+the residual variance is the sample variance of the estimation-window ARs).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from .errors import ImpactError
 
-MODELS = ("market", "constant_mean", "market_adjusted", "raw")
+MODELS = ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch")
 #: Models whose regressors include the benchmark return.
-NEEDS_BENCHMARK = ("market", "market_adjusted")
+NEEDS_BENCHMARK = ("market", "market_adjusted", "garch")
+#: Models whose regressors are factor columns (``factors=``).
+FACTOR_MODELS = ("ff3", "factors")
+#: Models fitted by closed-form OLS on their regressors.
+OLS_MODELS = ("market", "ff3", "factors")
 
 
 @dataclass
@@ -41,18 +55,33 @@ class NormalFit:
     xtx_inv: np.ndarray | None # (P, k, k) inverse centred cross-products (estimated slopes)
     mean_estimated: bool       # whether the intercept/mean is estimated
     problem: np.ndarray        # (P,) object: "" or the reason the fit is unusable
+    names: tuple = ()          # regressor names (k)
+    event_var: np.ndarray | None = None  # (P, W) forecast error variance per event day (garch)
+    param_cov: np.ndarray | None = None  # (P, 1+k, 1+k) covariance of (alpha, beta) (garch)
 
     def expected(self, X: np.ndarray) -> np.ndarray:
         """Normal returns for regressors X of shape (P, W, k)."""
         return self.alpha[:, None] + np.einsum("pwk,pk->pw", X, self.beta)
 
+    def take(self, keep: np.ndarray) -> "NormalFit":
+        """The fit for a subset of pairs (boolean mask or integer index)."""
+        return replace(self, **{f.name: getattr(self, f.name)[keep] for f in fields(self)
+                                if isinstance(getattr(self, f.name), np.ndarray)})
+
     def car_variance(self, X: np.ndarray, window: np.ndarray) -> np.ndarray:
         """Var(CAR) over the rows of ``window`` (bool, (W,)) including estimation error.
 
-        Var(CAR) = sigma^2 [ L2 + L2^2/n + s' (X_c'X_c)^{-1} s ],  s = sum_{t in window}(x_t - xbar)
-        (CLM 1997 eq. 4.4.14 written for centred regressors); the last two terms are
-        dropped when the mean or slopes are not estimated.
+        OLS models: Var(CAR) = sigma^2 [ L2 + L2^2/n + s' (X_c'X_c)^{-1} s ],
+        s = sum_{t in window}(x_t - xbar) (CLM 1997 eq. 4.4.14 written for centred
+        regressors); the last two terms are dropped when the mean or slopes are not
+        estimated. GARCH: sum_{t in window} h_t (the conditional variance forecasts)
+        + g' V g with g = sum_{t in window} (1, x_t) and V the ML covariance of
+        (alpha, beta) — the same two parts, with a time-varying variance.
         """
+        if self.event_var is not None:
+            g = np.concatenate([np.full((len(self.alpha), 1), float(window.sum())),
+                                X[:, window, :].sum(axis=1)], axis=1)
+            return self.event_var[:, window].sum(axis=1) + np.einsum("pk,pkj,pj->p", g, self.param_cov, g)
         length = float(window.sum())
         factor = np.full(len(self.alpha), length)
         if self.mean_estimated:
@@ -63,35 +92,59 @@ class NormalFit:
         return self.sigma2 * factor
 
 
-def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int) -> NormalFit:
-    """Fit ``model`` on estimation rows: y (P, L), X (P, L, k), usable (P, L) bool."""
+def n_parameters(model: str, k: int) -> int:
+    """Parameters estimated in the normal-return model (intercept and slopes)."""
+    if model in OLS_MODELS or model == "garch":
+        return 1 + k
+    return {"constant_mean": 1, "market_adjusted": 0, "raw": 0}[model]
+
+
+def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int,
+                       names: tuple = ()) -> NormalFit:
+    """Fit ``model`` on estimation rows: y (P, L), X (P, L, k), usable (P, L) bool.
+
+    Pairs that cannot be fitted keep NaN parameters and a reason in ``problem``:
+    too few usable rows, a regressor with no variation, collinear regressors, or a
+    zero residual variance.
+    """
     if model not in MODELS:
         raise ImpactError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
+    if model == "garch":
+        raise ImpactError("the garch model is fitted with fit_garch (it needs the event-day horizons)")
     P, _, k = X.shape
-    w = usable.astype(float)
-    n = w.sum(axis=1)
+    n = usable.sum(axis=1).astype(float)
     problem = np.full(P, "", dtype=object)
-    n_params = {"market": 1 + k, "constant_mean": 1, "market_adjusted": 0, "raw": 0}[model]
+    n_params = n_parameters(model, k)
     need = max(min_obs, n_params + 2)
     few = n < need
     problem[few] = [f"too few estimation observations: {int(v)} < {need}" for v in n[few]]
     n_safe = np.where(n > 0, n, 1.0)
     y0 = np.where(usable, y, 0.0)
-    X0 = np.where(usable[:, :, None], X, 0.0)
     ybar = y0.sum(axis=1) / n_safe
+    X0 = np.where(usable[:, :, None], X, 0.0)
     xbar = X0.sum(axis=1) / n_safe[:, None]
 
     xtx_inv = None
-    if model == "market":
+    if model in OLS_MODELS:
         Xc = np.where(usable[:, :, None], X - xbar[:, None, :], 0.0)
-        yc = np.where(usable, y - ybar[:, None], 0.0)
         xtx = np.einsum("plk,plj->pkj", Xc, Xc)
-        xty = np.einsum("plk,pl->pk", Xc, yc)
-        # A regressor with no variation in the window cannot identify beta.
+        # Xc sums to zero over usable rows, so X_c'y needs no centring of y.
+        xty = np.einsum("plk,pl->pk", Xc, y0)
+        # A regressor with no variation in the window cannot identify its slope.
         scale = np.einsum("pkk->pk", xtx)
-        flat = (scale <= 1e-14 * np.maximum(n_safe[:, None], 1)).any(axis=1) & ~few
-        problem[flat] = "benchmark returns constant over the estimation window"
-        xtx_safe = np.where((flat | few)[:, None, None], np.eye(k), xtx)
+        flat = (scale <= 1e-14 * n_safe[:, None]).any(axis=1) & ~few
+        problem[flat] = ("benchmark returns constant over the estimation window" if model == "market"
+                         else "a factor is constant over the estimation window")
+        singular = flat | few
+        if k > 1:
+            # Collinear factors: the smallest eigenvalue of the correlation matrix is ~0.
+            d = 1.0 / np.sqrt(np.where(scale > 0, scale, 1.0))
+            corr = xtx * d[:, :, None] * d[:, None, :]
+            corr = np.where(singular[:, None, None], np.eye(k), corr)
+            collinear = (np.linalg.eigvalsh(corr)[:, 0] < 1e-10) & ~singular
+            problem[collinear] = "factors are collinear over the estimation window"
+            singular = singular | collinear
+        xtx_safe = np.where(singular[:, None, None], np.eye(k), xtx)
         xtx_inv = np.linalg.inv(xtx_safe)
         beta = np.einsum("pkj,pj->pk", xtx_inv, xty)
         alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
@@ -116,13 +169,89 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
         rbar = resid.sum(axis=1) / n_safe
         ssr = (np.where(usable, resid - rbar[:, None], 0.0) ** 2).sum(axis=1)
     df = n - max(n_params, 1)
-    sigma2 = ssr / np.where(df > 0, df, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = ssr / np.where(df > 0, df, np.nan)
     bad = np.asarray(problem != "")
+    alpha = alpha.astype(float)
+    beta = beta.astype(float)
     for arr in (alpha, sigma2):
         arr[bad] = np.nan
-    beta = beta.astype(float)
     beta[bad] = np.nan
-    zero_var = (sigma2 <= 0) & ~bad
+    # Relative to the returns' own scale, so a perfect fit is caught despite rounding.
+    tiny = sigma2 <= 1e-20 * np.maximum((np.where(usable, y, 0.0) ** 2).sum(axis=1) / n_safe, 1e-300)
+    zero_var = tiny & ~bad
     problem[zero_var] = "zero residual variance in the estimation window (asset equals its benchmark?)"
     return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar, xtx_inv,
-                     mean_estimated, problem)
+                     mean_estimated, problem, tuple(names))
+
+
+def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, horizons: np.ndarray,
+              names: tuple = ()) -> NormalFit:
+    """Market model with GARCH(1,1) normal errors, fitted pair by pair with ``arch``.
+
+    ``horizons`` (W,) are the event days' distances from the last estimation row
+    (rel_day - end of the estimation window, all >= 1): the event-day variances are
+    the model's h-step conditional variance forecasts from the estimation window's
+    end, so event-window returns never feed the variance. Returns are scaled by 100
+    for the optimiser and the estimates scaled back. sigma2 is the residual variance
+    SSR / (n - 1 - k) of the mean equation, for tests that need one number per pair.
+    Maximum likelihood cannot be batched in closed form, so this is the one model
+    fitted in a loop; pairs that fail to converge are recorded as exclusions.
+    """
+    try:
+        from arch import arch_model
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ImpactError("model 'garch' needs the optional 'arch' package: pip install 'impact[garch]'") from None
+    P, _, k = X.shape
+    W = len(horizons)
+    alpha = np.full(P, np.nan)
+    beta = np.full((P, k), np.nan)
+    sigma2 = np.full(P, np.nan)
+    event_var = np.full((P, W), np.nan)
+    param_cov = np.full((P, 1 + k, 1 + k), np.nan)
+    n = usable.sum(axis=1)
+    problem = np.full(P, "", dtype=object)
+    need = max(min_obs, 1 + k + 3 + 2)
+    hmax = int(np.max(horizons))
+    scale = np.array([1.0, *([100.0] * k)])  # d(param)/d(scaled param): alpha /100, slopes unchanged
+    for p in range(P):
+        if n[p] < need:
+            problem[p] = f"too few estimation observations: {int(n[p])} < {need}"
+            continue
+        yp, xp = y[p, usable[p]], X[p, usable[p], :]
+        if (xp.std(axis=0) <= 1e-12).any():
+            problem[p] = "benchmark returns constant over the estimation window"
+            continue
+        try:
+            res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,
+                             dist="normal", rescale=False).fit(disp="off")
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            problem[p] = f"GARCH estimation failed: {exc}"
+            continue
+        if res.convergence_flag != 0:
+            problem[p] = "GARCH estimation did not converge"
+            continue
+        theta = res.params.to_numpy()
+        alpha[p] = theta[0] / 100.0
+        beta[p] = theta[1:1 + k]
+        cov = res.param_cov.to_numpy()[: 1 + k, : 1 + k]
+        param_cov[p] = cov / np.outer(scale, scale)
+        fc = res.forecast(horizon=hmax, reindex=False, x=np.zeros((k, 1, hmax))).variance.to_numpy()[-1]
+        event_var[p] = fc[np.asarray(horizons) - 1] / 1e4
+        resid = yp - alpha[p] - xp @ beta[p]
+        sigma2[p] = (resid**2).sum() / (n[p] - 1 - k)
+    return NormalFit("garch", alpha, beta, sigma2, n.astype(int), (n - 1 - k).astype(int),
+                     np.zeros((P, k)), None, True, problem, tuple(names), event_var, param_cov)
+
+
+def concat_fits(parts: list[NormalFit]) -> NormalFit:
+    """Stack fits of consecutive chunks of pairs."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    values = {}
+    for f in fields(first):
+        value = getattr(first, f.name)
+        if isinstance(value, np.ndarray):
+            values[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
+    return replace(first, **values)

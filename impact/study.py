@@ -19,7 +19,8 @@ from .align import align_events
 from .data import ReturnPanel
 from .errors import DataError, ImpactError
 from .events import Catalog, catalog_from_frame
-from .models import MODELS, NEEDS_BENCHMARK, NormalFit, fit_normal_returns
+from .factors import RF, factors_on, ff3_factors, prepare_factors
+from .models import FACTOR_MODELS, MODELS, NEEDS_BENCHMARK, NormalFit, concat_fits, fit_garch, fit_normal_returns
 from .statistics import cross_sectional_t, run_test, significance_stars, t_pvalue
 from .windows import RowSource
 
@@ -51,7 +52,11 @@ class EventStudy:
         applies each date to every asset.
     market : str or mapping, optional
         Benchmark symbol, or a mapping asset -> benchmark.
-    model : {"market", "constant_mean", "market_adjusted", "raw"}
+    model : {"market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch"}
+        Normal-return model (formulas and references in :mod:`impact.models`).
+        ``ff3`` regresses excess returns R - rf on the bundled Fama-French factors
+        (converted from percent to decimals); ``factors`` on the columns of ``factors=``;
+        ``garch`` is the market model with GARCH(1,1) errors (extra ``impact[garch]``).
     estimation_window, event_window : (int, int)
         Inclusive session ranges relative to day 0.
     returns : {"log", "simple"}
@@ -66,6 +71,10 @@ class EventStudy:
         Sessions (``asset, date, reason``) to leave out of every estimation window
         (e.g. futures roll days, other events' windows); when one falls inside an
         event window the pair is flagged ``reason@rel_day``.
+    factors : DataFrame, optional
+        Daily simple factor returns in decimals, indexed by date (or with a ``date``
+        column), for ``model="factors"`` (or to replace the bundled ones for ``"ff3"``).
+        A column ``rf`` is subtracted from the asset's return instead of being a regressor.
     """
 
     def __init__(
@@ -84,6 +93,7 @@ class EventStudy:
         price_column: str | None = None,
         returns_data: pd.DataFrame | None = None,
         estimation_exclusions: pd.DataFrame | None = None,
+        factors: pd.DataFrame | None = None,
     ):
         if model not in MODELS:
             raise ImpactError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
@@ -112,6 +122,14 @@ class EventStudy:
             if missing:
                 raise ImpactError(f"estimation_exclusions needs columns asset, date, reason (missing {', '.join(sorted(missing))})")
         self.estimation_exclusions = estimation_exclusions
+        if model in FACTOR_MODELS:
+            if factors is None and model == "factors":
+                raise ImpactError("model 'factors' needs factors= (a DataFrame of factor returns by date)")
+            self.factors = ff3_factors() if factors is None else prepare_factors(factors)
+        elif factors is not None:
+            raise ImpactError(f"factors= is used by model 'ff3' or 'factors', not {model!r}")
+        else:
+            self.factors = None
 
     @classmethod
     def from_returns(cls, returns: pd.DataFrame, events: Catalog | pd.DataFrame, **kwargs) -> "EventStudy":
@@ -175,7 +193,33 @@ class EventStudy:
         return pairs
 
     # -- estimation -----------------------------------------------------------------------
+    #: Pairs estimated per chunk: bounds the (pairs x estimation window) work arrays
+    #: (about a dozen of chunk_size x L floats) to a few hundred MB at most.
+    chunk_size: int = 16_384
+
+    def _design(self, asset: str, bench: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,), names."""
+        r = self.panel.returns[asset]
+        ret = r.to_numpy(dtype=float)
+        if self.model in FACTOR_MODELS:
+            f = factors_on(self.factors, r.index)
+            names = [c for c in f.columns if c != RF]
+            y = ret - f[RF].to_numpy() if RF in f.columns else ret
+            return y, f[names].to_numpy(dtype=float), ret, names
+        if self.model in NEEDS_BENCHMARK:
+            x = ret if bench == asset else self.panel.benchmark_on(bench, asset).to_numpy(dtype=float)
+            return ret, x[:, None], ret, [str(bench)]
+        return ret, np.zeros((len(ret), 1)), ret, ["none"]
+
     def fit(self) -> "EventStudyResult":
+        """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
+
+        All assets' rows are concatenated into one array, with NaN padding between
+        assets wide enough that no window can reach a neighbour's rows; each pair's
+        estimation and event windows are then gathered by fancy indexing and the
+        normal-return model is fitted in closed form for a whole chunk of pairs
+        at once (:func:`impact.models.fit_normal_returns`).
+        """
         assets = self._study_assets()
         pairs = self._pairs(assets).reset_index(drop=True)
         dupes = pairs.duplicated(["event_id", "asset"])
@@ -183,57 +227,72 @@ class EventStudy:
             first = pairs[dupes].iloc[0]
             raise ImpactError(f"event {first['event_id']} is given twice for asset {first['asset']}")
         needs_bench = self.model in NEEDS_BENCHMARK
+        bench = {a: self._benchmark_of(a) for a in pairs["asset"].unique()}
         if needs_bench:
-            bench = {a: self._benchmark_of(a) for a in pairs["asset"].unique()}
             missing = [a for a, b in bench.items() if b is None]
             if missing:
                 raise ImpactError(f"model '{self.model}' needs a benchmark; none given for {', '.join(missing)}")
             self.panel.require(bench.values(), "benchmark")
 
-        # One long array of every asset's returns; pairs index into it.
-        offsets, lengths, y_parts, x_parts, date_parts = {}, {}, [], [], []
-        start = 0
+        ea, eb = self.estimation_window
+        wa, wb = self.event_window
+        pad = max(-ea, wb, 0) + 1
+        # One long array of every asset's returns, NaN-padded between assets; pairs index into it.
+        offsets, lengths, parts, names = {}, {}, [], None
+        start = pad
         for asset in pairs["asset"].unique():
-            r = self.panel.returns[asset]
-            offsets[asset], lengths[asset] = start, len(r)
-            y_parts.append(r.to_numpy(dtype=float))
-            if needs_bench and bench[asset] != asset:
-                x_parts.append(self.panel.benchmark_on(bench[asset], asset).to_numpy(dtype=float))
-            else:
-                x_parts.append(np.zeros(len(r)) if not needs_bench else r.to_numpy(dtype=float))
-            date_parts.append(r.index.to_numpy())
-            start += len(r)
-        Y = np.concatenate(y_parts) if y_parts else np.zeros(0)
-        X = np.concatenate(x_parts) if x_parts else np.zeros(0)
-        D = np.concatenate(date_parts) if date_parts else np.zeros(0, dtype="datetime64[ns]")
+            y, x, ret, nm = self._design(asset, bench[asset])
+            names = names or nm
+            offsets[asset], lengths[asset] = start, len(y)
+            parts.append((y, x, ret, self.panel.returns[asset].index.to_numpy()))
+            start += len(y) + pad
+        k = parts[0][1].shape[1] if parts else 1
+        n_rows = start
+        Y = np.full(n_rows, np.nan)
+        X = np.full((n_rows, k), np.nan)
+        R = Y if self.model not in FACTOR_MODELS else np.full(n_rows, np.nan)
+        D = np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[ns]")
+        for asset, (y, x, ret, dates) in zip(offsets, parts):
+            s = offsets[asset]
+            Y[s:s + len(y)], X[s:s + len(y)], D[s:s + len(y)] = y, x, dates
+            if R is not Y:
+                R[s:s + len(y)] = ret
+        del parts
 
-        reasons = pd.Series("", index=pairs.index, dtype=object)
-        flags = pairs["flags"].astype(str).copy()
+        reasons = np.full(len(pairs), "", dtype=object)
+        flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
         pos = np.zeros(len(pairs), dtype=np.int64)
         lo = np.zeros(len(pairs), dtype=np.int64)
         hi = np.zeros(len(pairs), dtype=np.int64)
-        for asset, idx in pairs.groupby("asset", sort=False).groups.items():
+        day0_all = pd.DatetimeIndex(pairs["day0"])
+        for asset, idx in pairs.groupby("asset", sort=False).indices.items():
             dates = self.panel.returns[asset].index
-            day0 = pd.DatetimeIndex(pairs.loc[idx, "day0"])
+            day0 = day0_all[idx]
             p = dates.searchsorted(day0, side="left")
             pos[idx] = offsets[asset] + p
             lo[idx] = offsets[asset]
             hi[idx] = offsets[asset] + lengths[asset]
-            for i, d, pi in zip(idx, day0, p):
-                if pd.isna(d):
-                    reasons[i] = "day 0 lies after the end of the trading calendar"
-                elif pi >= len(dates):
-                    reasons[i] = f"no data on or after day 0 ({d:%Y-%m-%d}); series ends {dates[-1]:%Y-%m-%d}"
-                elif pi == 0 and dates[0] != d:
-                    reasons[i] = f"series starts {dates[0]:%Y-%m-%d}, after day 0 ({d:%Y-%m-%d})"
-                elif dates[pi] != d:
-                    note = f"day0_moved:{d:%Y-%m-%d}->{dates[pi]:%Y-%m-%d}"
-                    flags[i] = f"{flags[i]};{note}" if flags[i] else note
             if needs_bench and bench[asset] == asset:
                 reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
+                continue
+            nat = np.asarray(day0.isna())
+            after = ~nat & (p >= len(dates))
+            found = dates[np.clip(p, 0, max(len(dates) - 1, 0))] if len(dates) else day0
+            off = ~nat & ~after & (found != day0)
+            before = off & (p == 0)
+            moved = off & (p > 0)
+            for i in idx[nat]:
+                reasons[i] = "day 0 lies after the end of the trading calendar"
+            for i, d in zip(idx[after], day0[after]):
+                reasons[i] = f"no data on or after day 0 ({d:%Y-%m-%d}); series ends {dates[-1]:%Y-%m-%d}"
+            for i, d in zip(idx[before], day0[before]):
+                reasons[i] = f"series starts {dates[0]:%Y-%m-%d}, after day 0 ({d:%Y-%m-%d})"
+            for i, d, f in zip(idx[moved], day0[moved], found[moved]):
+                note = f"day0_moved:{d:%Y-%m-%d}->{f:%Y-%m-%d}"
+                flags[i] = f"{flags[i]};{note}" if flags[i] else note
 
-        masked = np.zeros(len(Y), dtype=bool)
-        masked_reason = np.full(len(Y), "", dtype=object)
+        masked = np.zeros(n_rows, dtype=bool)
+        masked_reason = np.full(n_rows, "", dtype=object)
         if self.estimation_exclusions is not None and len(self.estimation_exclusions):
             ex = self.estimation_exclusions
             for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
@@ -246,68 +305,74 @@ class EventStudy:
                 rows = offsets[asset] + p[hit]
                 masked[rows] = True
                 masked_reason[rows] = block["reason"].astype(str).to_numpy()[hit]
+        in_series = ~np.isnat(D)
 
-        ea, eb = self.estimation_window
-        wa, wb = self.event_window
         est_off = np.arange(ea, eb + 1)
         ev_off = np.arange(wa, wb + 1)
-        ok = (reasons == "").to_numpy()
-        sel = np.flatnonzero(ok)
-
-        def gather(offs):
-            idx = pos[sel, None] + offs[None, :]
-            inside = (idx >= lo[sel, None]) & (idx < hi[sel, None])
-            safe = np.clip(idx, 0, max(len(Y) - 1, 0))
-            return (np.where(inside, Y[safe], np.nan), np.where(inside, X[safe], np.nan),
-                    np.where(inside, safe, -1), inside)
-
-        y_est, x_est, _, _ = gather(est_off)
-        y_ev, x_ev, ev_idx, ev_inside = gather(ev_off)
-        est_idx = np.clip(pos[sel, None] + est_off[None, :], 0, max(len(Y) - 1, 0))
-        usable = np.isfinite(y_est) & np.isfinite(x_est) & ~masked[est_idx]
-        n_masked = (np.isfinite(y_est) & masked[est_idx]).sum(axis=1)
-        for j, k in zip(*np.nonzero((ev_idx >= 0) & masked[np.clip(ev_idx, 0, None)])):
-            note = f"{masked_reason[ev_idx[j, k]]}@{ev_off[k]:+d}"
-            i = sel[j]
-            flags[i] = f"{flags[i]};{note}" if flags[i] else note
-
-        # Event windows must be complete: a missing return would silently shorten a CAR.
-        ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev)
-        for j in np.flatnonzero(~ev_ok.all(axis=1)):
-            k = int(np.argmin(ev_ok[j]))
-            day = ev_off[k]
-            if not ev_inside[j, k]:
-                edge = "before the series starts" if day < 0 else "after the series ends"
-                reasons[sel[j]] = f"event window incomplete: rel_day {day:+d} falls {edge}"
+        sel = np.flatnonzero(reasons == "")
+        fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
+        for c0 in range(0, max(len(sel), 1), self.chunk_size):
+            s = sel[c0:c0 + self.chunk_size]
+            if not len(s):
+                break
+            est_idx = pos[s, None] + est_off[None, :]
+            y_est, x_est = Y[est_idx], X[est_idx]
+            finite = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2)
+            usable = finite & ~masked[est_idx]
+            n_masked = (finite & masked[est_idx]).sum(axis=1)
+            ev_idx = pos[s, None] + ev_off[None, :]
+            y_ev, x_ev = Y[ev_idx], X[ev_idx]
+            for j, kk in zip(*np.nonzero(masked[ev_idx])):
+                note = f"{masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
+                flags[s[j]] = f"{flags[s[j]]};{note}" if flags[s[j]] else note
+            # Event windows must be complete: a missing return would silently shorten a CAR.
+            ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
+            for j in np.flatnonzero(~ev_ok.all(axis=1)):
+                kk = int(np.argmin(ev_ok[j]))
+                day = ev_off[kk]
+                if not in_series[ev_idx[j, kk]]:
+                    edge = "before the series starts" if day < 0 else "after the series ends"
+                    reasons[s[j]] = f"event window incomplete: rel_day {day:+d} falls {edge}"
+                else:
+                    when = pd.Timestamp(D[ev_idx[j, kk]])
+                    reasons[s[j]] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
+            if self.model == "garch":
+                fit = fit_garch(y_est, x_est, usable, self.min_estimation_obs, ev_off - eb, tuple(names))
             else:
-                when = pd.Timestamp(D[ev_idx[j, k]])
-                reasons[sel[j]] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
-
-        fit = fit_normal_returns(self.model, y_est, x_est[:, :, None], usable, self.min_estimation_obs)
-        for j in np.flatnonzero(fit.problem != ""):
-            if not reasons[sel[j]]:
-                reasons[sel[j]] = fit.problem[j]
-
-        keep = (reasons.to_numpy()[sel] == "")
-        kept = sel[keep]
-        fit = _subset_fit(fit, keep)
-        x_ev_k = x_ev[keep][:, :, None]
-        ar = y_ev[keep] - fit.expected(x_ev_k)
+                fit = fit_normal_returns(self.model, y_est, x_est, usable, self.min_estimation_obs, tuple(names))
+            for j in np.flatnonzero(fit.problem != ""):
+                if not reasons[s[j]]:
+                    reasons[s[j]] = fit.problem[j]
+            keep = reasons[s] == ""
+            fit = fit.take(keep)
+            fits.append(fit)
+            ars.append(y_ev[keep] - fit.expected(x_ev[keep]))
+            raws.append(R[ev_idx[keep]])
+            xevs.append(x_ev[keep])
+            evdates.append(D[ev_idx[keep]])
+            nmasked.append(n_masked[keep])
+            kept_parts.append(s[keep])
+        kept = np.concatenate(kept_parts) if kept_parts else np.zeros(0, dtype=np.int64)
+        W = len(ev_off)
+        fit = (concat_fits(fits) if fits else
+               fit_normal_returns(self.model if self.model != "garch" else "market", np.zeros((0, 1)),
+                                  np.zeros((0, 1, k)), np.zeros((0, 1), dtype=bool), 1, tuple(names or ())))
         est_dates = _window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
         pairs["flags"] = flags
-        excluded = pairs.loc[reasons != "", ["event_id", "asset"]].assign(reason=reasons[reasons != ""]).reset_index(drop=True)
+        bad = reasons != ""
+        excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
         return EventStudyResult(
             study=self,
             pairs=pairs.loc[kept].reset_index(drop=True),
             fit=fit,
-            abnormal=ar,
-            raw=y_ev[keep],
-            benchmark=x_ev_k,
-            dates=np.where(ev_idx[keep] >= 0, D[np.clip(ev_idx[keep], 0, None)], np.datetime64("NaT")),
+            abnormal=np.concatenate(ars) if ars else np.zeros((0, W)),
+            raw=np.concatenate(raws) if raws else np.zeros((0, W)),
+            benchmark=np.concatenate(xevs) if xevs else np.zeros((0, W, k)),
+            dates=np.concatenate(evdates) if evdates else np.zeros((0, W), dtype="datetime64[ns]"),
             estimation_dates=est_dates,
-            estimation_masked=n_masked[keep],
+            estimation_masked=np.concatenate(nmasked) if nmasked else np.zeros(0, dtype=int),
             excluded=excluded,
-            alignment=pairs.assign(excluded_reason=reasons.to_numpy()),
+            alignment=pairs.assign(excluded_reason=reasons),
             rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept]),
         )
 
@@ -316,13 +381,6 @@ def _window_dates(D, pos, lo, hi, ea, eb):
     first = np.clip(pos + ea, lo, hi - 1)
     last = np.clip(pos + eb, lo, hi - 1)
     return D[first], D[last]
-
-
-def _subset_fit(fit: NormalFit, keep: np.ndarray) -> NormalFit:
-    return NormalFit(
-        fit.model, fit.alpha[keep], fit.beta[keep], fit.sigma2[keep], fit.n_obs[keep], fit.df[keep],
-        fit.xbar[keep], None if fit.xtx_inv is None else fit.xtx_inv[keep], fit.mean_estimated, fit.problem[keep],
-    )
 
 
 @dataclass
