@@ -1,28 +1,52 @@
-"""Build an HTML report (figures, tables) from a report spec.
+"""Build a complete report (HTML, figures, tables, Markdown summary) from a report spec.
 
 The report is written into a temporary folder beside the target and renamed into
-place at the end, so a failed run never leaves a half-written report.
+place at the end, so a failed run never leaves a half-written report. Layout of
+``<out>/<spec name>/``::
+
+    index.html          self-contained page (relative images, no scripts, no network)
+    summary.md          headline findings and key tables in Markdown
+    spec.yaml           the validated spec as run, with the impact version
+    version.txt         the impact version
+    figures/*.png|svg   every figure in both formats
+    tables/*.csv|parquet every table in both formats
 """
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Mapping
 import os
+import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import __version__, datasets
-from .assets import get_asset
+from .assets import get_asset, registry
 from .errors import SpecError
-from .spec import ReportSpec
+from .progress import progress
+from .spec import BUILTIN_TESTS, ReportSpec
 from .statistics import significance_stars
 from .study import EventStudy, EventStudyResult
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def safe_name(text: str) -> str:
+    """A file-name stem from a symbol or label: ``^GSPC`` -> ``GSPC``, ``ZS=F`` -> ``ZS_F``,
+    ``../x`` -> ``x``. Only letters, digits, ``_`` and ``-`` survive; never empty, never
+    starting with a dot, so it cannot leave the report folder or hide in it."""
+    stem = _UNSAFE.sub("_", str(text)).strip("_-")
+    return stem[:80] or "unnamed"
 
 
 def resolve_benchmarks(spec: ReportSpec) -> str | dict[str, str] | None:
@@ -39,12 +63,17 @@ def resolve_benchmarks(spec: ReportSpec) -> str | dict[str, str] | None:
     return out
 
 
+def _benchmark_symbols(market) -> list[str]:
+    if isinstance(market, Mapping):
+        return sorted(set(market.values()))
+    return [market] if market else []
+
+
 def run_spec(spec: ReportSpec) -> EventStudyResult:
     """Run the study a spec describes on the bundled sample data."""
     catalog = spec.load_catalog()
     market = resolve_benchmarks(spec)
-    benchmarks = set(market.values()) if isinstance(market, dict) else ({market} if market else set())
-    prices = datasets.load_prices([*spec.assets, *sorted(benchmarks)])
+    prices = datasets.load_prices([*spec.assets, *_benchmark_symbols(market)])
     study = EventStudy(
         prices, catalog, market=market, model=spec.model, estimation_window=spec.estimation_window,
         event_window=spec.event_window, returns=spec.returns, assets=spec.assets,
@@ -57,31 +86,246 @@ def run_spec(spec: ReportSpec) -> EventStudyResult:
 class ReportOutput:
     folder: Path
     result: EventStudyResult
+    headlines: list[str] = field(default_factory=list)
 
     @property
     def index(self) -> Path:
         return self.folder / "index.html"
 
 
-def _day0_matrix(result: EventStudyResult) -> pd.DataFrame:
-    ar = result.ar
-    day0 = ar[ar["rel_day"] == 0]
-    matrix = day0.pivot(index="asset", columns="event_id", values="ar")
-    order = [a for a in result.study.assets or [] if a in matrix.index] or list(matrix.index)
-    return matrix.reindex(index=order)
+# -- tables -----------------------------------------------------------------------------------
 
+def _events_frame(result: EventStudyResult) -> pd.DataFrame:
+    events = result.study.events
+    frame = events.events if hasattr(events, "events") else events
+    frame = frame.copy()
+    frame["event_id"] = frame["event_id"].astype(str)
+    return frame
+
+
+def _window_label(w) -> str:
+    return f"[{w[0]},{w[1]}]"
+
+
+def heatmap_matrix(result: EventStudyResult, window: tuple[int, int] = (0, 0)) -> pd.DataFrame:
+    """Assets x events matrix of CARs over ``window`` (day-0 ARs for ``(0, 0)``)."""
+    cars = result.car(window)
+    matrix = cars.pivot(index="asset", columns="event_id", values="car")
+    order = [a for a in (result.study.assets or []) if a in matrix.index] or list(matrix.index)
+    events = [e for e in _events_frame(result)["event_id"] if e in matrix.columns]
+    return matrix.reindex(index=order, columns=events)
+
+
+def event_day_table(result: EventStudyResult) -> pd.DataFrame:
+    """One row per (event, asset): the day-0 session, raw return, abnormal return and its test."""
+    ar = result.ar
+    day0 = ar[ar["rel_day"] == 0][["event_id", "asset", "date", "ret", "ar"]].rename(columns={"date": "day0"})
+    test = result.car((0, 0))[["event_id", "asset", "se", "t", "p_value"]]
+    ev = _events_frame(result)[["event_id", "date", "title", "actor", "kind", "direction"]]
+    out = day0.merge(test, on=["event_id", "asset"]).merge(ev.rename(columns={"date": "event_date"}), on="event_id",
+                                                             how="left")
+    out["asset_class"] = out["asset"].map(registry()["asset_class"]).fillna("unknown")
+    out["stars"] = out["p_value"].map(significance_stars)
+    cols = ["event_id", "event_date", "title", "actor", "kind", "direction", "asset", "asset_class", "day0",
+            "ret", "ar", "se", "t", "p_value", "stars"]
+    return out[cols].reset_index(drop=True)
+
+
+def _with_stars(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(stars=frame["p_value"].map(significance_stars))
+
+
+def per_event_table(result: EventStudyResult, window) -> pd.DataFrame:
+    """Mean CAR across assets for each event, cross-sectional t (Brown & Warner 1985)."""
+    table = result.caar(window, by="event_id")
+    ev = _events_frame(result)[["event_id", "date", "title", "actor", "kind", "direction"]]
+    # The session most assets first priced the news in (announcement date and day 0 can differ).
+    day0 = result.ar[result.ar["rel_day"] == 0].groupby("event_id")["date"].agg(lambda d: d.mode().iloc[0])
+    out = ev.merge(table, on="event_id", how="inner")
+    out.insert(2, "day0", out["event_id"].map(day0))
+    return _with_stars(out)
+
+
+def per_asset_table(result: EventStudyResult, window) -> pd.DataFrame:
+    """Mean CAR across events for each asset, cross-sectional t."""
+    table = result.caar(window, by="asset")
+    names = registry()["name"]
+    table.insert(1, "name", table["asset"].map(names).fillna(table["asset"]))
+    table.insert(2, "asset_class", table["asset"].map(registry()["asset_class"]).fillna("unknown"))
+    order = {a: i for i, a in enumerate(result.study.assets or [])}
+    table = table.sort_values("asset", key=lambda s: s.map(order).fillna(len(order)))
+    return _with_stars(table.reset_index(drop=True))
+
+
+def test_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.DataFrame, list[str]]:
+    """Tests named in the spec beyond the built-in ones, via ``result.test(name, window)``
+    when this version of the package has it; unavailable tests are listed, not fatal."""
+    rows, notes = [], []
+    extra = [t for t in spec.tests if t not in BUILTIN_TESTS]
+    if not extra:
+        return pd.DataFrame(), notes
+    if not hasattr(result, "test"):
+        return pd.DataFrame(), [f"{name}: the test battery is not available in this version" for name in extra]
+    for name in extra:
+        for window in spec.car_windows:
+            try:
+                table = result.test(name, window)
+            except Exception as exc:  # a missing or failing test must not sink the report
+                notes.append(f"{name} {_window_label(window)}: not available ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else 'no message'})")
+                break
+            table = pd.DataFrame(table).copy()
+            table.insert(0, "test", name)
+            table.insert(1, "window", _window_label(window))
+            rows.append(table)
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if "p_value" in out.columns:
+        out = _with_stars(out)
+    return out, notes
+
+
+def quality_table(result: EventStudyResult, prices: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+    """HOOK: the data-quality checks live in ``impact.quality`` (another work item).
+
+    When that module exists and offers ``check_prices(prices)`` (or ``check(prices)``)
+    returning a frame, its findings are shown; otherwise the report says so."""
+    if importlib.util.find_spec("impact.quality") is None:
+        return None, "The data-quality checks (impact.quality) are not part of this version of the package."
+    from . import quality  # type: ignore[attr-defined]
+
+    for name in ("check_prices", "check", "quality_report"):
+        fn = getattr(quality, name, None)
+        if callable(fn):
+            try:
+                table = fn(prices)
+            except Exception as exc:
+                return None, f"impact.quality.{name} failed: {type(exc).__name__}: {exc}"
+            if isinstance(table, pd.DataFrame):
+                return table, f"Checks from impact.quality.{name}."
+    return None, "impact.quality is present but exposes no check the report knows how to call."
+
+
+def placebo_draws(result: EventStudyResult, spec: ReportSpec, window) -> tuple[np.ndarray | None, str]:
+    """HOOK: placebo (pseudo-event) distributions come from ``impact.placebo`` (another work
+    item). Used when the spec asks for ``placebo`` and the module offers
+    ``placebo_caar(result, window, draws=, seed=)`` returning the drawn statistics."""
+    if not spec.placebo:
+        return None, "No placebo run requested in the spec (field 'placebo')."
+    if importlib.util.find_spec("impact.placebo") is None:
+        return None, "Placebo runs (impact.placebo) are not part of this version of the package."
+    from . import placebo  # type: ignore[attr-defined]
+
+    fn = getattr(placebo, "placebo_caar", None)
+    if not callable(fn):
+        return None, "impact.placebo is present but has no placebo_caar(result, window, draws, seed)."
+    try:
+        draws = fn(result, window, draws=spec.placebo.get("draws", 200), seed=spec.placebo.get("seed", 0))
+    except Exception as exc:
+        return None, f"impact.placebo.placebo_caar failed: {type(exc).__name__}: {exc}"
+    return np.asarray(draws, dtype=float).reshape(-1), "Pseudo-event dates drawn by impact.placebo."
+
+
+# -- words -------------------------------------------------------------------------------------
+
+def _pct(v: float, d: int = 2) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else f"{100 * v:+.{d}f}%"
+
+
+def _sig(p: float) -> str:
+    if not np.isfinite(p):
+        return "not testable"
+    if p < 0.01:
+        return "significant at 1%"
+    if p < 0.05:
+        return "significant at 5%"
+    if p < 0.10:
+        return "significant at 10% only"
+    return "not significant"
+
+
+def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_day: pd.DataFrame,
+                      per_event: pd.DataFrame, per_asset: pd.DataFrame) -> list[str]:
+    """Sentences computed from the tables (nothing here is typed by hand)."""
+    lines = []
+    w = _window_label(window)
+    overall = result.caar(window).iloc[0]
+    lines.append(
+        f"Across {int(overall['n'])} asset-event pairs the mean CAR over days {w} is {_pct(overall['caar'])} "
+        f"(t = {overall['t']:.2f}, p = {overall['p_value']:.3f}: {_sig(overall['p_value'])}).")
+    if "direction" in _events_frame(result).columns:
+        by_dir = result.caar(window, by="direction")
+        parts = [f"{r.direction} {_pct(r.caar)} (n = {int(r.n)}, t = {r.t:.2f}, {_sig(r.p_value)})"
+                 for r in by_dir.itertuples()]
+        lines.append(f"By direction of the announcement, mean CAR {w}: " + "; ".join(parts) + ".")
+    if len(per_event):
+        top = per_event.loc[per_event["caar"].abs().idxmax()]
+        lines.append(
+            f"Largest average move across assets: {top['event_id']} (\u201c{top['title']}\u201d), announced "
+            f"{pd.Timestamp(top['date']):%Y-%m-%d}, first priced by most assets on {pd.Timestamp(top['day0']):%Y-%m-%d}: "
+            f"mean CAR {w} {_pct(top['caar'])} over {int(top['n'])} assets (t = {top['t']:.2f}, {_sig(top['p_value'])}).")
+    if len(per_asset):
+        top = per_asset.loc[per_asset["caar"].abs().idxmax()]
+        lines.append(
+            f"Most affected asset on average: {top['asset']} ({top['name']}), mean CAR {w} {_pct(top['caar'])} "
+            f"across {int(top['n'])} events (t = {top['t']:.2f}, {_sig(top['p_value'])}).")
+    if len(event_day):
+        # One session can be day 0 of several announcements: report each (asset, session) once.
+        sessions = event_day.groupby(["asset", "day0"], sort=False).agg(
+            ar=("ar", "first"), ret=("ret", "first"), t=("t", "first"),
+            events=("event_id", lambda e: ", ".join(e))).reset_index()
+        moves = sessions.reindex(sessions["ar"].abs().sort_values(ascending=False).index).head(3)
+        parts = [
+            f"{r.asset} {'fell' if r.ar < 0 else 'rose'} {_pct(abs(r.ar)).lstrip('+')} beyond its normal return "
+            f"(raw {_pct(r.ret)}) on {pd.Timestamp(r.day0):%Y-%m-%d}, day 0 of {r.events} (t = {r.t:.2f})"
+            for r in moves.itertuples()]
+        lines.append("Largest day-0 abnormal returns: " + "; ".join(parts) + ".")
+    n_sig = int((event_day["p_value"] < 0.05).sum()) if len(event_day) else 0
+    lines.append(f"{n_sig} of {len(event_day)} day-0 abnormal returns are significant at 5% "
+                 f"(about {0.05 * len(event_day):.0f} would be by chance alone); "
+                 f"{len(result.excluded)} pairs were excluded (reasons listed below).")
+    return lines
+
+
+# -- provenance --------------------------------------------------------------------------------
+
+def provenance_table(symbols: list[str]) -> pd.DataFrame:
+    """Name, class, unit and the source row of ``SOURCES.md`` for every series used."""
+    text = datasets.provenance()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 9 and cells[0].startswith("prices/") and cells[0].endswith(".csv"):
+            rows[cells[0][len("prices/"):-len(".csv")]] = cells
+    reg = registry()
+    out = []
+    for s in symbols:
+        cells = rows.get(s, [""] * 9)
+        meta = reg.loc[s] if s in reg.index else None
+        out.append({
+            "symbol": s,
+            "name": meta["name"] if meta is not None else s,
+            "asset_class": meta["asset_class"] if meta is not None else "unknown",
+            "unit": meta["unit"] if meta is not None else "",
+            "source": cells[2], "date_range": cells[4], "rows": cells[5], "adjusted": cells[6],
+            "license": cells[7], "caveats": cells[8] if len(cells) > 8 else "",
+        })
+    return pd.DataFrame(out)
+
+
+# -- writing -----------------------------------------------------------------------------------
 
 def write_report(spec: ReportSpec, out_root: str | Path = "out", result: EventStudyResult | None = None) -> ReportOutput:
     """Run ``spec`` and write ``<out_root>/<spec.name>/`` atomically."""
     result = result if result is not None else run_spec(spec)
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
-    final = out_root / spec.name
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=out_root))
+    name = safe_name(spec.name)
+    final = out_root / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out_root))
     try:
-        _render(spec, result, tmp)
+        headlines = _render(spec, result, tmp)
         if final.exists():
-            old = out_root / f".{spec.name}-old-{os.getpid()}"
+            old = out_root / f".{name}-old-{os.getpid()}"
             os.replace(final, old)
             os.replace(tmp, final)
             shutil.rmtree(old, ignore_errors=True)
@@ -90,61 +334,175 @@ def write_report(spec: ReportSpec, out_root: str | Path = "out", result: EventSt
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ReportOutput(final, result)
+    return ReportOutput(final, result, headlines)
 
 
-def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> None:
-    tables = folder / "tables"
-    figures = folder / "figures"
-    tables.mkdir()
-    figures.mkdir()
+class _Writer:
+    """Writes tables (CSV + Parquet) and figures (PNG + SVG) under one folder."""
 
+    def __init__(self, folder: Path):
+        self.tables = folder / "tables"
+        self.figures = folder / "figures"
+        self.tables.mkdir()
+        self.figures.mkdir()
+        self.table_names: list[str] = []
+        self.figure_names: list[str] = []
+
+    def table(self, name: str, frame: pd.DataFrame) -> str:
+        stem = safe_name(name)
+        frame.to_csv(self.tables / f"{stem}.csv", index=False)
+        clean = frame.copy()
+        for col in clean.columns:  # parquet needs one type per column
+            if clean[col].dtype == object:
+                clean[col] = clean[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                                            else v if isinstance(v, str) else str(v))
+        clean.to_parquet(self.tables / f"{stem}.parquet", index=False)
+        self.table_names.append(stem)
+        return stem
+
+    def figure(self, name: str, fig) -> str:
+        stem = safe_name(name)
+        try:
+            fig.savefig(self.figures / f"{stem}.png")
+            fig.savefig(self.figures / f"{stem}.svg")
+        finally:
+            plt.close(fig)
+        self.figure_names.append(stem)
+        return f"figures/{stem}.png"
+
+
+def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[str]:
+    from .figures import (ar_distribution_figure, caar_path_figure, heatmap_figure, placebo_figure,
+                          price_figure)
+
+    out = _Writer(folder)
     catalog = spec.load_catalog()
     events = catalog.events
-    cars = {w: result.car(w) for w in spec.car_windows}
     main_window = spec.car_windows[0]
-    result.ar.to_csv(tables / "abnormal_returns.csv", index=False)
-    result.params.to_csv(tables / "parameters.csv", index=False)
-    result.excluded.to_csv(tables / "excluded.csv", index=False)
-    result.alignment.drop(columns=["instant_lo", "instant_hi"], errors="ignore").to_csv(tables / "alignment.csv", index=False)
-    result.aar().to_csv(tables / "aar.csv", index=False)
+    cars = {w: result.car(w) for w in spec.car_windows}
+
+    # Tables
+    out.table("abnormal_returns", result.ar)
+    out.table("parameters", result.params)
+    out.table("excluded", result.excluded)
+    out.table("alignment", result.alignment.drop(columns=["instant_lo", "instant_hi"], errors="ignore"))
+    out.table("aar", result.aar())
     for w, frame in cars.items():
-        frame.to_csv(tables / f"car_{w[0]}_{w[1]}.csv", index=False)
-    caar_tables = {
-        "all pairs": result.caar(main_window),
-        "by direction": result.caar(main_window, by="direction"),
-        "by asset": result.caar(main_window, by="asset"),
-        "by kind": result.caar(main_window, by="kind"),
-    }
-    pd.concat([t.assign(grouping=k) for k, t in caar_tables.items()]).to_csv(tables / "caar.csv", index=False)
+        out.table(f"car_{w[0]}_{w[1]}", _with_stars(frame))
+    event_day = event_day_table(result)
+    out.table("event_day", event_day)
+    per_event = per_event_table(result, main_window)
+    out.table("per_event", per_event)
+    per_asset = per_asset_table(result, main_window)
+    out.table("per_asset", per_asset)
+    groups = {"all pairs": _with_stars(result.caar(main_window))}
+    for key in spec.grouping:
+        groups[f"by {key.replace('_', ' ')}"] = _with_stars(result.caar(main_window, by=key))
+    out.table("caar", pd.concat([t.assign(grouping=k) for k, t in groups.items()], ignore_index=True))
+    battery, battery_notes = test_battery_table(result, spec)
+    if len(battery):
+        out.table("tests", battery)
 
-    path = result.caar_path(by="direction")
-    fig = caar_path_figure(path, "CAAR by direction of the announcement")
-    fig.savefig(figures / "caar_path.png")
-    plt.close(fig)
-    fig = heatmap_figure(_day0_matrix(result), "Day-0 abnormal returns by asset and event")
-    fig.savefig(figures / "heatmap_day0.png")
-    plt.close(fig)
+    # Figures
+    figs: dict[str, Any] = {}
+    todo = [("caar", key) for key in spec.grouping] + [("heatmap", None), ("distribution", None)]
+    todo += [("price", a) for a in result.study.assets or sorted(result.pairs["asset"].unique())]
+    prices = datasets.load_prices([a for a in (result.study.assets or []) if a in datasets.available_symbols()])
+    alignment = result.alignment.merge(events[["event_id", "direction"]], on="event_id", how="left")
+    first, last = pd.Timestamp(events["date"].min()), pd.Timestamp(events["date"].max())
+    for kind, arg in progress(todo, desc="figures", unit="fig"):
+        if kind == "caar":
+            path = result.caar_path(by=arg)
+            name = "caar_path" if arg == spec.grouping[0] else f"caar_path_{arg}"
+            figs.setdefault("caar", []).append({
+                "src": out.figure(name, caar_path_figure(path, f"CAAR by {arg.replace('_', ' ')}")),
+                "alt": f"CAAR path over the event window by {arg} with confidence bands", "svg": f"figures/{name}.svg"})
+        elif kind == "heatmap":
+            hw = spec.heatmap_window
+            label = "Day-0 abnormal returns" if hw == (0, 0) else f"CARs over {_window_label(hw)}"
+            name = "heatmap_day0" if hw == (0, 0) else f"heatmap_{hw[0]}_{hw[1]}"
+            figs["heatmap"] = {"src": out.figure(name, heatmap_figure(heatmap_matrix(result, hw),
+                                                                       f"{label} by asset and event")),
+                               "alt": f"Heatmap of {label.lower()}, assets by events", "svg": f"figures/{name}.svg"}
+        elif kind == "distribution":
+            frame = event_day.dropna(subset=["kind", "direction"])
+            figs["distribution"] = {
+                "src": out.figure("ar_distribution", ar_distribution_figure(frame)),
+                "alt": "Distribution of day-0 abnormal returns by kind and direction",
+                "svg": "figures/ar_distribution.svg"}
+        elif kind == "price":
+            series = prices[prices["symbol"] == arg].set_index("date")["close"]
+            if series.empty:
+                continue
+            lo, hi = first - pd.Timedelta(days=60), last + pd.Timedelta(days=60)
+            series = series[(series.index >= lo) & (series.index <= hi)]
+            marks = alignment[(alignment["asset"] == arg) & alignment["day0"].notna()]
+            marks = marks.rename(columns={"day0": "date"})[["date", "direction"]].reset_index(drop=True)
+            unit = registry()["unit"].get(arg, "") if arg in registry().index else ""
+            stem = f"price_{safe_name(arg)}"
+            figs.setdefault("prices", []).append({
+                "src": out.figure(stem, price_figure(series, marks, arg, unit)), "asset": arg,
+                "alt": f"{arg} close with announcements marked", "svg": f"figures/{stem}.svg"})
 
-    car_main = cars[main_window].merge(events[["event_id", "date", "title", "direction", "kind"]], on="event_id", how="left")
-    car_main["stars"] = car_main["p_value"].map(significance_stars)
-    top = car_main.reindex(car_main["car"].abs().sort_values(ascending=False).index).head(25)
+    draws, placebo_note = placebo_draws(result, spec, main_window)
+    if draws is not None and draws.size:
+        observed = float(result.caar(main_window).iloc[0]["caar"])
+        figs["placebo"] = {"src": out.figure("placebo", placebo_figure(draws, observed, f"CAAR {_window_label(main_window)}")),
+                           "alt": "Observed CAAR against the placebo distribution", "svg": "figures/placebo.svg"}
+        out.table("placebo_draws", pd.DataFrame({"caar": draws}))
+
+    used = list(dict.fromkeys([*(result.study.assets or []), *_benchmark_symbols(result.study.market)]))
+    quality, quality_note = quality_table(result, datasets.load_prices(
+        [s for s in used if s in datasets.available_symbols()]))
+    if quality is not None:
+        out.table("data_quality", quality)
+    provenance = provenance_table(used)
+    out.table("provenance", provenance)
+
+    headlines = headline_findings(result, spec, main_window, event_day, per_event, per_asset)
+    align_info = {"rules": result.alignment["rule"].value_counts().to_dict(),
+            "flags": int((result.alignment["flags"].astype(str) != "").sum())}
 
     env = Environment(loader=PackageLoader("impact", "templates"), autoescape=select_autoescape(default=True))
-    env.filters["pct"] = lambda v, d=2: "" if pd.isna(v) else f"{100 * v:+.{d}f}%"
-    env.filters["num"] = lambda v, d=2: "" if pd.isna(v) else f"{v:.{d}f}"
+    env.filters["pct"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:+.{d}f}%"
+    env.filters["num"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{v:.{d}f}"
+    env.filters["day"] = lambda v: "" if v is None or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
     env.filters["stars"] = significance_stars
-    html = env.get_template("report.html.j2").render(
+    context = dict(
         spec=spec, version=__version__, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         n_events=len(events), n_pairs=len(result.pairs), excluded=result.excluded.to_dict("records"),
-        caar_tables={k: v.to_dict("records") for k, v in caar_tables.items()}, window=list(main_window),
-        top=top.to_dict("records"), events=events.to_dict("records"),
-        alignment_rules=result.alignment["rule"].value_counts().to_dict(),
-        benchmark=spec.benchmark, catalog_sources=catalog.sources,
+        groups={k: v.to_dict("records") for k, v in groups.items()}, window=list(main_window),
+        headlines=headlines, figs=figs, events=events.astype(object).where(events.notna(), "").to_dict("records"),
+        per_event=per_event.to_dict("records"), per_asset=per_asset.to_dict("records"),
+        event_day=event_day.sort_values(["event_date", "event_id"]).to_dict("records"),
+        battery=battery.to_dict("records"), battery_columns=list(battery.columns), battery_notes=battery_notes,
+        placebo_note=placebo_note, quality=None if quality is None else quality.head(200).to_dict("records"),
+        quality_columns=[] if quality is None else list(quality.columns), quality_note=quality_note,
+        alignment=align_info, benchmark=resolve_benchmarks(spec), provenance=provenance.to_dict("records"),
+        catalog_sources=catalog.sources, tables=out.table_names,
     )
-    (folder / "index.html").write_text(html, encoding="utf-8")
-    (folder / "spec.yaml").write_text(yaml.safe_dump(spec.to_dict() | {"impact_version": __version__}, sort_keys=False),
-                                      encoding="utf-8")
+    (folder / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
+    (folder / "summary.md").write_text(_markdown(spec, headlines, per_asset, per_event, main_window), encoding="utf-8")
+    (folder / "spec.yaml").write_text(
+        yaml.safe_dump(spec.to_dict() | {"impact_version": __version__}, sort_keys=False), encoding="utf-8")
+    (folder / "version.txt").write_text(f"impact {__version__}\n", encoding="utf-8")
+    return headlines
 
 
-from .figures import caar_path_figure, heatmap_figure  # noqa: E402
+def _markdown(spec: ReportSpec, headlines: list[str], per_asset: pd.DataFrame, per_event: pd.DataFrame,
+              window) -> str:
+    def row(cells):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    w = _window_label(window)
+    lines = [f"# {spec.title}", "", f"Spec `{spec.name}`, impact {__version__}.", "", "## Headline findings", ""]
+    lines += [f"- {h}" for h in headlines]
+    lines += ["", f"## Mean CAR {w} by asset", "", row(["asset", "CAAR", "t", "p", "n", ""]), row(["---"] * 6)]
+    lines += [row([r.asset, _pct(r.caar), f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n), r.stars])
+              for r in per_asset.itertuples()]
+    lines += ["", f"## Mean CAR {w} across assets, by event", "",
+              row(["event", "date", "title", "CAAR", "t", "p", "n", ""]), row(["---"] * 8)]
+    lines += [row([r.event_id, f"{pd.Timestamp(r.date):%Y-%m-%d}", r.title, _pct(r.caar), f"{r.t:.2f}",
+                   f"{r.p_value:.3f}", int(r.n), r.stars]) for r in per_event.itertuples()]
+    lines += ["", "Stars: * p<0.10, ** p<0.05, *** p<0.01. Full tables: `tables/` (CSV and Parquet).", ""]
+    return "\n".join(lines)

@@ -4,6 +4,7 @@ A spec is validated field by field; errors name the file and the field.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,23 @@ from .models import MODELS
 from .resources import events_dir, reports_dir
 
 FILTER_KEYS = ("start", "end", "actor", "kind", "direction", "confidence", "tags", "ids")
+#: Pair attributes a report can group CAARs by (catalog fields or the asset's class).
+GROUP_KEYS = ("direction", "kind", "actor", "asset_class", "asset", "confidence")
+#: Tests every report computes itself; other names are passed to ``result.test(name, window)``.
+BUILTIN_TESTS = ("car_t", "cross_sectional_t")
+_TEST_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def bundled_symbol(symbol: str) -> str:
+    """A bundled symbol for ``symbol``, which may also be its Yahoo ticker (``^GSPC``, ``ZS=F``)."""
+    from .assets import registry
+
+    table = registry()
+    if symbol in table.index:
+        return symbol
+    hits = table.index[table["yahoo"] == symbol]
+    return str(hits[0]) if len(hits) else symbol
 
 
 @dataclass
@@ -32,6 +50,10 @@ class ReportSpec:
     event_window: tuple[int, int] = (-5, 5)
     car_windows: list[tuple[int, int]] = field(default_factory=lambda: [(-1, 1), (0, 0)])
     min_estimation_obs: int | None = None
+    tests: list[str] = field(default_factory=lambda: list(BUILTIN_TESTS))
+    grouping: list[str] = field(default_factory=lambda: ["direction", "asset_class", "kind"])
+    heatmap_window: tuple[int, int] = (0, 0)
+    placebo: dict[str, int] | None = None
     description: str = ""
     source: str = "<memory>"
 
@@ -51,6 +73,8 @@ class ReportSpec:
             "benchmark": self.benchmark, "model": self.model, "returns": self.returns,
             "estimation_window": list(self.estimation_window), "event_window": list(self.event_window),
             "car_windows": [list(w) for w in self.car_windows], "min_estimation_obs": self.min_estimation_obs,
+            "tests": list(self.tests), "grouping": list(self.grouping),
+            "heatmap_window": list(self.heatmap_window), "placebo": self.placebo,
         }
 
 
@@ -104,11 +128,12 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
             raise SpecError(f"{source}: field '{required}': missing")
     where = lambda f: f"{source}: field '{f}'"  # noqa: E731
     name = data["name"]
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\") or name.startswith("."):
+    if not isinstance(name, str) or not _PLAIN_NAME.match(name):
         raise SpecError(f"{where('name')}: must be a plain name (letters, digits, '_' or '-'), got {name!r}")
     assets = data["assets"]
     if not isinstance(assets, list) or not assets or not all(isinstance(a, str) for a in assets):
         raise SpecError(f"{where('assets')}: expected a non-empty list of symbols")
+    assets = list(dict.fromkeys(bundled_symbol(a) for a in assets))
     model = data.get("model", "market")
     if model not in MODELS:
         raise SpecError(f"{where('model')}: unknown model {model!r} (choose from {', '.join(MODELS)})")
@@ -125,6 +150,8 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
         if key in filters:
             filters[key] = str(filters[key])
     benchmark = data.get("benchmark", "GSPC")
+    if isinstance(benchmark, str):
+        benchmark = bundled_symbol(benchmark)
     if benchmark is not None and not isinstance(benchmark, (str, dict)):
         raise SpecError(f"{where('benchmark')}: expected a symbol or a mapping asset -> symbol")
     est = _window(data.get("estimation_window", [-260, -11]), where("estimation_window"))
@@ -141,9 +168,39 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
     min_obs = data.get("min_estimation_obs")
     if min_obs is not None and (not isinstance(min_obs, int) or min_obs < 1):
         raise SpecError(f"{where('min_estimation_obs')}: expected a positive integer")
+    tests = data.get("tests", list(BUILTIN_TESTS))
+    if (not isinstance(tests, list) or not tests
+            or not all(isinstance(t, str) and _TEST_NAME.match(t) for t in tests)):
+        raise SpecError(f"{where('tests')}: expected a non-empty list of test names such as {list(BUILTIN_TESTS)}")
+    grouping = data.get("grouping", ["direction", "asset_class", "kind"])
+    if isinstance(grouping, str):
+        grouping = [grouping]
+    if not isinstance(grouping, list) or not grouping:
+        raise SpecError(f"{where('grouping')}: expected a non-empty list of keys ({', '.join(GROUP_KEYS)})")
+    for key in grouping:
+        if key not in GROUP_KEYS:
+            raise SpecError(f"{where('grouping')}: unknown key {key!r} (choose from {', '.join(GROUP_KEYS)})")
+    heat = _window(data.get("heatmap_window", [0, 0]), where("heatmap_window"))
+    if heat[0] < ev[0] or heat[1] > ev[1]:
+        raise SpecError(f"{where('heatmap_window')}: window {list(heat)} lies outside event_window {list(ev)}")
+    placebo = data.get("placebo")
+    if placebo is not None:
+        if not isinstance(placebo, dict) or set(placebo) - {"draws", "seed"}:
+            raise SpecError(f"{where('placebo')}: expected a mapping with 'draws' (and optional 'seed')")
+        for key, value in placebo.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "draws" else 0):
+                raise SpecError(f"{where('placebo')}.{key}: expected a {'positive' if key == 'draws' else 'non-negative'} integer")
+    if isinstance(benchmark, dict):
+        for key, value in benchmark.items():
+            if not isinstance(key, str) or not isinstance(value, str) or not value:
+                raise SpecError(f"{where('benchmark')}: entry {key!r}: expected 'asset or class: symbol'")
+        benchmark = {key: bundled_symbol(value) for key, value in benchmark.items()}
+    if not isinstance(data["title"], str) or not data["title"].strip():
+        raise SpecError(f"{where('title')}: expected a non-empty text")
     return ReportSpec(
         name=name, title=str(data["title"]), catalog=str(data.get("catalog", "us_china_trade_policy")),
         filters=filters, assets=list(assets), benchmark=benchmark, model=model, returns=returns,
         estimation_window=est, event_window=ev, car_windows=car_windows, min_estimation_obs=min_obs,
+        tests=list(tests), grouping=list(dict.fromkeys(grouping)), heatmap_window=heat, placebo=placebo,
         description=str(data.get("description", "")), source=source,
     )
