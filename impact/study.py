@@ -17,6 +17,7 @@ import pandas as pd
 
 from .align import align_events
 from .data import ReturnPanel
+from .rolls import roll_exclusions
 from .errors import DataError, ImpactError
 from .events import Catalog, catalog_from_frame
 from .factors import RF, factors_on, ff3_factors, prepare_factors
@@ -75,6 +76,11 @@ class EventStudy:
         Daily simple factor returns in decimals, indexed by date (or with a ``date``
         column), for ``model="factors"`` (or to replace the bundled ones for ``"ff3"``).
         A column ``rf`` is subtracted from the asset's return instead of being a regressor.
+    roll_days : "auto", DataFrame, path or None
+        Futures roll days, excluded from estimation and flagged ``roll@rel_day`` in
+        event windows. ``"auto"`` (default) detects them in tidy ``prices``
+        (:func:`impact.rolls.detect_rolls`); a frame/CSV of ``symbol, date`` is a user
+        roll calendar; None disables.
     """
 
     def __init__(
@@ -94,6 +100,7 @@ class EventStudy:
         returns_data: pd.DataFrame | None = None,
         estimation_exclusions: pd.DataFrame | None = None,
         factors: pd.DataFrame | None = None,
+        roll_days: str | pd.DataFrame | None = "auto",
     ):
         if model not in MODELS:
             raise ImpactError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
@@ -121,6 +128,12 @@ class EventStudy:
             missing = {"asset", "date", "reason"} - set(estimation_exclusions.columns)
             if missing:
                 raise ImpactError(f"estimation_exclusions needs columns asset, date, reason (missing {', '.join(sorted(missing))})")
+        # Futures roll days join the exclusions (reason "roll"): see impact.rolls.
+        self.roll_days = roll_days
+        rolls = roll_exclusions(prices if isinstance(prices, pd.DataFrame) else None, roll_days)
+        if rolls is not None:
+            estimation_exclusions = rolls if estimation_exclusions is None else pd.concat(
+                [estimation_exclusions, rolls], ignore_index=True)
         self.estimation_exclusions = estimation_exclusions
         if model in FACTOR_MODELS:
             if factors is None and model == "factors":
