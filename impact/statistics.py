@@ -44,3 +44,25 @@ def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
     from .battery import run_test as _run
 
     return _run(result, name, window, **options)
+
+
+def pair_car_test(result, window=None, *, sigma: str = "ols", prediction_error: bool = True, df=None) -> pd.DataFrame:
+    """Single-pair t test of each CAR over ``window`` (default: the event window).
+
+    t_i = CAR_i / (sigma_i sqrt(f_i)); with the defaults f_i is the CLM (1997)
+    eq. 4.4.14 factor (estimation error included) and t ~ t(L_i - p), the same
+    numbers as ``result.car``. ``sigma="n", prediction_error=False, df=L-1``
+    gives eventstudy-py's ``car_tstat`` (Var(CAR) = k sigma^2, no estimation
+    error).
+    """
+    from .battery import _check_window, inputs
+    from .tests_parametric import pair_t
+
+    window = _check_window(result, window or result.study.event_window)
+    out = pair_t(inputs(result), window, sigma=sigma, prediction_error=prediction_error, df=df)
+    cars = inputs(result).factors(window, prediction_error=False)[0][:, 0]
+    return pd.DataFrame({
+        "event_id": result.pairs["event_id"], "asset": result.pairs["asset"],
+        "window": f"[{window[0]},{window[1]}]", "car": cars, "t": out["t"],
+        "p_value": out["p_value"], "df": out["df"],
+    })
