@@ -9,7 +9,7 @@ from . import __version__
 from .errors import CatalogError, ImpactError
 
 #: Command-group modules; each defines ``register(subparsers)``.
-COMMAND_MODULES = ("impact.commands.study", "impact.commands.backtest")
+COMMAND_MODULES = ("impact.commands.study", "impact.commands.backtest", "impact.commands.data")
 
 
 def build_parser() -> argparse.ArgumentParser:

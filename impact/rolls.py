@@ -10,7 +10,7 @@ A day is a roll day when it lies in the roll window of a listed contract month o
 the product's cycle (CBOT grains, COMEX metals, ICE cotton; exchange contract specs)
 and either
 
-* ``volume``: volume jumps by a factor of at least ``volume_jump`` from a tiny
+* ``volume_switch``: volume jumps by a factor of at least ``volume_jump`` from a tiny
   expiring-contract volume (the vendor switched contracts); the switch day and the
   next session are flagged, since the vendor's close and volume may switch a day
   apart; volume 0 counts as missing; or
@@ -91,8 +91,9 @@ def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback
                  volume_jump: float = 20.0) -> pd.DataFrame:
     """Roll days of the futures series in a tidy price frame.
 
-    Returns ``symbol, date, method (volume|gap), ret, score, contract_month``: one row
-    per flagged session (``score``: the volume ratio or the robust z of the return).
+    Returns ``symbol, date, method, ret, score, contract_month``: one row per flagged
+    session; ``method`` is ``volume_switch`` (score: the volume ratio), ``after_switch``
+    (the session after it; score: the switch's ratio) or ``gap`` (score: robust z).
     Symbols whose product has no known cycle are skipped.
     """
     columns = ["symbol", "date", "method", "ret", "score", "contract_month"]
@@ -118,7 +119,7 @@ def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback
         with np.errstate(divide="ignore", invalid="ignore"):
             z = ret / scale
         gap = window & (np.abs(z) > k)
-        vol_flag = np.zeros(len(close), dtype=bool)
+        vol_flag = switch = np.zeros(len(close), dtype=bool)
         ratio = np.full(len(close), np.nan)
         if "volume" in g.columns:
             vol = g["volume"].to_numpy(dtype=float)
@@ -129,8 +130,12 @@ def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback
             vol_flag = switch.copy()
             vol_flag[1:] |= switch[:-1]  # the session after the switch too
         for i in np.flatnonzero(vol_flag | gap):
-            method = "volume" if vol_flag[i] else "gap"
-            score = ratio[i] if vol_flag[i] and np.isfinite(ratio[i]) else z[i]
+            if vol_flag[i] and switch[i]:
+                method, score = "volume_switch", ratio[i]
+            elif vol_flag[i]:
+                method, score = "after_switch", ratio[i - 1]
+            else:
+                method, score = "gap", z[i]
             rows.append((str(symbol), dates[i], method, ret[i], float(score), _contract_month(dates[i], rule)))
     return pd.DataFrame(rows, columns=columns)
 
