@@ -176,7 +176,8 @@ def test_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.D
                 break
             table = pd.DataFrame(table).copy()
             table.insert(0, "test", name)
-            table.insert(1, "window", _window_label(window))
+            if "window" not in table.columns:
+                table.insert(1, "window", _window_label(window))
             rows.append(table)
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     if "p_value" in out.columns:
@@ -184,25 +185,33 @@ def test_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.D
     return out, notes
 
 
-def quality_table(result: EventStudyResult, prices: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
-    """HOOK: the data-quality checks live in ``impact.quality`` (another work item).
-
-    When that module exists and offers ``check_prices(prices)`` (or ``check(prices)``)
-    returning a frame, its findings are shown; otherwise the report says so."""
+def quality_tables(result: EventStudyResult, prices: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], str]:
+    """Data-quality findings from :func:`impact.quality.check_prices` (when this version has
+    it): all findings, a count per symbol and issue, and the findings that fall inside an
+    event window (those can move a CAR). Returns ``({}, note)`` when unavailable."""
     if importlib.util.find_spec("impact.quality") is None:
-        return None, "The data-quality checks (impact.quality) are not part of this version of the package."
+        return {}, "The data-quality checks (impact.quality) are not part of this version of the package."
     from . import quality  # type: ignore[attr-defined]
 
-    for name in ("check_prices", "check", "quality_report"):
-        fn = getattr(quality, name, None)
-        if callable(fn):
-            try:
-                table = fn(prices)
-            except Exception as exc:
-                return None, f"impact.quality.{name} failed: {type(exc).__name__}: {exc}"
-            if isinstance(table, pd.DataFrame):
-                return table, f"Checks from impact.quality.{name}."
-    return None, "impact.quality is present but exposes no check the report knows how to call."
+    check = getattr(quality, "check_prices", None)
+    if not callable(check):
+        return {}, "impact.quality is present but has no check_prices(prices)."
+    try:
+        findings = check(prices)
+    except Exception as exc:  # the checks must not sink the report; say what happened
+        return {}, f"impact.quality.check_prices failed: {type(exc).__name__}: {exc}"
+    findings = pd.DataFrame(findings)
+    out = {"data_quality": findings}
+    if hasattr(quality, "quality_summary"):
+        out["data_quality_summary"] = quality.quality_summary(findings)
+    if {"symbol", "date"} <= set(findings.columns):
+        windows = result.ar[["asset", "date", "event_id", "rel_day"]].rename(columns={"asset": "symbol"})
+        found = findings.assign(date=pd.to_datetime(findings["date"]))
+        out["data_quality_in_windows"] = found.merge(windows, on=["symbol", "date"]).sort_values(
+            ["event_id", "symbol", "rel_day"], ignore_index=True)
+    note = (f"{len(findings)} findings from impact.quality.check_prices on every series used "
+            f"(issues: {', '.join(getattr(quality, 'ISSUES', ())) or 'see the table'}).")
+    return out, note
 
 
 def placebo_draws(result: EventStudyResult, spec: ReportSpec, window) -> tuple[np.ndarray | None, str]:
@@ -310,6 +319,40 @@ def provenance_table(symbols: list[str]) -> pd.DataFrame:
             "license": cells[7], "caveats": cells[8] if len(cells) > 8 else "",
         })
     return pd.DataFrame(out)
+
+
+# -- notebooks ---------------------------------------------------------------------------------
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("impact", "templates"), autoescape=select_autoescape(default=True))
+    env.filters["pct"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:+.{d}f}%"
+    env.filters["upct"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:.{d}f}%"
+    env.filters["num"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{v:.{d}f}"
+    env.filters["day"] = lambda v: "" if v is None or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
+    env.filters["stars"] = significance_stars
+    return env
+
+
+def result_html(result: EventStudyResult, windows=None, top: int = 5) -> str:
+    """The HTML a notebook shows for a result: settings, counts, CAAR tests over a few
+    windows and the largest CARs (all text autoescaped)."""
+    study = result.study
+    ea, eb = study.event_window
+    windows = windows or [w for w in ((0, 0), (-1, 1), (ea, eb)) if ea <= w[0] and w[1] <= eb]
+    windows = list(dict.fromkeys(tuple(w) for w in windows))
+    caar = pd.concat([result.caar(w) for w in windows], ignore_index=True) if len(result.pairs) else pd.DataFrame()
+    main = windows[0] if windows else (ea, eb)
+    cars = result.car(main) if len(result.pairs) else pd.DataFrame(columns=["car"])
+    moves = cars.reindex(cars["car"].abs().sort_values(ascending=False).index).head(top)
+    market = study.market
+    return _environment().get_template("result.html.j2").render(
+        model=study.model, returns=study.returns_kind,
+        benchmark=dict(market) if isinstance(market, Mapping) else market,
+        estimation_window=list(study.estimation_window), event_window=list(study.event_window),
+        n_pairs=len(result.pairs), n_events=result.pairs["event_id"].nunique(),
+        n_assets=result.pairs["asset"].nunique(), n_excluded=len(result.excluded),
+        caar=caar.to_dict("records"), moves=moves.to_dict("records"), main=_window_label(main),
+    )
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -452,10 +495,10 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         out.table("placebo_draws", pd.DataFrame({"caar": draws}))
 
     used = list(dict.fromkeys([*(result.study.assets or []), *_benchmark_symbols(result.study.market)]))
-    quality, quality_note = quality_table(result, datasets.load_prices(
+    quality, quality_note = quality_tables(result, datasets.load_prices(
         [s for s in used if s in datasets.available_symbols()]))
-    if quality is not None:
-        out.table("data_quality", quality)
+    for name, frame in quality.items():
+        out.table(name, frame)
     provenance = provenance_table(used)
     out.table("provenance", provenance)
 
@@ -463,11 +506,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     align_info = {"rules": result.alignment["rule"].value_counts().to_dict(),
             "flags": int((result.alignment["flags"].astype(str) != "").sum())}
 
-    env = Environment(loader=PackageLoader("impact", "templates"), autoescape=select_autoescape(default=True))
-    env.filters["pct"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:+.{d}f}%"
-    env.filters["num"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{v:.{d}f}"
-    env.filters["day"] = lambda v: "" if v is None or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
-    env.filters["stars"] = significance_stars
+    env = _environment()
     context = dict(
         spec=spec, version=__version__, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         n_events=len(events), n_pairs=len(result.pairs), excluded=result.excluded.to_dict("records"),
@@ -476,8 +515,9 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         per_event=per_event.to_dict("records"), per_asset=per_asset.to_dict("records"),
         event_day=event_day.sort_values(["event_date", "event_id"]).to_dict("records"),
         battery=battery.to_dict("records"), battery_columns=list(battery.columns), battery_notes=battery_notes,
-        placebo_note=placebo_note, quality=None if quality is None else quality.head(200).to_dict("records"),
-        quality_columns=[] if quality is None else list(quality.columns), quality_note=quality_note,
+        placebo_note=placebo_note, quality_note=quality_note,
+        quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
+                     .to_dict("records"), "n": len(v)} for k, v in quality.items() if k != "data_quality"},
         alignment=align_info, benchmark=resolve_benchmarks(spec), provenance=provenance.to_dict("records"),
         catalog_sources=catalog.sources, tables=out.table_names,
     )

@@ -25,6 +25,15 @@ _TEST_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
+def available_tests() -> tuple[str, ...]:
+    """Test names a spec may list: the report's own plus the battery of ``result.test``."""
+    try:
+        from .battery import TESTS
+    except ImportError:  # a version without the battery: only the built-in tests
+        TESTS = ()
+    return tuple(dict.fromkeys([*BUILTIN_TESTS, *TESTS]))
+
+
 def bundled_symbol(symbol: str) -> str:
     """A bundled symbol for ``symbol``, which may also be its Yahoo ticker (``^GSPC``, ``ZS=F``)."""
     from .assets import registry
@@ -169,9 +178,13 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
     if min_obs is not None and (not isinstance(min_obs, int) or min_obs < 1):
         raise SpecError(f"{where('min_estimation_obs')}: expected a positive integer")
     tests = data.get("tests", list(BUILTIN_TESTS))
+    known_tests = available_tests()
     if (not isinstance(tests, list) or not tests
             or not all(isinstance(t, str) and _TEST_NAME.match(t) for t in tests)):
-        raise SpecError(f"{where('tests')}: expected a non-empty list of test names such as {list(BUILTIN_TESTS)}")
+        raise SpecError(f"{where('tests')}: expected a non-empty list of test names (known: {', '.join(known_tests)})")
+    for test in tests:
+        if test not in known_tests:
+            raise SpecError(f"{where('tests')}: unknown test {test!r} (known: {', '.join(known_tests)})")
     grouping = data.get("grouping", ["direction", "asset_class", "kind"])
     if isinstance(grouping, str):
         grouping = [grouping]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..progress import set_quiet
 from ..report import run_spec, write_report
 from ..spec import load_spec
 
@@ -12,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="run a report spec and write an HTML report with figures and tables")
     p.add_argument("spec", nargs="?", default="default", help="bundled spec name or YAML path (default: default)")
     p.add_argument("--out", default="out", help="output folder; the report goes to OUT/<spec name>/ (default: out)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("study", help="run a report spec and print a summary table")
@@ -19,10 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("table", "csv"), default="table",
                    help="table: human-readable summary; csv: one row per (event, asset) CAR")
     p.add_argument("--window", default=None, help="CAR window as A,B (default: the spec's first car window)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
     p.set_defaults(func=cmd_study)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    set_quiet(args.quiet)
     spec = load_spec(args.spec)
     output = write_report(spec, args.out)
     print(f"report written to {output.index}")
@@ -42,6 +46,7 @@ def _parse_window(text: str | None, default: tuple[int, int]) -> tuple[int, int]
 
 
 def cmd_study(args: argparse.Namespace) -> int:
+    set_quiet(args.quiet)
     spec = load_spec(args.spec)
     result = run_spec(spec)
     window = _parse_window(args.window, spec.car_windows[0])
