@@ -95,9 +95,14 @@ def align_events(
 ) -> pd.DataFrame:
     """Day 0 for every (event, asset) pair of a catalog's events.
 
-    Returns a tidy frame ``event_id, asset, day0, rule, flags, instant_utc``:
-    ``day0`` is the session date (naive), ``rule`` how it was derived, ``flags``
-    a ';'-separated list (``uncertain``, ``calendar_assumed``, ``after_calendar``).
+    Returns a tidy frame ``event_id, asset, day0, rule, flags, instant_lo,
+    instant_hi, close_utc, calendar, reason``: ``day0`` is the session date
+    (naive) whose close or settlement ``close_utc`` is the first strictly after
+    the announcement; ``rule`` how the instant was derived (``exact_time``,
+    ``timing_class:<class>``, ``unknown_time``, plus ``;policy:<policy>`` when the
+    policy decided); ``flags`` a ';'-separated list (``uncertain``,
+    ``calendar_assumed:<cal>``, ``after_calendar``); ``reason`` says why a pair
+    has no day 0 (empty otherwise).
     """
     if policy not in POLICIES:
         raise ImpactError(f"unknown alignment policy {policy!r} (choose from {', '.join(POLICIES)})")
@@ -122,10 +127,24 @@ def align_events(
             if i_lo[k] != i_hi[k]:
                 flags.append("uncertain")
                 rule = f"{rule};policy:{policy}"
+            reason = ""
             if pick[k] >= n:
                 flags.append("after_calendar")
-                day0 = pd.NaT
+                day0, close = pd.NaT, pd.NaT
+                reason = (f"announcement after the last session of calendar {asset.calendar} "
+                          f"({sessions[-1]:%Y-%m-%d})" if n else f"calendar {asset.calendar} has no sessions")
             else:
-                day0 = sessions[pick[k]]
-            out.append((ev.event_id, symbol, day0, rule, ";".join(flags), ev.instant_lo, ev.instant_hi))
-    return pd.DataFrame(out, columns=["event_id", "asset", "day0", "rule", "flags", "instant_lo", "instant_hi"])
+                day0, close = sessions[pick[k]], closes.iloc[pick[k]]
+            out.append((ev.event_id, symbol, day0, rule, ";".join(flags), ev.instant_lo, ev.instant_hi,
+                        close, asset.calendar, reason))
+    return pd.DataFrame(out, columns=["event_id", "asset", "day0", "rule", "flags", "instant_lo", "instant_hi",
+                                      "close_utc", "calendar", "reason"])
+
+
+def align_catalog(catalog, assets: Iterable[str] | None = None, policy: str = "earliest") -> pd.DataFrame:
+    """:func:`align_events` for a :class:`~impact.events.Catalog` (or its frame);
+    ``assets`` defaults to every symbol of the bundled asset registry."""
+    from .assets import registry
+
+    frame = catalog.events if hasattr(catalog, "events") else catalog
+    return align_events(frame, list(assets) if assets is not None else list(registry().index), policy)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .align import align_events
+from .contamination import MODES as CONTAMINATION_MODES, contamination as find_contamination, drop_own_window_flags
 from .data import ReturnPanel
 from .rolls import roll_exclusions
 from .errors import DataError, ImpactError
@@ -72,6 +73,13 @@ class EventStudy:
         Sessions (``asset, date, reason``) to leave out of every estimation window
         (e.g. futures roll days, other events' windows); when one falls inside an
         event window the pair is flagged ``reason@rel_day``.
+    contamination : {"exclude", "merge", "ignore"}
+        Other events of the same asset (see :mod:`impact.contamination`):
+        "exclude" (default) leaves their event windows out of each estimation
+        window and flags overlapping event windows ``overlap:<id>@<+k>``; "merge"
+        also keeps only the first event of each overlapping cluster (the others
+        are excluded with the reason); "ignore" only flags. The decisions are in
+        ``result.alignment`` and ``result.contamination``.
     factors : DataFrame, optional
         Daily simple factor returns in decimals, indexed by date (or with a ``date``
         column), for ``model="factors"`` (or to replace the bundled ones for ``"ff3"``).
@@ -99,6 +107,7 @@ class EventStudy:
         price_column: str | None = None,
         returns_data: pd.DataFrame | None = None,
         estimation_exclusions: pd.DataFrame | None = None,
+        contamination: str = "exclude",
         factors: pd.DataFrame | None = None,
         roll_days: str | pd.DataFrame | None = "auto",
     ):
@@ -135,6 +144,9 @@ class EventStudy:
             estimation_exclusions = rolls if estimation_exclusions is None else pd.concat(
                 [estimation_exclusions, rolls], ignore_index=True)
         self.estimation_exclusions = estimation_exclusions
+        if contamination not in CONTAMINATION_MODES:
+            raise ImpactError(f"unknown contamination {contamination!r} (choose from {', '.join(CONTAMINATION_MODES)})")
+        self.contamination = contamination
         if model in FACTOR_MODELS:
             if factors is None and model == "factors":
                 raise ImpactError("model 'factors' needs factors= (a DataFrame of factor returns by date)")
@@ -205,6 +217,27 @@ class EventStudy:
         pairs["flags"] = ""
         return pairs
 
+    def _contaminate(self, pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
+        """Apply the contamination policy: (pairs to estimate, estimation exclusions, merged pairs)."""
+        sessions = {a: self.panel.returns[a].index for a in pairs["asset"].unique() if a in self.panel.returns}
+        found = find_contamination(pairs, sessions, self.event_window, self.contamination)
+        self.contamination_report = found.overlaps
+        pairs = pairs.assign(flags=[";".join(x for x in (f, g) if x) for f, g in zip(pairs["flags"].astype(str), found.flags)])
+        merged = found.reason != ""
+        exclusions = [e for e in (self.estimation_exclusions, found.exclusions) if e is not None and len(e)]
+        exclusions = pd.concat(exclusions, ignore_index=True) if exclusions else None
+        return (pairs[~merged].reset_index(drop=True), exclusions,
+                pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True))
+
+    @staticmethod
+    def _with_merged(merged: pd.DataFrame, result: "EventStudyResult") -> "EventStudyResult":
+        """Record pairs merged into an earlier overlapping event as excluded, with the reason."""
+        if len(merged):
+            result.excluded = pd.concat([result.excluded, merged[["event_id", "asset", "excluded_reason"]]
+                                         .rename(columns={"excluded_reason": "reason"})], ignore_index=True)
+            result.alignment = pd.concat([result.alignment, merged], ignore_index=True)
+        return result
+
     # -- estimation -----------------------------------------------------------------------
     #: Pairs estimated per chunk: bounds the (pairs x estimation window) work arrays
     #: (about a dozen of chunk_size x L floats) to a few hundred MB at most.
@@ -234,7 +267,7 @@ class EventStudy:
         at once (:func:`impact.models.fit_normal_returns`).
         """
         assets = self._study_assets()
-        pairs = self._pairs(assets).reset_index(drop=True)
+        pairs, exclusions, merged = self._contaminate(self._pairs(assets).reset_index(drop=True))
         dupes = pairs.duplicated(["event_id", "asset"])
         if dupes.any():
             first = pairs[dupes].iloc[0]
@@ -306,8 +339,8 @@ class EventStudy:
 
         masked = np.zeros(n_rows, dtype=bool)
         masked_reason = np.full(n_rows, "", dtype=object)
-        if self.estimation_exclusions is not None and len(self.estimation_exclusions):
-            ex = self.estimation_exclusions
+        if exclusions is not None and len(exclusions):
+            ex = exclusions
             for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
                 if asset not in offsets:
                     continue
@@ -371,10 +404,10 @@ class EventStudy:
                fit_normal_returns(self.model if self.model != "garch" else "market", np.zeros((0, 1)),
                                   np.zeros((0, 1, k)), np.zeros((0, 1), dtype=bool), 1, tuple(names or ())))
         est_dates = _window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
-        pairs["flags"] = flags
+        pairs["flags"] = drop_own_window_flags(pd.Series(flags, index=pairs.index))
         bad = reasons != ""
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
-        return EventStudyResult(
+        return self._with_merged(merged, EventStudyResult(
             study=self,
             pairs=pairs.loc[kept].reset_index(drop=True),
             fit=fit,
@@ -387,7 +420,7 @@ class EventStudy:
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons),
             rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept]),
-        )
+        ))
 
 
 def _window_dates(D, pos, lo, hi, ea, eb):
@@ -417,6 +450,11 @@ class EventStudyResult:
     alignment: pd.DataFrame
     rows: RowSource | None = field(default=None, repr=False)  # estimation rows for the test battery
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def contamination(self) -> pd.DataFrame:
+        """Overlapping event windows per asset and the decision taken (:mod:`impact.contamination`)."""
+        return getattr(self.study, "contamination_report", pd.DataFrame())
 
     @property
     def rel_days(self) -> np.ndarray:

@@ -34,6 +34,11 @@ def test_market_model_matches_statsmodels_pair_by_pair(default_result, prices):
         p0 = r.index.searchsorted(day0)
         est = slice(p0 - 260, p0 - 10)
         frame = pd.DataFrame({"y": r.iloc[est], "x": m.iloc[est]}).dropna()
+        # Default contamination="exclude": other events' [-5,+5] windows on this asset leave estimation.
+        align = default_result.alignment
+        others = align[(align["asset"] == row.asset) & (align["event_id"] != row.event_id)]["day0"].dropna()
+        near = {r.index[j] for q in r.index.searchsorted(others) for j in range(max(q - 5, 0), min(q + 6, len(r)))}
+        frame = frame.drop(index=[d for d in frame.index if d in near])
         fit = sm.OLS(frame["y"], sm.add_constant(frame["x"])).fit()
         assert row.n_obs == len(frame)
         assert row.alpha == pytest.approx(fit.params["const"], abs=1e-10)
