@@ -133,6 +133,8 @@ def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
 
     tests = {**PARAMETRIC, **NONPARAMETRIC}
     window = _check_window(result, window)
+    if not len(result.pairs):
+        raise ImpactError(f"test {name!r}: no estimated pairs to test (every pair is in result.excluded)")
     if name == "placebo":
         return placebo_test(result, window, **options)
     if name not in tests:
@@ -147,6 +149,9 @@ def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
     key = pd.DataFrame({"rel_day": inp.rel_days}) if window is None else pd.DataFrame({"window": [f"[{window[0]},{window[1]}]"]})
     frame = pd.concat([key, pd.DataFrame(out)], axis=1)
     frame["n"] = frame["n"].astype(int)
+    if not np.isfinite(frame["statistic"]).any():
+        raise ImpactError(f"test {name!r} is undefined for this sample (n = {int(frame['n'].max())} pairs; "
+                          "cross-sectional tests need at least 2 with non-zero dispersion)")
     return frame
 
 
