@@ -6,7 +6,7 @@ import yaml
 
 from impact.backtest import BacktestRule, load_rule, rule_from_dict, run_backtest
 from impact.cli import main
-from impact.errors import SpecError
+from impact.errors import ImpactError, SpecError
 
 BASE = {"name": "bad", "assets": ["ZS_F"], "signs": {"escalation": "short"}, "holding": 5}
 
@@ -68,3 +68,9 @@ def test_shipped_specs_validate():
         rule = load_rule(name)
         assert rule.name == name
         assert rule_from_dict(rule.to_dict(), "copy").to_dict() == rule.to_dict()  # spec.yaml round-trips
+
+
+def test_prices_without_an_asset_name_the_field(prices):
+    rule = rule_from_dict(BASE | {"assets": ["ZS_F", "HG_F"]}, "spec.yaml")
+    with pytest.raises(ImpactError, match=r"^spec.yaml: field 'assets': no prices for HG_F$"):
+        run_backtest(rule, prices[prices["symbol"] == "ZS_F"])

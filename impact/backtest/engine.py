@@ -52,14 +52,12 @@ class Candidate:
     entry_price: float
     entry_utc: pd.Timestamp
     last_row: int  # the row of the holding-period exit
+    long_return: float = float("nan")  # long return over the holding period (the outcome learned from)
+    horizon_exit_utc: pd.Timestamp | None = None  # when that outcome is known
 
-    @property
-    def long_return(self) -> float:
-        return float(self.rows["close"].iat[self.last_row] / self.entry_price - 1.0)
-
-    @property
-    def horizon_exit_utc(self) -> pd.Timestamp:
-        return self.rows["close_utc"].iat[self.last_row]
+    def __post_init__(self) -> None:
+        self.long_return = float(self.rows["close"].iat[self.last_row] / self.entry_price - 1.0)
+        self.horizon_exit_utc = self.rows["close_utc"].iat[self.last_row]
 
 
 def _events(rule: BacktestRule, catalog: Catalog | pd.DataFrame | None) -> pd.DataFrame:
@@ -70,13 +68,13 @@ def _events(rule: BacktestRule, catalog: Catalog | pd.DataFrame | None) -> pd.Da
     return (catalog.filter(**rule.events) if rule.events else catalog).events
 
 
-def _candidates(rule: BacktestRule, events: pd.DataFrame, prices: pd.DataFrame,
+def _candidates(rule: BacktestRule, events: pd.DataFrame, tables: dict[str, pd.DataFrame],
                 skipped: list) -> list[Candidate]:
     instants = event_instants(events).merge(events[["event_id", "direction"]], on="event_id")
     announced = ns(instants["instant_hi"])
     out = []
     for symbol in rule.assets:
-        rows = asset_prices(prices, symbol)
+        rows = tables[symbol]
         n = len(rows)
         if rule.entry == "close":
             pos = first_after(ns(rows["close_utc"]), announced)
@@ -107,10 +105,10 @@ def _candidates(rule: BacktestRule, events: pd.DataFrame, prices: pd.DataFrame,
     return out
 
 
-def _learned_side(c: Candidate, pool: list[Candidate], min_events: int) -> tuple[int | None, str]:
+def _learned_side(c: Candidate, pool: dict[tuple[str, str], list[Candidate]], min_events: int) -> tuple[int | None, str]:
     """Walk-forward sign: only outcomes fully observed before ``c``'s entry count."""
-    past = [p.long_return for p in pool
-            if p.asset == c.asset and p.direction == c.direction and p.horizon_exit_utc < c.entry_utc]
+    past = [p.long_return for p in pool.get((c.asset, c.direction), ())
+            if p.horizon_exit_utc < c.entry_utc]
     if len(past) < min_events:
         return None, f"learned signs: {len(past)} earlier {c.direction} outcome(s) on {c.asset}, need {min_events}"
     mean = float(np.mean(past))
@@ -150,8 +148,15 @@ def _weight(rule: BacktestRule, c: Candidate) -> tuple[float | None, str]:
     return min(rule.sizing.target / sigma, rule.sizing.max_weight), ""
 
 
+def asset_tables(rule: BacktestRule, prices: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each asset's timed price rows (see :func:`impact.backtest.timing.asset_prices`)."""
+    check_assets(rule, prices)
+    return {symbol: asset_prices(prices, symbol) for symbol in rule.assets}
+
+
 def simulate(rule: BacktestRule, prices: pd.DataFrame | None = None,
-             catalog: Catalog | pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+             catalog: Catalog | pd.DataFrame | None = None,
+             tables: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Trades, daily P&L and skipped signals for ``rule``.
 
     ``prices`` defaults to the bundled sample (``impact.datasets.load_prices``);
@@ -159,14 +164,19 @@ def simulate(rule: BacktestRule, prices: pd.DataFrame | None = None,
     """
     if prices is None:
         prices = datasets.load_prices(rule.assets)
+    if tables is None:
+        tables = asset_tables(rule, prices)
     events = _events(rule, catalog)
     skipped: list[tuple[str, str, str]] = []
-    candidates = sorted(_candidates(rule, events, prices, skipped), key=lambda c: (c.entry_utc, c.asset, c.event_id))
+    candidates = sorted(_candidates(rule, events, tables, skipped), key=lambda c: (c.entry_utc, c.asset, c.event_id))
+    pool: dict[tuple[str, str], list[Candidate]] = {}
+    for c in candidates:
+        pool.setdefault((c.asset, c.direction), []).append(c)
     trades, paths = [], []
     open_until: dict[str, tuple[pd.Timestamp, str]] = {}
     for c in candidates:
         if rule.signs == LEARNED:
-            sign, why = _learned_side(c, candidates, rule.learning.min_events)
+            sign, why = _learned_side(c, pool, rule.learning.min_events)
         else:
             sign = rule.side(c.asset, c.direction)
             why = f"no position for a {c.direction} event on {c.asset}"
@@ -232,6 +242,9 @@ def _daily_pnl(trades: pd.DataFrame, paths: list, rule: BacktestRule) -> pd.Data
 
 
 def check_assets(rule: BacktestRule, prices: pd.DataFrame) -> None:
+    """Every asset of the rule must have prices (the error names the spec field)."""
+    if "symbol" not in prices.columns:
+        raise DataError("backtest prices must be tidy: columns date, symbol, close[, adj_close, open]")
     missing = [a for a in rule.assets if a not in set(prices["symbol"].unique())]
     if missing:
         raise DataError(f"{rule.source}: field 'assets': no prices for {missing[0]}")

@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from .rules import BacktestRule
-from .timing import asset_prices
 
 
-def placebo_distribution(rule: BacktestRule, trades: pd.DataFrame, prices: pd.DataFrame,
+def placebo_distribution(rule: BacktestRule, trades: pd.DataFrame, tables: dict[str, pd.DataFrame],
                          start: pd.Timestamp | None) -> pd.DataFrame:
-    """One row per run: ``run, mean_return, total_pnl``."""
+    """One row per run: ``run, mean_return, total_pnl``; ``tables`` are the assets' timed
+    price rows (:func:`impact.backtest.engine.asset_tables`)."""
     runs = rule.placebo_runs
     if runs == 0 or trades.empty:
         return pd.DataFrame(columns=["run", "mean_return", "total_pnl"])
@@ -29,7 +29,7 @@ def placebo_distribution(rule: BacktestRule, trades: pd.DataFrame, prices: pd.Da
     offset = rule.holding if rule.entry == "close" else rule.holding - 1
     for asset in dict.fromkeys(trades["asset"]):
         take = np.flatnonzero((trades["asset"] == asset).to_numpy())
-        rows = asset_prices(prices, asset)
+        rows = tables[asset]
         close = rows["close"].to_numpy()
         entry_px = close if rule.entry == "close" else rows["open"].to_numpy()
         lo = int(np.searchsorted(rows["date"].to_numpy(), np.datetime64(start))) if start is not None else 0

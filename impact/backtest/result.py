@@ -8,13 +8,13 @@ import pandas as pd
 
 from .. import datasets
 from ..events import Catalog
-from .engine import simulate
+from .engine import asset_tables, simulate
 from .metrics import performance
 from .placebo import percentile, placebo_distribution
 from .rules import BacktestRule
 
 CSV_COLUMNS = ["event_id", "asset", "direction", "entry_date", "exit_date", "side", "weight", "entry_price",
-               "exit_price", "exit_reason", "sessions", "return_gross", "cost", "return_net", "pnl", "cum_pnl"]
+               "exit_price", "exit_reason", "sessions", "timing", "return_gross", "cost", "return_net", "pnl", "cum_pnl"]
 
 
 @dataclass
@@ -68,11 +68,12 @@ def run_backtest(rule: BacktestRule, prices: pd.DataFrame | None = None,
         prices = datasets.load_prices(rule.assets)
     if catalog is None:
         catalog = rule.load_catalog()
-    trades, daily, skipped = simulate(rule, prices, catalog)
+    tables = asset_tables(rule, prices)
+    trades, daily, skipped = simulate(rule, prices, catalog, tables)
     events = catalog.events if isinstance(catalog, Catalog) else catalog
     start = pd.Timestamp(events["date"].min()) if len(events) else None
     metrics = performance(trades, daily, start)
-    placebo = placebo_distribution(rule, trades, prices, start)
+    placebo = placebo_distribution(rule, trades, tables, start)
     metrics["placebo_runs"] = len(placebo)
     metrics["placebo_percentile"] = percentile(metrics["mean_return"], placebo["mean_return"]) if len(placebo) \
         else float("nan")
