@@ -9,7 +9,8 @@ from . import __version__
 from .errors import CatalogError, ImpactError
 
 #: Command-group modules; each defines ``register(subparsers)``.
-COMMAND_MODULES = ("impact.commands.study", "impact.commands.backtest", "impact.commands.data")
+COMMAND_MODULES = ("impact.commands.study", "impact.commands.backtest", "impact.commands.data",
+                   "impact.commands.events")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -87,6 +87,19 @@ class Catalog:
         fields take one of the given values; ``tags`` keeps events carrying any tag."""
         ev = self.events
         keep = pd.Series(True, index=ev.index)
+        for column, wanted, allowed in (("actor", actor, ACTORS), ("kind", kind, KINDS),
+                                        ("direction", direction, DIRECTIONS), ("confidence", confidence, CONFIDENCE)):
+            unknown = [w for w in _as_list(wanted)] if wanted is not None else []
+            unknown = [w for w in unknown if w not in allowed]
+            if unknown:
+                raise CatalogError([f"filter {column}: unknown value(s) {', '.join(map(repr, unknown))} "
+                                    f"(allowed: {', '.join(allowed)})"])
+        for name, value in (("start", start), ("end", end)):
+            if value is not None:
+                try:
+                    pd.Timestamp(value)
+                except (ValueError, TypeError):
+                    raise CatalogError([f"filter {name}: {value!r} is not a date (YYYY-MM-DD)"]) from None
         if start is not None:
             keep &= ev["date"] >= pd.Timestamp(start)
         if end is not None:
@@ -116,38 +129,94 @@ def _as_list(value: str | Iterable[str]) -> list[str]:
 def _clean(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, (list, tuple)):  # YAML lists of sources
+        return " ; ".join(_clean(v) for v in value if _clean(v))
     if isinstance(value, float) and pd.isna(value):
         return ""
     return str(value).strip()
 
 
-def _read_rows(path: Path) -> list[tuple[str, dict]]:
-    """(location, raw row) pairs from a CSV or YAML file."""
+class _CatalogLoader(yaml.SafeLoader):
+    """safe_load without implicit timestamps: dates stay strings, so an impossible
+    date such as 2025-02-30 is reported for its event instead of failing the file."""
+
+
+_CatalogLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _yaml_rows(path: Path, text: str) -> list[tuple[str, dict]]:
+    try:
+        data = yaml.load(text, Loader=_CatalogLoader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=_CatalogLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}: line {mark.line + 1}" if mark is not None else str(path)
+        raise CatalogError([f"{where}: not valid YAML: {getattr(exc, 'problem', None) or str(exc).splitlines()[0]}"]) from None
+    items_node = root
+    if isinstance(data, Mapping):
+        data = data.get("events")
+        items_node = next((v for k, v in root.value if getattr(k, "value", None) == "events"), None)
+    if not isinstance(data, list):
+        raise CatalogError([f"{path}: expected a list of events (or a mapping with key 'events')"])
+    rows, problems = [], []
+    for i, item in enumerate(data):
+        node = items_node.value[i] if items_node is not None and i < len(items_node.value) else None
+        where = f"{path}: line {node.start_mark.line + 1}" if node is not None else f"{path}: event #{i + 1}"
+        if not isinstance(item, Mapping):
+            problems.append(f"{where}: expected a mapping of fields, got {type(item).__name__}")
+            continue
+        rows.append((where, _flatten_instant(dict(item))))
+    if problems:
+        raise _PartialRows(rows, problems)
+    return rows
+
+
+class _PartialRows(Exception):
+    """Rows that could be read, plus problems found while reading the others."""
+
+    def __init__(self, rows, problems):
+        super().__init__(problems)
+        self.rows, self.problems = rows, problems
+
+
+def _flatten_instant(item: dict) -> dict:
+    """YAML ``instant: {date, time, timezone}`` (or ``instant: "YYYY-MM-DD[ HH:MM]"``)
+    is the same as the flat ``date``/``time_local``/``timezone`` fields."""
+    instant = item.pop("instant", None)
+    if isinstance(instant, Mapping):
+        for key, value in instant.items():
+            item.setdefault(ALIASES.get(str(key), str(key)), value)
+    elif instant is not None:
+        day, _, clock = str(instant).strip().replace("T", " ").partition(" ")
+        item.setdefault("date", day)
+        if clock:
+            item.setdefault("time_local", clock)
+    return item
+
+
+def _read_rows(path: Path) -> tuple[list[tuple[str, dict]], list[str]]:
+    """(location, raw row) pairs from a CSV or YAML file, and problems met reading it."""
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise CatalogError([f"{path}: not valid YAML: {str(exc).splitlines()[0]}"]) from None
-        if isinstance(data, Mapping):
-            data = data.get("events")
-        if not isinstance(data, list):
-            raise CatalogError([f"{path}: expected a list of events (or a mapping with key 'events')"])
-        rows = []
-        for i, item in enumerate(data, start=1):
-            if not isinstance(item, Mapping):
-                raise CatalogError([f"{path}: event #{i}: expected a mapping of fields, got {type(item).__name__}"])
-            rows.append((f"{path}: event #{i}", dict(item)))
-        return rows
+            return _yaml_rows(path, text), []
+        except _PartialRows as partial:
+            return partial.rows, partial.problems
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise CatalogError([f"{path}: empty file (no header row)"])
-    rows = []
+    rows, problems = [], []
     start_line = 2
     for raw in reader:
-        rows.append((f"{path}: line {start_line}", raw))
+        where = f"{path}: line {start_line}"
+        if None in raw:
+            problems.append(f"{where}: {len(raw[None])} more field(s) than the header has columns")
+        rows.append((where, raw))
         start_line = reader.line_num + 1
-    return rows
+    return rows, problems
 
 
 def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tuple[pd.DataFrame, list[str]]:
@@ -166,8 +235,10 @@ def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tup
             problems.append(f"{where}: field '{column}': {message}")
 
         for column in REQUIRED:
+            if column == "timezone" and rec["time_local"] and not rec["timezone"]:
+                continue  # reported below as a time without a zone
             if column not in row:
-                bad(column, "missing column")
+                bad(column, "missing")
             elif not rec[column]:
                 bad(column, "empty")
         if eid:
@@ -213,10 +284,6 @@ def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tup
         elif not isinstance(tags, list):
             bad("tags", "expected a list of strings or a ';'-separated string")
             tags = []
-        if isinstance(row.get("source"), list):
-            rec["source"] = " ; ".join(_clean(s) for s in row["source"] if _clean(s))
-            if not rec["source"]:
-                bad("source", "no source given")
         rec["tags"] = tuple(str(t) for t in tags)
         rec["date"] = day
         rec["us_timing"] = rec["us_timing"] or "unknown"
@@ -235,10 +302,26 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     path = Path(path) if path is not None else default_catalog_path()
     if not path.is_file():
         raise CatalogError([f"{path}: catalog file not found"])
-    frame, problems = validate_rows(_read_rows(path), str(path))
+    rows, read_problems = _read_rows(path)
+    frame, problems = validate_rows(rows, str(path))
+    problems = read_problems + problems
     if problems:
         raise CatalogError(problems)
     return Catalog(frame, (str(path),))
+
+
+def load_catalogs(*paths: str | Path) -> Catalog:
+    """Load several catalogs and merge them (ids must stay unique). Problems in all
+    files are reported together."""
+    catalogs, problems = [], []
+    for path in paths:
+        try:
+            catalogs.append(load_catalog(path))
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CatalogError(problems)
+    return merge_catalogs(*catalogs)
 
 
 def catalog_from_frame(frame: pd.DataFrame, source: str = "<DataFrame>") -> Catalog:
