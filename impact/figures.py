@@ -3,22 +3,23 @@
 Every function takes tidy pandas/numpy inputs, draws on a new Figure and returns it,
 so tests can inspect exactly what was plotted and notebooks can show or restyle it.
 Returns are plotted in percent; time axes are labelled in trading days or dates.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, not pyplot: no GUI
+backend is touched, nothing accumulates in pyplot's global figure list during a long
+report, and a notebook still shows a returned Figure inline.
 """
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 STYLE = {
     "font.size": 10, "axes.titlesize": 12, "axes.labelsize": 10, "axes.spines.top": False,
-    "axes.spines.right": False, "figure.dpi": 100, "savefig.dpi": 150, "axes.grid": True,
+    "axes.spines.right": False, "figure.dpi": 100, "savefig.dpi": 120, "axes.grid": True,
     "grid.alpha": 0.3, "legend.frameon": False, "svg.fonttype": "none",
 }
 
@@ -34,7 +35,7 @@ def direction_color(direction: str) -> str:
 def _group_color(label, index: int) -> str:
     if str(label) in DIRECTION_COLORS:
         return DIRECTION_COLORS[str(label)]
-    return plt.get_cmap("tab10")(index % 10)
+    return matplotlib.colormaps["tab10"](index % 10)
 
 
 def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnormal return",
@@ -44,8 +45,9 @@ def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnorm
     ``path`` is :meth:`EventStudyResult.caar_path` (``[group,] rel_day, caar, lower,
     upper, n``); the band is the cross-sectional t interval (Brown & Warner 1985).
     """
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8, 4.5))
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(8, 4.5))
+        ax = fig.subplots()
         groups = list(path.groupby("group", sort=False)) if "group" in path.columns else [("all pairs", path)]
         for i, (label, g) in enumerate(groups):
             n = int(g["n"].iloc[0])
@@ -65,7 +67,7 @@ def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnorm
 def heatmap_figure(matrix: pd.DataFrame, title: str = "Day-0 abnormal returns") -> Figure:
     """Assets (rows) x events (columns) abnormal returns in percent.
 
-    Diverging colour map centred at zero (``TwoSlopeNorm``), symmetric limits at the
+    Diverging colour map (red negative, blue positive, as in the HTML tables) centred at zero (``TwoSlopeNorm``), symmetric limits at the
     98th percentile of |AR| so one outlier does not wash out the rest; missing
     pairs are blank.
     """
@@ -73,10 +75,11 @@ def heatmap_figure(matrix: pd.DataFrame, title: str = "Day-0 abnormal returns") 
     finite = values[np.isfinite(values)]
     bound = float(np.nanpercentile(np.abs(finite), 98)) if finite.size else 1.0
     bound = bound or 1.0
-    with plt.rc_context(STYLE | {"axes.grid": False}):
+    with matplotlib.rc_context(STYLE | {"axes.grid": False}):
         width = min(max(6.0, 0.22 * matrix.shape[1] + 3), 24.0)
-        fig, ax = plt.subplots(figsize=(width, max(3.0, 0.32 * matrix.shape[0] + 1.8)))
-        image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="RdBu_r",
+        fig = Figure(figsize=(width, max(3.0, 0.32 * matrix.shape[0] + 1.8)))
+        ax = fig.subplots()
+        image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="RdBu",
                           norm=TwoSlopeNorm(vcenter=0.0, vmin=-bound, vmax=bound), interpolation="nearest")
         ax.set_yticks(range(matrix.shape[0]), [str(v) for v in matrix.index], fontsize=8)
         ax.set_xticks(range(matrix.shape[1]), [str(v) for v in matrix.columns], rotation=90, fontsize=6)
@@ -96,8 +99,9 @@ def price_figure(close: pd.Series, markers: pd.DataFrame, symbol: str, unit: str
     on that session's close and is coloured by the announcement's direction.
     """
     close = close.sort_index()
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8, 3.2))
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(8, 3.2))
+        ax = fig.subplots()
         ax.plot(close.index, close.to_numpy(dtype=float), color="#333333", lw=1.0, label=symbol)
         seen = []
         if len(markers):
@@ -123,9 +127,10 @@ def ar_distribution_figure(frame: pd.DataFrame, value: str = "ar",
                            title: str = "Event-day abnormal returns") -> Figure:
     """Distribution of abnormal returns (percent) by each key in ``by``: one panel per
     key, a box per category (median, quartiles) with every pair drawn as a dot."""
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(by), figsize=(5 + 2.5 * len(by), 4.2), squeeze=False,
-                                 gridspec_kw={"width_ratios": [max(frame[k].nunique(), 1) for k in by]})
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(5 + 2.5 * len(by), 4.2))
+        axes = fig.subplots(1, len(by), squeeze=False,
+                            gridspec_kw={"width_ratios": [max(frame[k].nunique(), 1) for k in by]})
         rng = np.random.default_rng(0)  # jitter only; fixed so figures are reproducible
         for ax, key in zip(axes[0], by):
             cats = sorted(frame[key].dropna().astype(str).unique())
@@ -154,8 +159,9 @@ def placebo_figure(draws: np.ndarray, observed: float, statistic: str = "CAAR",
     draws = np.asarray(draws, dtype=float)
     draws = draws[np.isfinite(draws)]
     p = float((np.abs(draws) >= abs(observed)).mean()) if draws.size else float("nan")
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7, 4))
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(7, 4))
+        ax = fig.subplots()
         ax.hist(draws, bins=min(40, max(10, draws.size // 10)), color="#9ecae1", edgecolor="white",
                 label=f"placebo draws (n={draws.size})")
         ax.axvline(observed, color="#b2182b", lw=2, label=f"observed = {observed:.4g} (empirical p = {p:.3f})")

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import pandas as pd
 import yaml
@@ -32,7 +32,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import __version__, datasets
 from .assets import get_asset, registry
-from .errors import SpecError
+from .errors import DataError, SpecError
 from .progress import progress
 from .spec import BUILTIN_TESTS, ReportSpec
 from .statistics import significance_stars
@@ -69,11 +69,36 @@ def _benchmark_symbols(market) -> list[str]:
     return [market] if market else []
 
 
+def load_spec_prices(spec: ReportSpec, symbols: list[str], catalog=None) -> pd.DataFrame:
+    """Prices for ``symbols`` from the spec's ``data``: the bundled sample (offline), a
+    CSV/parquet file, or yfinance through the local price cache (downloads only what the
+    cache lacks, from two years before the first event to a month after the last)."""
+    symbols = list(dict.fromkeys(symbols))
+    if spec.data == "bundled":
+        return datasets.load_prices(symbols)
+    if spec.data == "yahoo":
+        from .cache import PriceCache
+
+        events = (catalog or spec.load_catalog()).events
+        start = pd.Timestamp(events["date"].min()) - pd.DateOffset(years=2)
+        end = pd.Timestamp(events["date"].max()) + pd.DateOffset(days=31)
+        report = PriceCache().fetch(symbols, start=start, end=end)
+        report.raise_for_failures()
+        return report.prices
+    from .sources import get_source
+
+    fetched = get_source(spec.data).fetch(symbols)
+    if fetched.failed:
+        what = "; ".join(f"{s} ({r})" for s, r in fetched.failed.items())
+        raise DataError(f"{spec.data}: could not get {what}")
+    return fetched.prices
+
+
 def run_spec(spec: ReportSpec) -> EventStudyResult:
-    """Run the study a spec describes on the bundled sample data."""
+    """Run the study a spec describes (bundled sample data unless the spec says otherwise)."""
     catalog = spec.load_catalog()
     market = resolve_benchmarks(spec)
-    prices = datasets.load_prices([*spec.assets, *_benchmark_symbols(market)])
+    prices = load_spec_prices(spec, [*spec.assets, *_benchmark_symbols(market)], catalog)
     study = EventStudy(
         prices, catalog, market=market, model=spec.model, estimation_window=spec.estimation_window,
         event_window=spec.event_window, returns=spec.returns, assets=spec.assets,
@@ -297,9 +322,10 @@ def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_
 
 # -- provenance --------------------------------------------------------------------------------
 
-def provenance_table(symbols: list[str]) -> pd.DataFrame:
-    """Name, class, unit and the source row of ``SOURCES.md`` for every series used."""
-    text = datasets.provenance()
+def provenance_table(symbols: list[str], data: str = "bundled") -> pd.DataFrame:
+    """Name, class, unit and the source row of ``SOURCES.md`` for every series used
+    (for non-bundled data: where the prices were read from)."""
+    text = datasets.provenance() if data == "bundled" else ""
     rows = {}
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -315,7 +341,9 @@ def provenance_table(symbols: list[str]) -> pd.DataFrame:
             "name": meta["name"] if meta is not None else s,
             "asset_class": meta["asset_class"] if meta is not None else "unknown",
             "unit": meta["unit"] if meta is not None else "",
-            "source": cells[2], "date_range": cells[4], "rows": cells[5], "adjusted": cells[6],
+            "source": cells[2] if data == "bundled" else ("Yahoo Finance via yfinance (local price cache)"
+                                                          if data == "yahoo" else f"file {data}"),
+            "date_range": cells[4], "rows": cells[5], "adjusted": cells[6],
             "license": cells[7], "caveats": cells[8] if len(cells) > 8 else "",
         })
     return pd.DataFrame(out)
@@ -404,12 +432,12 @@ class _Writer:
         return stem
 
     def figure(self, name: str, fig) -> str:
+        from .figures import STYLE
+
         stem = safe_name(name)
-        try:
+        with matplotlib.rc_context(STYLE):  # tick labels are laid out at draw time
             fig.savefig(self.figures / f"{stem}.png")
             fig.savefig(self.figures / f"{stem}.svg")
-        finally:
-            plt.close(fig)
         self.figure_names.append(stem)
         return f"figures/{stem}.png"
 
@@ -450,7 +478,9 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     figs: dict[str, Any] = {}
     todo = [("caar", key) for key in spec.grouping] + [("heatmap", None), ("distribution", None)]
     todo += [("price", a) for a in result.study.assets or sorted(result.pairs["asset"].unique())]
-    prices = datasets.load_prices([a for a in (result.study.assets or []) if a in datasets.available_symbols()])
+    used = list(dict.fromkeys([*(result.study.assets or []), *_benchmark_symbols(result.study.market)]))
+    prices = load_spec_prices(spec, used, catalog)
+    prices = prices.assign(date=pd.to_datetime(prices["date"]))
     alignment = result.alignment.merge(events[["event_id", "direction"]], on="event_id", how="left")
     first, last = pd.Timestamp(events["date"].min()), pd.Timestamp(events["date"].max())
     for kind, arg in progress(todo, desc="figures", unit="fig"):
@@ -494,12 +524,10 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
                            "alt": "Observed CAAR against the placebo distribution", "svg": "figures/placebo.svg"}
         out.table("placebo_draws", pd.DataFrame({"caar": draws}))
 
-    used = list(dict.fromkeys([*(result.study.assets or []), *_benchmark_symbols(result.study.market)]))
-    quality, quality_note = quality_tables(result, datasets.load_prices(
-        [s for s in used if s in datasets.available_symbols()]))
+    quality, quality_note = quality_tables(result, prices)
     for name, frame in quality.items():
         out.table(name, frame)
-    provenance = provenance_table(used)
+    provenance = provenance_table(used, spec.data)
     out.table("provenance", provenance)
 
     headlines = headline_findings(result, spec, main_window, event_day, per_event, per_asset)

@@ -63,6 +63,7 @@ class ReportSpec:
     grouping: list[str] = field(default_factory=lambda: ["direction", "asset_class", "kind"])
     heatmap_window: tuple[int, int] = (0, 0)
     placebo: dict[str, int] | None = None
+    data: str = "bundled"
     description: str = ""
     source: str = "<memory>"
 
@@ -83,7 +84,7 @@ class ReportSpec:
             "estimation_window": list(self.estimation_window), "event_window": list(self.event_window),
             "car_windows": [list(w) for w in self.car_windows], "min_estimation_obs": self.min_estimation_obs,
             "tests": list(self.tests), "grouping": list(self.grouping),
-            "heatmap_window": list(self.heatmap_window), "placebo": self.placebo,
+            "heatmap_window": list(self.heatmap_window), "placebo": self.placebo, "data": self.data,
         }
 
 
@@ -208,12 +209,23 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
             if not isinstance(key, str) or not isinstance(value, str) or not value:
                 raise SpecError(f"{where('benchmark')}: entry {key!r}: expected 'asset or class: symbol'")
         benchmark = {key: bundled_symbol(value) for key, value in benchmark.items()}
+    source_name = data.get("data", "bundled")
+    if not isinstance(source_name, str) or not source_name:
+        raise SpecError(f"{where('data')}: expected 'bundled', 'yahoo' or a CSV/parquet path")
+    if source_name not in ("bundled", "yahoo"):
+        path = Path(source_name)
+        if not path.is_absolute() and source != "<memory>":
+            path = Path(source).parent / path
+        if path.suffix.lower() not in (".csv", ".parquet") or not path.is_file():
+            raise SpecError(f"{where('data')}: {source_name!r} is neither 'bundled', 'yahoo' nor an existing "
+                            f"CSV/parquet file")
+        source_name = str(path)
     if not isinstance(data["title"], str) or not data["title"].strip():
         raise SpecError(f"{where('title')}: expected a non-empty text")
     return ReportSpec(
         name=name, title=str(data["title"]), catalog=str(data.get("catalog", "us_china_trade_policy")),
         filters=filters, assets=list(assets), benchmark=benchmark, model=model, returns=returns,
         estimation_window=est, event_window=ev, car_windows=car_windows, min_estimation_obs=min_obs,
-        tests=list(tests), grouping=list(dict.fromkeys(grouping)), heatmap_window=heat, placebo=placebo,
+        tests=list(tests), grouping=list(dict.fromkeys(grouping)), heatmap_window=heat, placebo=placebo, data=source_name,
         description=str(data.get("description", "")), source=source,
     )
