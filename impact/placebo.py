@@ -5,7 +5,10 @@ same asset's series (seeded, reproducible), away from that asset's real event
 windows, with the whole estimation and event window inside the series. The
 normal-return model is refitted on every pseudo pair in one batched pass (the
 same closed-form fit as the study; chunked to bound memory) and the statistic is
-recomputed per draw. The observed statistic is then placed in the placebo
+recomputed per draw. Rows the study leaves out of estimation windows (its
+``estimation_exclusions``, roll days, and, under ``contamination="exclude"``, the
+real events' windows) are left out of the pseudo estimation windows too. The
+observed statistic is then placed in the placebo
 distribution:
 
     p = min(1, 2 min((1 + #{s_b <= s}) / (B + 1), (1 + #{s_b >= s}) / (B + 1)))
@@ -97,17 +100,10 @@ def _p_two_sided(observed: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, n
     return p, le / np.maximum(B, 1)
 
 
-def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
-                 guard: int = 0, **options) -> pd.DataFrame:
-    """Observed statistic against its distribution on random non-event dates.
-
-    ``statistic="caar"`` (default, fully vectorised): the mean AR per rel_day
-    (``window=None``) or the mean CAR over ``window``. Any battery test name
-    (e.g. ``"bmp"``, with its ``options``) is recomputed draw by draw instead.
-    Columns: ``statistic`` (observed), ``p_value``, ``n`` (pairs), ``percentile``
-    (share of placebo draws <= observed), ``n_draws``, ``seed``.
-    """
-    from .battery import inputs
+def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
+                  guard: int = 0, **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed statistic (m,), its placebo draws (B, m) and the drawn day-0 rows (B, P)."""
+    from .battery import inputs, run_test
 
     if result.rows is None or not len(result.pairs):
         raise ImpactError("placebo: no estimated pairs to re-run (see result.excluded)")
@@ -126,23 +122,39 @@ def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int =
             observed = np.array([result.abnormal[:, mask].sum(axis=1).mean()])
             with np.errstate(invalid="ignore"):
                 draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
-    else:
-        from .battery import run_test
-        from .tests_nonparametric import NONPARAMETRIC
-        from .tests_parametric import PARAMETRIC
+        return observed, draws, positions
+    from .tests_nonparametric import NONPARAMETRIC
+    from .tests_parametric import PARAMETRIC
 
-        tests = {**PARAMETRIC, **NONPARAMETRIC}
-        if statistic not in tests:
-            raise ImpactError(f"placebo: unknown statistic {statistic!r} (use 'caar' or a test name)")
-        observed = run_test(result, statistic, window, **options)["statistic"].to_numpy()
-        draws = np.full((len(ar), len(observed)), np.nan)
-        base = inputs(result)
-        for b in range(len(ar)):
-            ok = np.isfinite(ar[b]).all(axis=1)
-            inp = _pseudo_inputs(result, base, positions[b], ar[b], ok)
-            if inp is not None:
-                draws[b] = tests[statistic](inp, window, **options)["statistic"]
+    tests = {**PARAMETRIC, **NONPARAMETRIC}
+    if statistic not in tests:
+        raise ImpactError(f"placebo: unknown statistic {statistic!r} (use 'caar' or a test name)")
+    observed = run_test(result, statistic, window, **options)["statistic"].to_numpy()
+    draws = np.full((len(ar), len(observed)), np.nan)
+    base = inputs(result)
+    for b in range(len(ar)):
+        ok = np.isfinite(ar[b]).all(axis=1)
+        inp = _pseudo_inputs(result, base, positions[b], ar[b], ok)
+        if inp is not None:
+            draws[b] = tests[statistic](inp, window, **options)["statistic"]
+    return observed, draws, positions
+
+
+def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
+                 guard: int = 0, **options) -> pd.DataFrame:
+    """Observed statistic against its distribution on random non-event dates.
+
+    ``statistic="caar"`` (default, fully vectorised): the mean AR per rel_day
+    (``window=None``) or the mean CAR over ``window``. Any battery test name
+    (e.g. ``"bmp"``, with its ``options``) is recomputed draw by draw instead.
+    ``guard`` widens the real event windows the pseudo windows must avoid.
+    Columns: ``statistic`` (observed), ``p_value``, ``n`` (pairs), ``percentile``
+    (share of placebo draws <= observed), ``n_draws``, ``seed``.
+    """
+    observed, draws, _ = placebo_draws(result, window, statistic=statistic, n_draws=n_draws, seed=seed,
+                                       guard=guard, **options)
     p, pct = _p_two_sided(observed, draws)
+    rel = result.rel_days
     key = pd.DataFrame({"rel_day": rel}) if window is None else pd.DataFrame({"window": [f"[{window[0]},{window[1]}]"]})
     return pd.concat([key, pd.DataFrame({
         "statistic": observed, "p_value": p, "n": len(result.pairs), "percentile": pct,
