@@ -614,6 +614,24 @@ class EventStudyResult:
                 f"excluded={len(self.excluded)}, event_window={self.study.event_window})")
 
     def _repr_html_(self) -> str:
-        caar = self.caar(self.study.event_window)
-        return (f"<p><b>Event study</b> — model <code>{self.study.model}</code>, "
-                f"{len(self.pairs)} pairs, {len(self.excluded)} excluded</p>" + caar.to_html(index=False))
+        from .report import result_html
+
+        return result_html(self)
+
+    def plot_caar(self, by: str | None = None, level: float = 0.95, title: str | None = None):
+        """CAAR path over the event window with its confidence band (one line per group
+        of ``by``); returns the matplotlib Figure (see :func:`impact.figures.caar_path_figure`)."""
+        from .figures import caar_path_figure
+
+        title = title or ("Cumulative average abnormal return" if by is None else f"CAAR by {by}")
+        return caar_path_figure(self.caar_path(by=by, level=level), title, level)
+
+    def plot_heatmap(self, window: Window = (0, 0), title: str | None = None):
+        """Assets x events heatmap of CARs over ``window`` (day-0 ARs by default), colours
+        centred at zero; returns the matplotlib Figure."""
+        from .figures import heatmap_figure
+        from .report import heatmap_matrix
+
+        window = _check_window(window, "window")
+        label = "Day-0 abnormal returns" if window == (0, 0) else f"CARs over [{window[0]}, {window[1]}]"
+        return heatmap_figure(heatmap_matrix(self, window), title or f"{label} by asset and event")
