@@ -266,3 +266,34 @@ def test_html_escapes_spec_text(tmp_path, prices):
     index = write_backtest_report(run_backtest(r, prices), tmp_path)
     html = index.read_text(encoding="utf-8")
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_trades_holding_through_a_futures_roll_are_flagged_not_dropped(prices):
+    from impact.rolls import detect_rolls
+
+    r = rule(assets=["ZS_F"], signs={"escalation": "short", "de-escalation": "long"}, holding=3)
+    trades = run_backtest(r, prices).trades
+    rolls = set(detect_rolls(prices, ["ZS_F"])["date"])
+    flagged = trades[trades["flags"] != ""]
+    assert len(flagged) >= 3
+    for t in trades.itertuples():
+        expected = sorted(d for d in rolls if t.entry_date < d <= t.exit_date)
+        assert t.flags == ";".join(f"roll:{d:%Y-%m-%d}" for d in expected)
+
+
+def test_failed_html_write_leaves_no_partial_folder(tmp_path, prices, monkeypatch):
+    from impact.backtest import output
+
+    r = rule(assets=["ZS_F"], events={"actor": "China", "kind": "retaliation"}, placebo={"runs": 5, "seed": 1})
+    result = run_backtest(r, prices)
+    index = output.write_backtest_report(result, tmp_path)
+    before = index.read_text(encoding="utf-8")
+
+    def boom(_):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(output, "equity_figure", boom)
+    with pytest.raises(RuntimeError):
+        output.write_backtest_report(result, tmp_path)
+    assert index.read_text(encoding="utf-8") == before  # the previous page is intact
+    assert [p.name for p in tmp_path.iterdir()] == ["t"]  # no temporary folders left

@@ -12,6 +12,11 @@ Conventions (all per asset, on the asset's own price rows):
   per side in basis points of notional, ``cost = 2 * bps / 1e4`` per round trip.
 * P&L is ``weight * return_net`` per trade; daily P&L marks each open trade to
   market on the notional fixed at entry, so the daily series sums to the trades'.
+* Front-month futures are not roll-adjusted: a trade whose holding period
+  contains a roll day detected by :func:`impact.rolls.detect_rolls` is flagged
+  ``roll:YYYY-MM-DD`` (its P&L includes the contract switch). Trades are never
+  dropped or adjusted on that basis: the detector looks at later prices and
+  volumes, and a roll-window gap can be a genuine reaction.
 * Learned signs (walk-forward): the side of a trade is the sign of the mean long
   return after earlier events of the same direction on the same asset, counting
   only outcomes whose exit close was struck strictly before this entry.
@@ -28,13 +33,14 @@ from ..align import event_instants
 from ..assets import get_asset
 from ..errors import DataError, SpecError
 from ..events import Catalog, catalog_from_frame
+from ..rolls import detect_rolls
 from .rules import LEARNED, BacktestRule
 from .timing import asset_prices, first_after, ns
 
 TRADE_COLUMNS = [
     "event_id", "asset", "asset_class", "direction", "side", "sign", "announced_utc", "timing",
     "entry", "entry_date", "entry_utc", "entry_price", "exit_date", "exit_utc", "exit_price",
-    "exit_reason", "sessions", "weight", "return_gross", "cost", "return_net", "pnl",
+    "exit_reason", "sessions", "weight", "return_gross", "cost", "return_net", "pnl", "flags",
 ]
 
 
@@ -208,11 +214,29 @@ def simulate(rule: BacktestRule, prices: pd.DataFrame | None = None,
             "return_gross": gross, "cost": cost, "return_net": gross - cost, "pnl": weight * (gross - cost),
         })
         paths.append((c.rows, c.entry_row, exit_row))
-    frame = pd.DataFrame(trades, columns=TRADE_COLUMNS)
+    frame = pd.DataFrame(trades, columns=[c for c in TRADE_COLUMNS if c != "flags"])
+    frame["flags"] = _roll_flags(frame, prices)
     daily = _daily_pnl(frame, paths, rule)
     frame["cum_pnl"] = frame["pnl"].cumsum()
     skipped_frame = pd.DataFrame(skipped, columns=["event_id", "asset", "reason"])
     return frame, daily, skipped_frame
+
+
+def _roll_flags(trades: pd.DataFrame, prices: pd.DataFrame) -> pd.Series:
+    """``roll:YYYY-MM-DD;...`` for detected futures roll days inside (entry, exit]."""
+    flags = pd.Series("", index=trades.index, dtype=object)
+    if trades.empty:
+        return flags
+    rolls = detect_rolls(prices, sorted(set(trades["asset"])))
+    if rolls.empty:
+        return flags
+    by_asset = {a: pd.DatetimeIndex(sorted(set(g["date"]))) for a, g in rolls.groupby("symbol")}
+    for k, t in trades.iterrows():
+        days = by_asset.get(t["asset"])
+        if days is not None:
+            inside = days[(days > t["entry_date"]) & (days <= t["exit_date"])]
+            flags.at[k] = ";".join(f"roll:{d:%Y-%m-%d}" for d in inside)
+    return flags
 
 
 def _daily_pnl(trades: pd.DataFrame, paths: list, rule: BacktestRule) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from .placebo import percentile, placebo_distribution
 from .rules import BacktestRule
 
 CSV_COLUMNS = ["event_id", "asset", "direction", "entry_date", "exit_date", "side", "weight", "entry_price",
-               "exit_price", "exit_reason", "sessions", "timing", "return_gross", "cost", "return_net", "pnl", "cum_pnl"]
+               "exit_price", "exit_reason", "sessions", "timing", "flags", "return_gross", "cost", "return_net", "pnl", "cum_pnl"]
 
 
 @dataclass
@@ -57,6 +57,10 @@ class BacktestResult:
             f"median mean return {pct(float(self.placebo['mean_return'].median()) if len(self.placebo) else np.nan)}, "
             f"real result at percentile {m.get('placebo_percentile', np.nan):.1f}",
         ]
+        rolled = int((self.trades["flags"].str.contains("roll:")).sum()) if len(self.trades) else 0
+        if rolled:
+            lines.append(f"note: {rolled} trade(s) hold through a detected futures roll (flags column); "
+                         "their P&L includes the contract switch")
         return "\n".join(lines)
 
 
