@@ -224,7 +224,8 @@ class EventStudy:
         self.contamination_report = found.overlaps
         pairs = pairs.assign(flags=[";".join(x for x in (f, g) if x) for f, g in zip(pairs["flags"].astype(str), found.flags)])
         merged = found.reason != ""
-        exclusions = [e for e in (self.estimation_exclusions, found.exclusions) if e is not None and len(e)]
+        # Given exclusions (roll days, user's) last: a session's flag shows their reason, not the own-window mark.
+        exclusions = [e for e in (found.exclusions, self.estimation_exclusions) if e is not None and len(e)]
         exclusions = pd.concat(exclusions, ignore_index=True) if exclusions else None
         return (pairs[~merged].reset_index(drop=True), exclusions,
                 pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True))
