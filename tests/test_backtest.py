@@ -297,3 +297,19 @@ def test_failed_html_write_leaves_no_partial_folder(tmp_path, prices, monkeypatc
         output.write_backtest_report(result, tmp_path)
     assert index.read_text(encoding="utf-8") == before  # the previous page is intact
     assert [p.name for p in tmp_path.iterdir()] == ["t"]  # no temporary folders left
+
+
+def test_exit_on_the_next_opposite_announcement_even_outside_the_filter():
+    closes = [100.0, 102.0, 101.0, 99.0, 98.0, 97.0, 96.0, 95.0]  # SYNTHETIC
+    prices = synthetic_prices("SPY", "2024-03-04", closes)
+    dates = list(prices["date"])
+    cat = events(("E0", "2024-03-01", "12:00", "de-escalation"),   # before the trade: irrelevant
+                 ("E1", "2024-03-05", "10:00", "escalation"),      # short at the 03-05 close (102)
+                 ("E2", "2024-03-06", "17:00", "de-escalation"))   # after the 03-06 close: out at 03-07's
+    r = rule(holding=5, events={"direction": "escalation"}, exit={"opposite_event": True})
+    t = run_backtest(r, prices, cat).trades
+    assert list(t["event_id"]) == ["E1"]  # E2 is filtered out of trading but still ends the trade
+    assert t["exit_date"].iloc[0] == dates[3] and t["exit_reason"].iloc[0] == "opposite_event:E2"
+    assert t["return_gross"].iloc[0] == -1 * (99.0 / 102.0 - 1)
+    plain = run_backtest(rule(holding=5, events={"direction": "escalation"}), prices, cat).trades
+    assert plain["exit_date"].iloc[0] == dates[6] and plain["exit_reason"].iloc[0] == "holding"

@@ -7,7 +7,9 @@ Conventions (all per asset, on the asset's own price rows):
   struck strictly after it. See :mod:`impact.backtest.timing`.
 * Exit: the close ``holding`` rows after a close entry, or ``holding - 1`` rows
   after an open entry (the entry session counts as the first), earlier when a
-  stop-loss / take-profit level is crossed at a close.
+  stop-loss / take-profit level is crossed at a close, or (``opposite_event``)
+  at the first close struck after the next announcement of the opposite
+  direction anywhere in the catalog (not only among the filtered events).
 * Returns are simple: ``side * (exit / entry - 1)``; costs and slippage are paid
   per side in basis points of notional, ``cost = 2 * bps / 1e4`` per round trip.
 * P&L is ``weight * return_net`` per trade; daily P&L marks each open trade to
@@ -66,12 +68,13 @@ class Candidate:
         self.horizon_exit_utc = self.rows["close_utc"].iat[self.last_row]
 
 
-def _events(rule: BacktestRule, catalog: Catalog | pd.DataFrame | None) -> pd.DataFrame:
+def _events(rule: BacktestRule, catalog: Catalog | pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events that trigger trades (the rule's filters applied) and the whole catalog."""
     if catalog is None:
-        return rule.load_catalog().events
+        catalog = rule.load_catalog(filtered=False)
     if isinstance(catalog, pd.DataFrame):
         catalog = catalog_from_frame(catalog)
-    return (catalog.filter(**rule.events) if rule.events else catalog).events
+    return (catalog.filter(**rule.events) if rule.events else catalog).events, catalog.events
 
 
 def _candidates(rule: BacktestRule, events: pd.DataFrame, tables: dict[str, pd.DataFrame],
@@ -123,19 +126,42 @@ def _learned_side(c: Candidate, pool: dict[tuple[str, str], list[Candidate]], mi
     return (1 if mean > 0 else -1), ""
 
 
-def _exit(rule: BacktestRule, c: Candidate, sign: int) -> tuple[int, str]:
-    """Row and reason of the exit: the holding period, or the first close past a limit."""
+OPPOSITE = {"escalation": "de-escalation", "de-escalation": "escalation"}
+
+
+def _opposite_events(events: pd.DataFrame) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Per direction, the sorted latest-possible instants (ns) and ids of the catalog's events."""
+    instants = event_instants(events).merge(events[["event_id", "direction"]], on="event_id")
+    out = {}
+    for direction, g in instants.groupby("direction"):
+        g = g.sort_values("instant_hi")
+        out[str(direction)] = (ns(g["instant_hi"]), list(g["event_id"]))
+    return out
+
+
+def _exit(rule: BacktestRule, c: Candidate, sign: int,
+          opposite: dict[str, tuple[np.ndarray, list[str]]]) -> tuple[int, str]:
+    """Row and reason of the exit: the holding period, the first close past a limit, or
+    the first close struck after the next announcement of the opposite direction."""
+    first = c.entry_row + (1 if rule.entry == "close" else 0)  # an open entry can exit at its own close
+    last, reason = c.last_row, "holding"
+    if rule.exit_on_opposite and OPPOSITE.get(c.direction) in opposite:
+        times, ids = opposite[OPPOSITE[c.direction]]
+        k = int(np.searchsorted(times, pd.Timestamp(c.announced).as_unit("ns").value, side="right"))
+        if k < len(times):
+            row = max(int(first_after(ns(c.rows["close_utc"]), times[k:k + 1])[0]), first)
+            if row < last:
+                last, reason = row, f"opposite_event:{ids[k]}"
     if rule.stop_loss_bps is None and rule.take_profit_bps is None:
-        return c.last_row, "holding"
-    closes = c.rows["close"].to_numpy()[c.entry_row:c.last_row + 1]
+        return last, reason
+    closes = c.rows["close"].to_numpy()[first:last + 1]
     path = sign * (closes / c.entry_price - 1.0)
-    start = 1 if rule.entry == "close" else 0  # an open entry can be stopped at its first close
-    for j in range(start, len(path)):
-        if rule.stop_loss_bps is not None and path[j] <= -rule.stop_loss_bps / 1e4:
-            return c.entry_row + j, "stop_loss"
-        if rule.take_profit_bps is not None and path[j] >= rule.take_profit_bps / 1e4:
-            return c.entry_row + j, "take_profit"
-    return c.last_row, "holding"
+    for j, move in enumerate(path):
+        if rule.stop_loss_bps is not None and move <= -rule.stop_loss_bps / 1e4:
+            return first + j, "stop_loss"
+        if rule.take_profit_bps is not None and move >= rule.take_profit_bps / 1e4:
+            return first + j, "take_profit"
+    return last, reason
 
 
 def _weight(rule: BacktestRule, c: Candidate) -> tuple[float | None, str]:
@@ -172,7 +198,8 @@ def simulate(rule: BacktestRule, prices: pd.DataFrame | None = None,
         prices = datasets.load_prices(rule.assets)
     if tables is None:
         tables = asset_tables(rule, prices)
-    events = _events(rule, catalog)
+    events, everything = _events(rule, catalog)
+    opposite = _opposite_events(everything) if rule.exit_on_opposite else {}
     skipped: list[tuple[str, str, str]] = []
     candidates = sorted(_candidates(rule, events, tables, skipped), key=lambda c: (c.entry_utc, c.asset, c.event_id))
     pool: dict[tuple[str, str], list[Candidate]] = {}
@@ -197,7 +224,7 @@ def simulate(rule: BacktestRule, prices: pd.DataFrame | None = None,
         if weight is None:
             skipped.append((c.event_id, c.asset, why))
             continue
-        exit_row, reason = _exit(rule, c, sign)
+        exit_row, reason = _exit(rule, c, sign, opposite)
         exit_price = float(c.rows["close"].iat[exit_row])
         gross = sign * (exit_price / c.entry_price - 1.0)
         asset_class = get_asset(c.asset).asset_class

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets
-from ..events import Catalog
+from ..events import Catalog, catalog_from_frame
 from .engine import asset_tables, simulate
 from .metrics import performance
 from .placebo import percentile, placebo_distribution
@@ -71,11 +71,13 @@ def run_backtest(rule: BacktestRule, prices: pd.DataFrame | None = None,
     if prices is None:
         prices = datasets.load_prices(rule.assets)
     if catalog is None:
-        catalog = rule.load_catalog()
+        catalog = rule.load_catalog(filtered=False)
+    elif isinstance(catalog, pd.DataFrame):
+        catalog = catalog_from_frame(catalog)
     tables = asset_tables(rule, prices)
     trades, daily, skipped = simulate(rule, prices, catalog, tables)
-    events = catalog.events if isinstance(catalog, Catalog) else catalog
-    start = pd.Timestamp(events["date"].min()) if len(events) else None
+    selected = (catalog.filter(**rule.events) if rule.events else catalog).events
+    start = pd.Timestamp(selected["date"].min()) if len(selected) else None
     metrics = performance(trades, daily, start)
     placebo = placebo_distribution(rule, trades, tables, start)
     metrics["placebo_runs"] = len(placebo)

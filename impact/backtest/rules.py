@@ -59,6 +59,8 @@ class BacktestRule:
     ``signs`` maps a catalog direction to ``long``/``short``/``flat`` for every asset,
     or an asset symbol to such a mapping (per-asset signs, e.g. short soybeans and
     long USD/CNY on escalation), or is the string ``"learned"``.
+    ``exit_on_opposite`` (YAML ``exit: {opposite_event: true}``) closes a trade early at
+    the first close after the next catalog announcement of the opposite direction.
     ``costs_bps``/``slippage_bps`` are per side, in basis points of notional,
     keyed by asset class (``default`` for the rest); a round trip pays both twice.
     """
@@ -74,6 +76,7 @@ class BacktestRule:
     entry: str = "close"
     stop_loss_bps: float | None = None
     take_profit_bps: float | None = None
+    exit_on_opposite: bool = False
     sizing: Sizing = field(default_factory=Sizing)
     learning: Learning = field(default_factory=Learning)
     costs_bps: dict[str, float] = field(default_factory=dict)
@@ -102,14 +105,15 @@ class BacktestRule:
         s = self.slippage_bps.get(asset_class, self.slippage_bps.get("default", 0.0))
         return float(c) + float(s)
 
-    def load_catalog(self) -> Catalog:
+    def load_catalog(self, filtered: bool = True) -> Catalog:
+        """The rule's catalog, with its event filters applied unless ``filtered=False``."""
         path = Path(self.catalog)
         if not path.suffix:
             path = events_dir() / f"{self.catalog}.csv"
         elif not path.is_absolute() and not path.exists() and self.source != "<memory>":
             path = Path(self.source).parent / path
         catalog = load_catalog(path)
-        return catalog.filter(**self.events) if self.events else catalog
+        return catalog.filter(**self.events) if self.events and filtered else catalog
 
     def to_dict(self) -> dict[str, Any]:
         signs = self.signs
@@ -125,7 +129,8 @@ class BacktestRule:
             "catalog": self.catalog, "events": dict(self.events), "assets": list(self.assets),
             "signs": _plain_signs(signs), "entry": self.entry, "holding": self.holding,
             "exit": {k: v for k, v in (("stop_loss_bps", self.stop_loss_bps),
-                                       ("take_profit_bps", self.take_profit_bps)) if v is not None},
+                                       ("take_profit_bps", self.take_profit_bps),
+                                       ("opposite_event", self.exit_on_opposite or None)) if v is not None},
             "sizing": sizing, "learning": learning if signs == LEARNED else None, "costs_bps": dict(self.costs_bps),
             "slippage_bps": dict(self.slippage_bps), "overlap": self.overlap,
             "placebo": {"runs": self.placebo_runs, "seed": self.placebo_seed},
@@ -213,10 +218,14 @@ def rule_from_dict(data: Any, source: str = "<memory>") -> BacktestRule:
 
     exit_ = data.get("exit") or {}
     if not isinstance(exit_, Mapping):
-        raise SpecError(f"{where('exit')}: expected a mapping with stop_loss_bps / take_profit_bps")
-    bad = sorted(set(exit_) - {"stop_loss_bps", "take_profit_bps"})
+        raise SpecError(f"{where('exit')}: expected a mapping with stop_loss_bps / take_profit_bps / opposite_event")
+    bad = sorted(set(exit_) - {"stop_loss_bps", "take_profit_bps", "opposite_event"})
     if bad:
-        raise SpecError(f"{where('exit')}: unknown exit rule '{bad[0]}' (known: stop_loss_bps, take_profit_bps)")
+        raise SpecError(f"{where('exit')}: unknown exit rule '{bad[0]}' "
+                        "(known: stop_loss_bps, take_profit_bps, opposite_event)")
+    opposite = exit_.get("opposite_event", False)
+    if not isinstance(opposite, bool):
+        raise SpecError(f"{where('exit')}: opposite_event must be true or false, got {opposite!r}")
     limits = {}
     for key in ("stop_loss_bps", "take_profit_bps"):
         value = exit_.get(key)
@@ -246,7 +255,8 @@ def rule_from_dict(data: Any, source: str = "<memory>") -> BacktestRule:
         name=name, assets=list(assets), signs=signs, holding=holding, title=str(data.get("title") or name),
         description=str(data.get("description") or ""), catalog=str(data.get("catalog", "us_china_trade_policy")),
         events=events, entry=entry, stop_loss_bps=limits.get("stop_loss_bps"),
-        take_profit_bps=limits.get("take_profit_bps"), sizing=sizing, learning=learning, costs_bps=costs,
+        take_profit_bps=limits.get("take_profit_bps"), exit_on_opposite=opposite, sizing=sizing,
+        learning=learning, costs_bps=costs,
         slippage_bps=slippage, overlap=overlap, placebo_runs=runs, placebo_seed=seed, source=source,
     )
     return rule
