@@ -178,13 +178,13 @@ def _canonical_columns(columns: Iterable) -> dict:
     return mapping
 
 
-def validate_prices(frame: pd.DataFrame, origin: str = "prices", row_offset: int = 0,
+def validate_prices(frame: pd.DataFrame, origin: str = "prices", header_lines: int | None = None,
                     with_metadata: bool = True, dayfirst: bool = False) -> pd.DataFrame:
     """Check a tidy price frame and return it in the canonical shape.
 
     ``origin`` (a file name, "yfinance", ...) and the 1-based ``row`` of the first
-    offending record are named in every error; ``row_offset`` maps frame positions to
-    the source's rows. Adds ``asset_class, exchange, currency`` from the asset
+    offending record are named in every error, with the file ``line`` when
+    ``header_lines`` (lines before the first data row) is given. Adds ``asset_class, exchange, currency`` from the asset
     registry when ``with_metadata``. Sorted by symbol, date.
     """
     if not isinstance(frame, pd.DataFrame):
@@ -198,7 +198,8 @@ def validate_prices(frame: pd.DataFrame, origin: str = "prices", row_offset: int
                         f"columns: {', '.join(map(str, frame.columns))})")
 
     def row(i: int) -> str:
-        return f"row {int(i) + 1 + row_offset}"
+        line = f" (line {int(i) + 1 + header_lines})" if header_lines is not None else ""
+        return f"row {int(i) + 1}{line}"
 
     raw_dates = frame["date"]
     if pd.api.types.is_datetime64_any_dtype(raw_dates):
@@ -289,6 +290,18 @@ def load_price_file(path, symbol: str | None = None, symbols: Iterable[str] | No
     except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read as {'parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'} "
                         f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    header_lines = 1
+    first = str(raw.columns[0]).strip().lower()
+    if first == "price" and len(raw) >= 2 and str(raw.iloc[0, 0]).strip().lower() == "ticker" \
+            and str(raw.iloc[1, 0]).strip().lower() in ("date", "datetime"):
+        # yfinance's DataFrame.to_csv of a (Price, Ticker) download: three header lines
+        tickers = {str(t) for t in raw.iloc[0, 1:] if str(t)}
+        raw = raw.iloc[2:].rename(columns={raw.columns[0]: "date"}).reset_index(drop=True)
+        header_lines = 3
+        if len(tickers) == 1 and symbol is None:
+            symbol = tickers.pop().replace("=F", "_F").lstrip("^")
+        elif len(tickers) > 1:
+            raise DataError(f"{path}: a yfinance CSV with {len(tickers)} tickers; save one ticker per file")
     if raw.empty:
         raise DataError(f"{path}: no data rows")
     mapping = _canonical_columns(raw.columns)
@@ -296,7 +309,7 @@ def load_price_file(path, symbol: str | None = None, symbols: Iterable[str] | No
         raw = raw.assign(symbol=symbol or path.stem)
     elif symbol is not None:
         raise DataError(f"{path}: the file has a symbol column; pass symbols=[...] to select, not symbol=")
-    prices = validate_prices(raw, origin=str(path), dayfirst=dayfirst)
+    prices = validate_prices(raw, origin=str(path), header_lines=header_lines, dayfirst=dayfirst)
     if symbols is not None:
         wanted = list(dict.fromkeys([symbols] if isinstance(symbols, str) else symbols))
         have = set(prices["symbol"])
@@ -343,4 +356,6 @@ def load_prices(symbols: Iterable[str] | str | None = None, source="bundled", st
                             f"{next(iter(got.failed.values()))}")
         prices = got.prices
     prices = prices[list(TIDY_COLUMNS)].sort_values(["symbol", "date"], ignore_index=True)
+    prices["date"] = prices["date"].astype("datetime64[ns]")  # one resolution and dtype whatever the source
+    prices["symbol"] = prices["symbol"].astype(str)
     return with_asset_metadata(prices)
