@@ -21,7 +21,7 @@ The test functions live in :mod:`impact.tests_parametric` and
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,7 @@ class BatteryInputs:
     df: np.ndarray            # (P,) residual degrees of freedom of the fit
     fit: object               # the NormalFit
     benchmark: np.ndarray     # (P, W, k) regressors in the event window
+    memo: dict = field(default_factory=dict, repr=False)  # derived quantities shared by tests
 
     def sigma2(self, sigma: str = "ols") -> np.ndarray:
         """Residual variance: ``ols`` SSR/(L_i - p) as fitted (default), ``n-1`` the
@@ -51,9 +52,17 @@ class BatteryInputs:
             return np.asarray(self.fit.sigma2, dtype=float)
         if sigma not in SIGMA_CONVENTIONS:
             raise ImpactError(f"sigma must be one of {', '.join(SIGMA_CONVENTIONS)}, got {sigma!r}")
-        ddof = 1 if sigma == "n-1" else 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.nanvar(self.resid, axis=1, ddof=ddof)
+        key = ("sigma2", sigma)
+        if key not in self.memo:
+            ok = np.isfinite(self.resid)
+            n = ok.sum(axis=1)
+            r = np.where(ok, self.resid, 0.0)
+            mean = r.sum(axis=1) / np.maximum(n, 1)
+            ssq = (np.where(ok, self.resid - mean[:, None], 0.0) ** 2).sum(axis=1)
+            denom = n - (1 if sigma == "n-1" else 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self.memo[key] = np.where(denom > 0, ssq / np.where(denom > 0, denom, 1), np.nan)
+        return self.memo[key]
 
     def factors(self, window, prediction_error: bool = True, pe_rows: str = "pair"):
         """Event observations and variance factors: (e (P, m), f (P, m), days (m,), labels)."""
@@ -96,12 +105,12 @@ def inputs(result) -> BatteryInputs:
     if result.rows is None:
         raise ImpactError("this result carries no estimation rows; refit with EventStudy.fit()")
     ea, eb = result.study.estimation_window
-    g = result.rows.gather(np.arange(ea, eb + 1))
+    g = result.rows.gather(np.arange(ea, eb + 1), dates=False)
     fit = result.fit
     usable = np.isfinite(g["y"]) & np.isfinite(g["x"]).all(axis=2) & ~g["masked"]
     with np.errstate(invalid="ignore"):
-        expected = fit.expected(np.where(usable[:, :, None], g["x"], 0.0))
-    resid = np.where(usable, g["y"] - expected, np.nan)
+        resid = g["y"] - fit.expected(g["x"])
+    resid[~usable] = np.nan
     built = BatteryInputs(
         ar=result.abnormal, rel_days=result.rel_days, resid=resid, x_est=g["x"],
         n_obs=np.asarray(fit.n_obs, dtype=float), df=np.asarray(fit.df, dtype=float), fit=fit,

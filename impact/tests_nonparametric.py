@@ -13,10 +13,33 @@ from .tests_parametric import _count, _normal_p, standardized
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks within each row (average ties), NaN cells stay NaN and are not counted."""
+    """Ranks within each row (1-based, average ties); NaN cells stay NaN and are not
+    counted. One stable argsort per row, ties averaged with running group bounds
+    (same numbers as ``scipy.stats.rankdata(..., nan_policy="omit")``, much faster
+    on many short rows)."""
     if values.size == 0:
-        return values.copy()
-    return stats.rankdata(values, axis=1, nan_policy="omit")
+        return values.astype(float)
+    ok = np.isfinite(values)
+    v = np.where(ok, values, np.inf)
+    order = np.argsort(v, axis=1)  # tie order is irrelevant: ties share their average rank
+    srt = np.take_along_axis(v, order, axis=1)
+    P, T = v.shape
+    same = (srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])
+    if same.any():
+        j = np.broadcast_to(np.arange(T), (P, T))
+        new = np.ones((P, T), dtype=bool)
+        new[:, 1:] = ~same
+        last = np.ones((P, T), dtype=bool)
+        last[:, :-1] = new[:, 1:]
+        start = np.maximum.accumulate(np.where(new, j, 0), axis=1)
+        end = np.minimum.accumulate(np.where(last, j, T)[:, ::-1], axis=1)[:, ::-1]
+        vals = (start + end) / 2.0 + 1.0
+    else:
+        vals = np.broadcast_to(np.arange(1.0, T + 1.0), (P, T))
+    ranks = np.empty((P, T))
+    ranks[np.arange(P)[:, None], order] = vals
+    ranks[~ok] = np.nan
+    return ranks
 
 
 def corrado_rank(inp, window, *, convention: str = "impact"):
@@ -85,38 +108,48 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
     Z = Ubar_event / S and t = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2).
     """
     z = standardized(inp, window, sigma, prediction_error, pe_rows)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        est = inp.resid / np.sqrt(inp.sigma2(sigma))[:, None]
-    base = _ranks(est)                       # ranks among estimation days only
-    L_i = np.isfinite(est).sum(axis=1)
+    key = ("grank_base", sigma)
+    if key not in inp.memo:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = inp.resid / np.sqrt(inp.sigma2(sigma))[:, None]
+        inp.memo[key] = (est, _ranks(est))     # ranks among estimation days only
+    est, base = inp.memo[key]
     ok_est = np.isfinite(est)
+    L_i = ok_est.sum(axis=1)
+    N, L = est.shape
+    n_est = ok_est.sum(axis=0)                 # pairs observed on each estimation day
     stat = np.full(z.shape[1], np.nan)
     pval = np.full(z.shape[1], np.nan)
     n_out = _count(z)
+    memo_w: dict = {}
     for j in range(z.shape[1]):
         zj = z[:, j]
         have = np.isfinite(zj)
         if have.sum() < 2:
             continue
-        zs = zj / np.nanstd(zj, ddof=1)
-        with np.errstate(invalid="ignore"):
-            lt = np.where(ok_est, est < zs[:, None], False).sum(axis=1)
-            eq = np.where(ok_est, est == zs[:, None], False).sum(axis=1)
-            # adding the event value shifts the ranks of larger estimation values by one
-            K_est = base + (est > zs[:, None]) + 0.5 * (est == zs[:, None])
-        K_ev = lt + 1 + eq / 2.0
+        zs = np.where(have, zj / np.nanstd(zj, ddof=1), np.nan)
         M = L_i + have
-        K_est = np.where(have[:, None], K_est, base)
-        U_est = K_est / (M[:, None] + 1) - 0.5
-        U_ev = np.where(have, K_ev / (M + 1) - 0.5, np.nan)
-        U = np.concatenate([U_est, U_ev[:, None]], axis=1)
-        n_t = np.isfinite(U).sum(axis=0)
-        N = len(U)
-        with np.errstate(invalid="ignore"):
-            ubar = np.where(n_t > 0, np.nansum(U, axis=0) / np.maximum(n_t, 1), 0.0)
+        w = 1.0 / (M + 1)
+        # Adding the event value to a pair's ranking moves every larger estimation value
+        # up by one (half for ties): K = base + [est > z] + [est == z]/2.
+        gt = est > zs[:, None]
+        eq = est == zs[:, None]
+        ties = bool(eq.any())
+        K_ev = (L_i - gt.sum(axis=1) - (eq.sum(axis=1) if ties else 0)) + 1 + (eq.sum(axis=1) / 2.0 if ties else 0)
+        # Ubar over estimation days: mean_i (K_i,tau / (M_i + 1) - 1/2)
+        wkey = have.tobytes()
+        if memo_w.get("key") != wkey:  # the same pairs have an event value on most days
+            memo_w.update(key=wkey, base=np.nansum(base * w[:, None], axis=0))
+        num = memo_w["base"] + w @ gt + (0.5 * (w @ eq) if ties else 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar_est = np.where(n_est > 0, num / np.maximum(n_est, 1) - 0.5, 0.0)
+        U_ev = np.where(have, K_ev * w - 0.5, np.nan)
+        ubar_ev = np.nanmean(U_ev)
+        n_t = np.append(n_est, have.sum())
+        ubar = np.append(ubar_est, ubar_ev)
         T = int((n_t > 0).sum())
         S = np.sqrt(((n_t / N) * ubar**2).sum() / T)
-        Z = ubar[-1] / S
+        Z = ubar_ev / S
         with np.errstate(invalid="ignore"):
             t = Z * np.sqrt((T - 2) / (T - 1 - Z**2))
         stat[j] = t

@@ -58,9 +58,9 @@ def brown_warner_1980(inp, window, *, sigma: str = "ols", prediction_error: bool
 
 def estimation_aar(inp) -> np.ndarray:
     """Mean estimation-window residual per estimation row across pairs (NaN-aware)."""
-    with np.errstate(invalid="ignore"):
-        cnt = np.isfinite(inp.resid).sum(axis=0)
-        tot = np.nansum(inp.resid, axis=0)
+    ok = np.isfinite(inp.resid)
+    cnt = ok.sum(axis=0)
+    tot = np.where(ok, inp.resid, 0.0).sum(axis=0)
     return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
 
 
@@ -68,8 +68,10 @@ def brown_warner_1985(inp, window, *, df=None):
     """Crude dependence adjustment (Brown & Warner 1980, 1985): A / (sd(A_tau) sqrt(D)),
     sd (n-1) over the estimation rows of the mean residual; t(T_est - 1)."""
     e, _, days = inp.factors(window, prediction_error=False)
-    a_tau = estimation_aar(inp)
-    a_tau = a_tau[np.isfinite(a_tau)]
+    if "aar_tau" not in inp.memo:
+        a = estimation_aar(inp)
+        inp.memo["aar_tau"] = a[np.isfinite(a)]
+    a_tau = inp.memo["aar_tau"]
     sd = a_tau.std(ddof=1) if len(a_tau) > 1 else np.nan
     n = _count(e)
     with np.errstate(invalid="ignore"):
@@ -126,10 +128,12 @@ def average_correlation(resid: np.ndarray) -> float:
     the N(N-1) off-diagonal Pearson correlations (the diagonal is left out).
     """
     ok = np.isfinite(resid)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu = np.nanmean(np.where(ok, resid, np.nan), axis=1, keepdims=True)
-        sd = np.nanstd(np.where(ok, resid, np.nan), axis=1, keepdims=True)
-    z = np.where(ok & (sd > 0), (resid - mu) / np.where(sd > 0, sd, 1.0), 0.0)
+    n = np.maximum(ok.sum(axis=1, keepdims=True), 1)
+    r0 = np.where(ok, resid, 0.0)
+    mu = r0.sum(axis=1, keepdims=True) / n
+    c = np.where(ok, resid - mu, 0.0)
+    sd = np.sqrt((c**2).sum(axis=1, keepdims=True) / n)
+    z = np.where(sd > 0, c / np.where(sd > 0, sd, 1.0), 0.0)
     m = (ok & (sd > 0)).sum(axis=0).astype(float)
     den = (m * m - m).sum()
     if den <= 0:
@@ -141,7 +145,9 @@ def kolari_pynnonen(inp, window, *, sigma: str = "ols", prediction_error: bool =
     """Kolari & Pynnönen (2010) adjusted BMP: BMP * sqrt((1 - r) / (1 + (N - 1) r)),
     r the average off-diagonal residual correlation (:func:`average_correlation`)."""
     stat, n = _bmp(standardized(inp, window, sigma, prediction_error, pe_rows))
-    r = average_correlation(inp.resid)
+    if "r_bar" not in inp.memo:
+        inp.memo["r_bar"] = average_correlation(inp.resid)
+    r = inp.memo["r_bar"]
     with np.errstate(invalid="ignore"):
         adj = stat * np.sqrt((1 - r) / (1 + (n - 1) * r))
     return {"statistic": adj, "p_value": t_pvalue(adj, n - 1), "n": n, "r_bar": np.full(len(n), r)}

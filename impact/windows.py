@@ -31,19 +31,29 @@ class RowSource:
     lo: np.ndarray
     hi: np.ndarray
 
-    def gather(self, offsets: np.ndarray) -> dict[str, np.ndarray]:
+    def gather(self, offsets: np.ndarray, dates: bool = True) -> dict[str, np.ndarray]:
         """Rows ``day0 + offsets`` for every pair.
 
-        Returns ``y`` (P, L), ``x`` (P, L, k), ``dates`` (P, L), ``inside`` (P, L:
-        the row exists in the asset's series) and ``masked`` (P, L); rows outside
-        the series are NaN / NaT.
+        Returns ``y`` (P, L), ``x`` (P, L, k), ``dates`` (P, L; only when asked),
+        ``inside`` (P, L: the row exists in the asset's series) and ``masked``
+        (P, L); rows outside the series are NaN / NaT.
         """
         offsets = np.asarray(offsets, dtype=np.int64)
         idx = self.pos[:, None] + offsets[None, :]
         inside = (idx >= self.lo[:, None]) & (idx < self.hi[:, None])
-        safe = np.clip(idx, 0, max(len(self.Y) - 1, 0))
+        everywhere = bool(inside.all())
+        if not everywhere:
+            idx = np.clip(idx, 0, max(len(self.Y) - 1, 0))
         X = self.X if self.X.ndim == 2 else self.X[:, None]
-        y = np.where(inside, self.Y[safe], np.nan)
-        x = np.where(inside[:, :, None], X[safe], np.nan)
-        dates = np.where(inside, self.D[safe], np.datetime64("NaT"))
-        return {"y": y, "x": x, "dates": dates, "inside": inside, "masked": inside & self.masked[safe]}
+        y, x, masked = self.Y[idx], X[idx], self.masked[idx]
+        if not everywhere:
+            y[~inside] = np.nan
+            x[~inside] = np.nan
+            masked &= inside
+        out = {"y": y, "x": x, "inside": inside, "masked": masked}
+        if dates:
+            d = self.D[idx]
+            if not everywhere:
+                d[~inside] = np.datetime64("NaT")
+            out["dates"] = d
+        return out
