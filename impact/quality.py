@@ -61,6 +61,7 @@ def check_prices(prices: pd.DataFrame, symbols: Iterable[str] | None = None, *, 
                 bad = pd.to_numeric(g[column], errors="coerce") <= 0
                 for d, v in zip(g.loc[bad, "date"], g.loc[bad, column]):
                     rows.append((symbol, d, "non_positive", v, f"{column} <= 0"))
+        rows_dates = pd.DatetimeIndex(g["date"])  # a bad price is its own finding, not a missing session
         g = g[pd.to_numeric(g["close"], errors="coerce") > 0]
         if g.empty:
             continue
@@ -73,10 +74,10 @@ def check_prices(prices: pd.DataFrame, symbols: Iterable[str] | None = None, *, 
             cal = None
         dates = pd.DatetimeIndex(g["date"])
         if cal is not None:
-            span = cal[(cal >= dates[0]) & (cal <= dates[-1])]
-            for d in span.difference(dates):
+            span = cal[(cal >= rows_dates.min()) & (cal <= rows_dates.max())]
+            for d in span.difference(rows_dates):
                 rows.append((symbol, d, "missing_session", np.nan, f"{asset.calendar} session without a price{note}"))
-            if cal[-1] >= dates[-1]:  # beyond the calendar's horizon nothing can be said
+            if cal[-1] >= rows_dates.max():  # beyond the calendar's horizon nothing can be said
                 for d in dates.difference(cal):
                     rows.append((symbol, d, "non_session", float(g.loc[g["date"] == d, "close"].iloc[0]),
                                  f"not a {asset.calendar} session{note}"))
