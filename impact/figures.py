@@ -152,19 +152,25 @@ def ar_distribution_figure(frame: pd.DataFrame, value: str = "ar",
 
 
 def placebo_figure(draws: np.ndarray, observed: float, statistic: str = "CAAR",
-                   title: str = "Observed statistic against its placebo distribution") -> Figure:
+                   title: str = "Observed statistic against its placebo distribution",
+                   p_value: float | None = None) -> Figure:
     """Histogram of a statistic over placebo (pseudo-event) draws with the observed
-    value marked; the two-sided empirical p-value is the share of draws at least as
-    extreme (in absolute value) as the observed one."""
+    value marked (Brown & Warner 1980's simulation on non-event dates). ``p_value``
+    is the placebo test's; without it the label shows the share of draws at least as
+    extreme in absolute value as the observed one."""
     draws = np.asarray(draws, dtype=float)
     draws = draws[np.isfinite(draws)]
-    p = float((np.abs(draws) >= abs(observed)).mean()) if draws.size else float("nan")
+    if p_value is None:
+        p = float((np.abs(draws) >= abs(observed)).mean()) if draws.size else float("nan")
+        p_label = "empirical p"
+    else:
+        p, p_label = float(p_value), "placebo p"
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(7, 4))
         ax = fig.subplots()
         ax.hist(draws, bins=min(40, max(10, draws.size // 10)), color="#9ecae1", edgecolor="white",
                 label=f"placebo draws (n={draws.size})")
-        ax.axvline(observed, color="#b2182b", lw=2, label=f"observed = {observed:.4g} (empirical p = {p:.3f})")
+        ax.axvline(observed, color="#b2182b", lw=2, label=f"observed = {observed:.4g} ({p_label} = {p:.3f})")
         ax.set_xlabel(statistic)
         ax.set_ylabel("Number of placebo draws")
         ax.set_title(title)

@@ -239,24 +239,35 @@ def quality_tables(result: EventStudyResult, prices: pd.DataFrame) -> tuple[dict
     return out, note
 
 
-def placebo_draws(result: EventStudyResult, spec: ReportSpec, window) -> tuple[np.ndarray | None, str]:
-    """HOOK: placebo (pseudo-event) distributions come from ``impact.placebo`` (another work
-    item). Used when the spec asks for ``placebo`` and the module offers
-    ``placebo_caar(result, window, draws=, seed=)`` returning the drawn statistics."""
+def placebo_run(result: EventStudyResult, spec: ReportSpec, window) -> tuple[dict | None, str]:
+    """The spec's placebo run (field ``placebo``: draws, seed) through :mod:`impact.placebo`:
+    the observed CAAR over ``window``, its draws on random non-event dates and the
+    two-sided placebo p-value. ``(None, note)`` when not asked for or not available."""
     if not spec.placebo:
         return None, "No placebo run requested in the spec (field 'placebo')."
     if importlib.util.find_spec("impact.placebo") is None:
         return None, "Placebo runs (impact.placebo) are not part of this version of the package."
     from . import placebo  # type: ignore[attr-defined]
 
-    fn = getattr(placebo, "placebo_caar", None)
-    if not callable(fn):
-        return None, "impact.placebo is present but has no placebo_caar(result, window, draws, seed)."
+    if not (hasattr(placebo, "placebo_draws") and hasattr(placebo, "placebo_test")):
+        return None, "impact.placebo is present but has no placebo_draws/placebo_test."
+    n, seed = int(spec.placebo.get("draws", 500)), int(spec.placebo.get("seed", 0))
     try:
-        draws = fn(result, window, draws=spec.placebo.get("draws", 200), seed=spec.placebo.get("seed", 0))
-    except Exception as exc:
-        return None, f"impact.placebo.placebo_caar failed: {type(exc).__name__}: {exc}"
-    return np.asarray(draws, dtype=float).reshape(-1), "Pseudo-event dates drawn by impact.placebo."
+        observed, draws, _ = placebo.placebo_draws(result, window, n_draws=n, seed=seed)
+        if hasattr(placebo, "_p_two_sided"):  # same draws, same p as placebo_test, without drawing twice
+            p, pct = placebo._p_two_sided(observed, draws)
+            test = pd.DataFrame({"window": [_window_label(window)], "statistic": observed, "p_value": p,
+                                 "n": len(result.pairs), "percentile": pct, "n_draws": n, "seed": seed})
+        else:
+            test = placebo.placebo_test(result, window, n_draws=n, seed=seed)
+    except Exception as exc:  # the report still stands without the placebo section
+        return None, f"placebo run failed: {type(exc).__name__}: {exc}"
+    row = test.iloc[0]
+    return ({"observed": float(observed[0]), "draws": np.asarray(draws, dtype=float)[:, 0], "table": test,
+             "p_value": float(row["p_value"])},
+            f"{n} draws of pseudo-event dates (seed {seed}) on the same assets away from the real event windows "
+            f"(impact.placebo): observed CAAR {_window_label(window)} {_pct(float(observed[0]))}, placebo p = "
+            f"{float(row['p_value']):.3f}, {100 * float(row['percentile']):.0f}% of the draws lie at or below it.")
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -517,12 +528,14 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
                 "src": out.figure(stem, price_figure(series, marks, arg, unit)), "asset": arg,
                 "alt": f"{arg} close with announcements marked", "svg": f"figures/{stem}.svg"})
 
-    draws, placebo_note = placebo_draws(result, spec, main_window)
-    if draws is not None and draws.size:
-        observed = float(result.caar(main_window).iloc[0]["caar"])
-        figs["placebo"] = {"src": out.figure("placebo", placebo_figure(draws, observed, f"CAAR {_window_label(main_window)}")),
-                           "alt": "Observed CAAR against the placebo distribution", "svg": "figures/placebo.svg"}
-        out.table("placebo_draws", pd.DataFrame({"caar": draws}))
+    run, placebo_note = placebo_run(result, spec, main_window)
+    if run is not None:
+        fig = placebo_figure(100 * run["draws"], 100 * run["observed"], f"CAAR {_window_label(main_window)} (%)",
+                             p_value=run["p_value"])
+        figs["placebo"] = {"src": out.figure("placebo", fig), "svg": "figures/placebo.svg",
+                           "alt": "Observed CAAR against its placebo distribution"}
+        out.table("placebo_draws", pd.DataFrame({"draw": np.arange(len(run["draws"])), "caar": run["draws"]}))
+        out.table("placebo_test", run["table"])
 
     quality, quality_note = quality_tables(result, prices)
     for name, frame in quality.items():
@@ -531,6 +544,8 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     out.table("provenance", provenance)
 
     headlines = headline_findings(result, spec, main_window, event_day, per_event, per_asset)
+    if run is not None:
+        headlines.insert(1, "Against random non-event dates: " + placebo_note)
     align_info = {"rules": result.alignment["rule"].value_counts().to_dict(),
             "flags": int((result.alignment["flags"].astype(str) != "").sum())}
 
