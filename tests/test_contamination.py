@@ -1,0 +1,103 @@
+"""Event-window contamination: overlap detection on a labelled synthetic session index,
+and its effect on estimation checked against statsmodels on real bundled prices."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from impact import EventStudy
+from impact.contamination import contamination
+from impact.data import benchmark_returns, price_series
+from impact.errors import ImpactError
+
+# SYNTHETIC session index (business days); only the positions matter here.
+SESSIONS = pd.bdate_range("2024-01-01", periods=200)
+
+
+def _pairs(positions: dict[str, int], asset: str = "X") -> pd.DataFrame:
+    return pd.DataFrame({"event_id": list(positions), "asset": asset,
+                         "day0": [SESSIONS[p] for p in positions.values()], "flags": ""})
+
+
+def test_overlaps_are_windows_closer_than_their_length():
+    # windows (-2, 2): span 4 sessions; a-b 3 apart overlap, b-c 5 apart do not, c-d same day.
+    pairs = _pairs({"a": 50, "b": 53, "c": 58, "d": 58})
+    found = contamination(pairs, {"X": SESSIONS}, (-2, 2))
+    assert list(found.flags) == ["overlap:b@+3", "overlap:a@-3", "overlap:d@+0", "overlap:c@+0"]
+    assert found.overlaps[["event_id", "other_id", "gap"]].values.tolist() == [["a", "b", 3], ["c", "d", 0]]
+    assert (found.reason == "").all()
+    # Every event's own window, by reason; the study leaves them out of *other* pairs' estimation.
+    ex = found.exclusions
+    assert len(ex) == 4 * 5
+    assert list(ex.loc[ex["reason"] == "event_window:b", "date"]) == list(SESSIONS[51:56])
+
+
+def test_merge_keeps_the_first_event_of_each_cluster():
+    pairs = _pairs({"a": 50, "b": 53, "c": 57, "e": 90})  # a-b-c chain (single linkage), e alone
+    found = contamination(pairs, {"X": SESSIONS}, (-2, 2), mode="merge")
+    assert found.flags[0] == "overlap:b@+3;merged:b+c"
+    assert found.reason.tolist() == [
+        "", "merged into a: event windows overlap (day 0 3 sessions after a's)",
+        "merged into a: event windows overlap (day 0 7 sessions after a's)", ""]
+    assert set(found.overlaps["decision"]) == {"merged into a"}
+
+
+def test_ignore_mode_flags_without_exclusions_and_skips_pairs_without_day0():
+    pairs = _pairs({"a": 10, "b": 11})
+    pairs.loc[2] = ["z", "X", pd.NaT, ""]
+    pairs.loc[3] = ["w", "Y", SESSIONS[5], ""]          # asset without sessions: skipped
+    pairs.loc[4] = ["s", "X", pd.Timestamp("2024-01-06"), ""]  # a Saturday: placed on Monday (position 5)
+    found = contamination(pairs, {"X": SESSIONS}, (-1, 1), mode="ignore")
+    assert found.exclusions.empty
+    assert found.flags.tolist() == ["overlap:b@+1", "overlap:a@-1", "", "", ""]
+    found = contamination(pairs, {"X": SESSIONS}, (-1, 1))
+    assert list(found.exclusions.loc[found.exclusions["reason"] == "event_window:s", "date"]) == list(SESSIONS[4:7])
+    with pytest.raises(ImpactError, match="unknown contamination mode 'drop'"):
+        contamination(pairs, {"X": SESSIONS}, (-1, 1), mode="drop")
+
+
+def _spy(prices):
+    closes = price_series(prices[prices["symbol"].isin(["SPY", "GSPC"])])
+    r = np.log(closes["SPY"]).diff()
+    return r, benchmark_returns(closes["GSPC"], r.index, "log")
+
+
+def test_study_leaves_other_events_windows_out_of_estimation(prices):
+    r, m = _spy(prices)
+    a = r.index.get_loc(pd.Timestamp("2025-03-03"))
+    b = a + 40                                           # B's estimation window [-260, -11] holds A's [-5, +5]
+    events = pd.DataFrame({"event_id": ["A", "B"], "asset": "SPY", "date": [r.index[a], r.index[b]]})
+    ignored = EventStudy(prices, events, market="GSPC", contamination="ignore").fit().params.set_index("event_id")
+    result = EventStudy(prices, events, market="GSPC").fit()
+    params = result.params.set_index("event_id")
+    assert ignored.loc["B", "n_masked"] == 0 and ignored.loc["B", "n_obs"] == 250
+    assert params.loc["A", "n_masked"] == 0 and params.loc["A", "n_obs"] == 250
+    assert params.loc["B", "n_masked"] == 11 and params.loc["B", "n_obs"] == 239
+    est = pd.DataFrame({"y": r.iloc[b - 260: b - 10], "x": m.iloc[b - 260: b - 10]}).drop(index=r.index[a - 5: a + 6])
+    fit = sm.OLS(est["y"], sm.add_constant(est["x"])).fit()
+    assert params.loc["B", "alpha"] == pytest.approx(fit.params["const"], abs=1e-12)
+    assert params.loc["B", "beta"] == pytest.approx(fit.params["x"], abs=1e-10)
+    assert params.loc["B", "sigma"] ** 2 == pytest.approx(fit.mse_resid, abs=1e-12)
+    assert result.alignment["flags"].tolist() == ["", ""]  # windows 40 sessions apart do not overlap
+    assert result.contamination.empty
+
+
+def test_study_flags_or_merges_events_closer_than_the_event_window(prices):
+    r, _ = _spy(prices)
+    a = r.index.get_loc(pd.Timestamp("2025-04-02"))
+    events = pd.DataFrame({"event_id": ["A", "B"], "asset": "SPY", "date": [r.index[a], r.index[a + 3]]})
+    flagged = EventStudy(prices, events, market="GSPC").fit()
+    assert flagged.alignment.set_index("event_id")["flags"].to_dict() == {"A": "overlap:B@+3", "B": "overlap:A@-3"}
+    assert len(flagged.params) == 2 and flagged.excluded.empty
+    assert flagged.contamination[["event_id", "other_id", "gap"]].values.tolist() == [["A", "B", 3]]
+    merged = EventStudy(prices, events, market="GSPC", contamination="merge").fit()
+    assert merged.params["event_id"].tolist() == ["A"]
+    assert merged.excluded[["event_id", "reason"]].values.tolist() == [
+        ["B", "merged into A: event windows overlap (day 0 3 sessions after A's)"]]
+    assert merged.alignment.set_index("event_id").loc["A", "flags"] == "overlap:B@+3;merged:B"
+    # The kept event's numbers are those of the flagged run (merging only drops B).
+    np.testing.assert_allclose(merged.car((-1, 1))["car"], flagged.car((-1, 1)).iloc[:1]["car"], rtol=0, atol=0)
+    with pytest.raises(ImpactError, match="unknown contamination 'drop'"):
+        EventStudy(prices, events, market="GSPC", contamination="drop")
