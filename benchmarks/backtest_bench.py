@@ -25,7 +25,7 @@ def timed(label, fn, repeat=3):
 def main() -> None:
     assets = ["SPY", "SOXX", "KWEB", "FXI", "HSI", "ZS_F", "HG_F", "CT1", "DEXCHUS", "USDCNY_X"]
     prices = datasets.load_prices(assets)
-    soy = load_rule("backtest_soybeans_retaliation")
+    soy = load_rule("soybeans_retaliation")
     broad = rule_from_dict({"name": "broad", "assets": assets, "signs": "learned", "holding": 5,
                             "sizing": "volatility", "placebo": {"runs": 1000, "seed": 1}})
     run_backtest(soy)  # warm caches (calendars, parquet)

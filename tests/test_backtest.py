@@ -232,7 +232,7 @@ def test_placebo_is_seeded_and_reports_a_percentile(prices):
 # --- the shipped example, CLI and HTML ---------------------------------------------------
 
 def test_shipped_soybean_spec_runs_offline_and_matches_the_bundled_prices(prices, capsys):
-    assert main(["backtest", "backtest_soybeans_retaliation", "--format", "csv"]) == 0
+    assert main(["backtest", "soybeans_retaliation", "--format", "csv"]) == 0
     table = pd.read_csv(io.StringIO(capsys.readouterr().out), parse_dates=["entry_date", "exit_date"])
     assert {"event_id", "asset", "entry_date", "exit_date", "side", "return_net"} <= set(table.columns)
     assert len(table) >= 8 and (table["side"] == "short").all() and (table["asset"] == "ZS_F").all()
@@ -246,10 +246,10 @@ def test_shipped_soybean_spec_runs_offline_and_matches_the_bundled_prices(prices
 
 
 def test_backtest_out_writes_html_with_equity_curve_and_trades(tmp_path, capsys):
-    assert main(["backtest", "backtest_soybeans_retaliation", "--out", str(tmp_path)]) == 0
+    assert main(["backtest", "soybeans_retaliation", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "hit rate" in out and "placebo" in out
-    folder = tmp_path / "backtest_soybeans_retaliation"
+    folder = tmp_path / "soybeans_retaliation"
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert 'src="figures/equity.png"' in html and "USCN-2025-07" in html
     assert (folder / "figures" / "equity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

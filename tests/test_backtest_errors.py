@@ -64,7 +64,7 @@ def test_cli_prints_one_line_error(tmp_path, capsys):
 
 
 def test_shipped_specs_validate():
-    for name in ("backtest_soybeans_retaliation", "backtest_escalation_pairs"):
+    for name in ("soybeans_retaliation", "escalation_pairs"):
         rule = load_rule(name)
         assert rule.name == name
         assert rule_from_dict(rule.to_dict(), "copy").to_dict() == rule.to_dict()  # spec.yaml round-trips

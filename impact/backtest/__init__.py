@@ -7,7 +7,7 @@ information a trader would not have had; :mod:`.metrics` and :mod:`.placebo`
 score the result; :mod:`.output` writes the HTML page.
 
 >>> from impact.backtest import load_rule, run_backtest
->>> result = run_backtest(load_rule("backtest_soybeans_retaliation"))
+>>> result = run_backtest(load_rule("soybeans_retaliation"))
 >>> print(result.summary())  # doctest: +SKIP
 """
 from __future__ import annotations

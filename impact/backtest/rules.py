@@ -17,7 +17,7 @@ import yaml
 from ..assets import registry
 from ..events import Catalog, DIRECTIONS, load_catalog
 from ..errors import SpecError
-from ..resources import events_dir, reports_dir
+from ..resources import PACKAGE_DIR, events_dir
 from ..spec import FILTER_KEYS
 
 ENTRIES = ("close", "next_open")
@@ -359,8 +359,14 @@ def _parse_bps(value: Any, where: str) -> dict[str, float]:
     return out
 
 
+def backtests_dir() -> Path:
+    """The bundled backtest specs: ``backtests/`` in the repository, ``impact/_bundled/backtests`` in a wheel."""
+    installed = PACKAGE_DIR / "_bundled" / "backtests"
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / "backtests"
+
+
 def available_rules() -> list[str]:
-    return sorted(p.stem for p in reports_dir().glob("backtest_*.yaml"))
+    return sorted(p.stem for p in backtests_dir().glob("*.yaml"))
 
 
 def resolve_rule_path(name_or_path: str) -> Path:
@@ -369,14 +375,14 @@ def resolve_rule_path(name_or_path: str) -> Path:
         if not path.is_file():
             raise SpecError(f"{path}: backtest spec not found")
         return path
-    for candidate in (reports_dir() / f"{name_or_path}.yaml", reports_dir() / f"backtest_{name_or_path}.yaml"):
-        if candidate.is_file():
-            return candidate
+    candidate = backtests_dir() / f"{name_or_path}.yaml"
+    if candidate.is_file():
+        return candidate
     raise SpecError(f"no backtest spec named {name_or_path!r} (bundled: {', '.join(available_rules())})")
 
 
 def load_rule(name_or_path: str) -> BacktestRule:
-    """Load and validate a backtest spec by bundled name (``reports/backtest_*.yaml``) or path."""
+    """Load and validate a backtest spec by bundled name (``backtests/*.yaml``) or path."""
     path = resolve_rule_path(name_or_path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

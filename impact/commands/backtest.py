@@ -7,7 +7,7 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backtest", help="backtest an event-driven trading rule (YAML spec)")
-    p.add_argument("spec", help="bundled backtest spec name (reports/backtest_*.yaml) or YAML path")
+    p.add_argument("spec", help="bundled backtest spec name (backtests/*.yaml) or YAML path")
     p.add_argument("--format", choices=("table", "csv"), default="table",
                    help="table: summary and trades; csv: one row per trade")
     p.add_argument("--out", default=None, help="also write an HTML page to OUT/<spec name>/")
