@@ -114,7 +114,8 @@ def _candidates(rule: BacktestRule, events: pd.DataFrame, tables: dict[str, pd.D
     return out
 
 
-def _learned_side(c: Candidate, pool: dict[tuple[str, str], list[Candidate]], min_events: int) -> tuple[int | None, str]:
+def _learned_side(c: Candidate, pool: dict[tuple[str, str], list[Candidate]],
+                  min_events: int) -> tuple[int | None, str]:
     """Walk-forward sign: only outcomes fully observed before ``c``'s entry count."""
     past = [p.long_return for p in pool.get((c.asset, c.direction), ())
             if p.horizon_exit_utc < c.entry_utc]

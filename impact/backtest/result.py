@@ -14,7 +14,8 @@ from .placebo import percentile, placebo_distribution
 from .rules import BacktestRule
 
 CSV_COLUMNS = ["event_id", "asset", "direction", "entry_date", "exit_date", "side", "weight", "entry_price",
-               "exit_price", "exit_reason", "sessions", "timing", "flags", "return_gross", "cost", "return_net", "pnl", "cum_pnl"]
+               "exit_price", "exit_reason", "sessions", "timing", "flags", "return_gross", "cost", "return_net",
+               "pnl", "cum_pnl"]
 
 
 @dataclass
