@@ -87,6 +87,20 @@ def test_hand_checked_trades_pnl_and_costs():
     assert daily[dates[7]] == pytest.approx((100.0 - 104.0) / 103.0 - cost / 2, abs=1e-15)
     path = np.cumsum(daily.to_numpy())
     assert m["max_drawdown"] == pytest.approx(path.max() - path.min(), abs=1e-15)
+    # Sharpe by hand over the weekdays 03-05 .. 03-13 (03-08 and 03-11 carry no price move).
+    by_hand = np.array([
+        -cost / 2,                          # 03-05 short 102: entry cost
+        -(101.0 - 102.0) / 102.0,           # 03-06
+        -(99.0 - 101.0) / 102.0 - cost / 2,  # 03-07 exit
+        0.0,                                # 03-08 flat
+        -cost / 2,                          # 03-11 long 103: entry cost
+        (104.0 - 103.0) / 103.0,            # 03-12
+        (100.0 - 104.0) / 103.0 - cost / 2,  # 03-13 exit
+    ])
+    assert daily.to_numpy() == pytest.approx(np.delete(by_hand, 3), abs=1e-15)
+    assert m["sharpe"] == pytest.approx(by_hand.mean() / by_hand.std(ddof=1) * np.sqrt(252), rel=1e-12)
+    hand_path = np.cumsum(by_hand)
+    assert m["max_drawdown"] == pytest.approx(np.max(np.maximum.accumulate(np.maximum(hand_path, 0)) - hand_path))
 
 
 def test_max_drawdown_by_hand():
