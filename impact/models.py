@@ -112,24 +112,31 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
     if model == "garch":
         raise ImpactError("the garch model is fitted with fit_garch (it needs the event-day horizons)")
     P, _, k = X.shape
-    n = usable.sum(axis=1).astype(float)
+    Xt = np.moveaxis(X, 2, 1)  # (P, k, L): contiguous rows per regressor make the batched products fast
+    all_usable = bool(usable.all())
+    n = np.full(P, float(y.shape[1])) if all_usable else np.count_nonzero(usable, axis=1).astype(float)
     problem = np.full(P, "", dtype=object)
     n_params = n_parameters(model, k)
     need = max(min_obs, n_params + 2)
     few = n < need
     problem[few] = [f"too few estimation observations: {int(v)} < {need}" for v in n[few]]
     n_safe = np.where(n > 0, n, 1.0)
-    y0 = np.where(usable, y, 0.0)
+    # Unusable rows (missing, masked, outside the series) are zeroed so sums skip them.
+    y0 = y if all_usable else np.where(usable, y, 0.0)
+    X0 = Xt if all_usable else np.where(usable[:, None, :], Xt, 0.0)
     ybar = y0.sum(axis=1) / n_safe
-    X0 = np.where(usable[:, :, None], X, 0.0)
-    xbar = X0.sum(axis=1) / n_safe[:, None]
+    xbar = X0.sum(axis=2) / n_safe[:, None]
 
     xtx_inv = None
+    Xc = None
     if model in OLS_MODELS:
-        Xc = np.where(usable[:, :, None], X - xbar[:, None, :], 0.0)
-        xtx = np.einsum("plk,plj->pkj", Xc, Xc)
+        # Centred regressors (zero on unusable rows): numerically the safe form of OLS.
+        Xc = X0 - xbar[:, :, None]
+        if not all_usable:
+            Xc *= usable[:, None, :]
+        xtx = Xc @ np.swapaxes(Xc, 1, 2)
         # Xc sums to zero over usable rows, so X_c'y needs no centring of y.
-        xty = np.einsum("plk,pl->pk", Xc, y0)
+        xty = (Xc @ y0[:, :, None])[:, :, 0]
         # A regressor with no variation in the window cannot identify its slope.
         scale = np.einsum("pkk->pk", xtx)
         flat = (scale <= 1e-14 * n_safe[:, None]).any(axis=1) & ~few
@@ -162,12 +169,15 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
         alpha = np.zeros(P)
         mean_estimated = False
 
-    resid = np.where(usable, y - alpha[:, None] - np.einsum("plk,pk->pl", X0, beta), 0.0)
-    if mean_estimated:
-        ssr = (resid**2).sum(axis=1)
-    else:  # sample variance of the estimation ARs (demeaned)
-        rbar = resid.sum(axis=1) / n_safe
-        ssr = (np.where(usable, resid - rbar[:, None], 0.0) ** 2).sum(axis=1)
+    if Xc is not None:
+        resid = y0 - ybar[:, None] - (beta[:, None, :] @ Xc)[:, 0, :]
+    else:
+        resid = y0 - alpha[:, None] - (beta[:, None, :] @ X0)[:, 0, :]
+    if not mean_estimated:  # sample variance of the estimation ARs (demeaned)
+        resid = resid - (np.where(usable, resid, 0.0).sum(axis=1) / n_safe)[:, None]
+    if not all_usable:
+        resid *= usable
+    ssr = np.einsum("pl,pl->p", resid, resid)
     df = n - max(n_params, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma2 = ssr / np.where(df > 0, df, np.nan)
@@ -178,7 +188,7 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
         arr[bad] = np.nan
     beta[bad] = np.nan
     # Relative to the returns' own scale, so a perfect fit is caught despite rounding.
-    tiny = sigma2 <= 1e-20 * np.maximum((np.where(usable, y, 0.0) ** 2).sum(axis=1) / n_safe, 1e-300)
+    tiny = sigma2 <= 1e-20 * np.maximum(np.einsum("pl,pl->p", y0, y0) / n_safe, 1e-300)
     zero_var = tiny & ~bad
     problem[zero_var] = "zero residual variance in the estimation window (asset equals its benchmark?)"
     return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar, xtx_inv,

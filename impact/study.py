@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .align import align_events
 from .contamination import MODES as CONTAMINATION_MODES, contamination as find_contamination, drop_own_window_flags
@@ -294,7 +295,7 @@ class EventStudy:
             parts.append((y, x, ret, self.panel.returns[asset].index.to_numpy()))
             start += len(y) + pad
         k = parts[0][1].shape[1] if parts else 1
-        n_rows = start
+        n_rows = max(start, eb - ea + 1, wb - wa + 1)  # the window views need at least one full window
         Y = np.full(n_rows, np.nan)
         X = np.full((n_rows, k), np.nan)
         R = Y if self.model not in FACTOR_MODELS else np.full(n_rows, np.nan)
@@ -311,31 +312,38 @@ class EventStudy:
         pos = np.zeros(len(pairs), dtype=np.int64)
         lo = np.zeros(len(pairs), dtype=np.int64)
         hi = np.zeros(len(pairs), dtype=np.int64)
-        day0_all = pd.DatetimeIndex(pairs["day0"])
+        # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
+        day0_all = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
+        D_i8 = D.view(np.int64)
+        nat_all = day0_all == np.iinfo(np.int64).min
         for asset, idx in pairs.groupby("asset", sort=False).indices.items():
-            dates = self.panel.returns[asset].index
+            o, m = offsets[asset], lengths[asset]
+            dates = D_i8[o:o + m]
             day0 = day0_all[idx]
-            p = dates.searchsorted(day0, side="left")
-            pos[idx] = offsets[asset] + p
-            lo[idx] = offsets[asset]
-            hi[idx] = offsets[asset] + lengths[asset]
+            p = np.searchsorted(dates, day0, side="left")
+            pos[idx] = o + p
+            lo[idx] = o
+            hi[idx] = o + m
             if needs_bench and bench[asset] == asset:
                 reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
                 continue
-            nat = np.asarray(day0.isna())
-            after = ~nat & (p >= len(dates))
-            found = dates[np.clip(p, 0, max(len(dates) - 1, 0))] if len(dates) else day0
+            nat = nat_all[idx]
+            after = ~nat & (p >= m)
+            found = dates[np.clip(p, 0, max(m - 1, 0))] if m else day0
             off = ~nat & ~after & (found != day0)
             before = off & (p == 0)
             moved = off & (p > 0)
+            if not (nat.any() or after.any() or off.any()):
+                continue
+            day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
             for i in idx[nat]:
                 reasons[i] = "day 0 lies after the end of the trading calendar"
             for i, d in zip(idx[after], day0[after]):
-                reasons[i] = f"no data on or after day 0 ({d:%Y-%m-%d}); series ends {dates[-1]:%Y-%m-%d}"
+                reasons[i] = f"no data on or after day 0 ({day(d)}); series ends {day(dates[-1])}"
             for i, d in zip(idx[before], day0[before]):
-                reasons[i] = f"series starts {dates[0]:%Y-%m-%d}, after day 0 ({d:%Y-%m-%d})"
+                reasons[i] = f"series starts {day(dates[0])}, after day 0 ({day(d)})"
             for i, d, f in zip(idx[moved], day0[moved], found[moved]):
-                note = f"day0_moved:{d:%Y-%m-%d}->{f:%Y-%m-%d}"
+                note = f"day0_moved:{day(d)}->{day(f)}"
                 flags[i] = f"{flags[i]};{note}" if flags[i] else note
 
         masked = np.zeros(n_rows, dtype=bool)
@@ -356,22 +364,33 @@ class EventStudy:
 
         est_off = np.arange(ea, eb + 1)
         ev_off = np.arange(wa, wb + 1)
+        L, W = len(est_off), len(ev_off)
+        # Row windows as strided views: gathering a pair's window copies one contiguous run.
+        Yw_est, Yw_ev = sliding_window_view(Y, L), sliding_window_view(Y, W)
+        Xw_est, Xw_ev = sliding_window_view(X, L, axis=0), sliding_window_view(X, W, axis=0)  # (n, k, L)
+        any_masked = bool(masked.any())
         sel = np.flatnonzero(reasons == "")
         fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
         for c0 in range(0, max(len(sel), 1), self.chunk_size):
             s = sel[c0:c0 + self.chunk_size]
             if not len(s):
                 break
-            est_idx = pos[s, None] + est_off[None, :]
-            y_est, x_est = Y[est_idx], X[est_idx]
+            y_est = Yw_est[pos[s] + ea]
+            x_est = np.swapaxes(Xw_est[pos[s] + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
             finite = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2)
-            usable = finite & ~masked[est_idx]
-            n_masked = (finite & masked[est_idx]).sum(axis=1)
+            if any_masked:
+                est_masked = sliding_window_view(masked, L)[pos[s] + ea]
+                usable = finite & ~est_masked
+                n_masked = (finite & est_masked).sum(axis=1)
+            else:
+                usable, n_masked = finite, np.zeros(len(s), dtype=np.int64)
             ev_idx = pos[s, None] + ev_off[None, :]
-            y_ev, x_ev = Y[ev_idx], X[ev_idx]
-            for j, kk in zip(*np.nonzero(masked[ev_idx])):
-                note = f"{masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
-                flags[s[j]] = f"{flags[s[j]]};{note}" if flags[s[j]] else note
+            y_ev = Yw_ev[pos[s] + wa]
+            x_ev = np.swapaxes(Xw_ev[pos[s] + wa], 1, 2)
+            if any_masked:
+                for j, kk in zip(*np.nonzero(masked[ev_idx])):
+                    note = f"{masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
+                    flags[s[j]] = f"{flags[s[j]]};{note}" if flags[s[j]] else note
             # Event windows must be complete: a missing return would silently shorten a CAR.
             ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
             for j in np.flatnonzero(~ev_ok.all(axis=1)):
@@ -394,7 +413,7 @@ class EventStudy:
             fit = fit.take(keep)
             fits.append(fit)
             ars.append(y_ev[keep] - fit.expected(x_ev[keep]))
-            raws.append(R[ev_idx[keep]])
+            raws.append(R[ev_idx[keep]] if R is not Y else y_ev[keep])
             xevs.append(x_ev[keep])
             evdates.append(D[ev_idx[keep]])
             nmasked.append(n_masked[keep])
