@@ -64,7 +64,10 @@ def test_cli_prints_one_line_error(tmp_path, capsys):
 
 
 def test_shipped_specs_validate():
-    for name in ("soybeans_retaliation", "escalation_pairs"):
+    from impact.backtest.rules import available_rules
+
+    assert {"soybeans_retaliation", "escalation_pairs", "learned_signs"} <= set(available_rules())
+    for name in available_rules():
         rule = load_rule(name)
         assert rule.name == name
         assert rule_from_dict(rule.to_dict(), "copy").to_dict() == rule.to_dict()  # spec.yaml round-trips
