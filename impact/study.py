@@ -509,6 +509,9 @@ class EventStudyResult:
             "estimation_start": pd.to_datetime(self.estimation_dates[0]),
             "estimation_end": pd.to_datetime(self.estimation_dates[1]),
             "n_masked": self.estimation_masked,
+            # Multi-factor models: one loading per factor (``beta`` is the first, the market).
+            **({f"beta_{name}": f.beta[:, j] for j, name in enumerate(f.names)}
+               if self.study.model in ("ff3", "factors") else {}),
         })
 
     def _window_mask(self, window: Window) -> np.ndarray:
@@ -536,6 +539,43 @@ class EventStudyResult:
             "window": f"[{window[0]},{window[1]}]", "car": car, "se": se, "t": t,
             "p_value": t_pvalue(t, self.fit.df), "df": self.fit.df,
         })
+
+    def bhar(self, window: Window | None = None) -> pd.DataFrame:
+        """Buy-and-hold abnormal return over ``window`` for each pair.
+
+        BHAR = prod_{t in window}(1 + R_t) - prod_{t in window}(1 + E_t) on simple
+        returns (Barber & Lyon 1997; Lyon, Barber & Tsai 1999), with R_t the asset's
+        return and E_t = R_t - AR_t its normal return under the study's model (for
+        ``ff3``/``factors`` with ``rf``, E_t includes rf; for ``raw``, E_t = 0 and BHAR
+        is the buy-and-hold return; for ``market_adjusted`` it is the return in excess
+        of buying and holding the benchmark). With ``returns="log"`` (also the
+        assumption for :meth:`EventStudy.from_returns` unless ``returns="simple"``)
+        both legs are converted first: 1 + R = exp(r), 1 + E = exp(r - ar).
+        Columns ``event_id, asset, window, bhar, bhr, normal_bhr``. No per-pair
+        standard error: BHARs are skewed and are tested across pairs
+        (:meth:`caar`-style cross-sections or the test battery).
+        """
+        window = window or self.study.event_window
+        mask = self._window_mask(window)
+        ret = self.raw[:, mask]
+        normal = ret - self.abnormal[:, mask]
+        if self.study.returns_kind == "simple":
+            bhr, nbhr = np.prod(1 + ret, axis=1) - 1, np.prod(1 + normal, axis=1) - 1
+        else:  # log returns compound by summing
+            bhr, nbhr = np.expm1(ret.sum(axis=1)), np.expm1(normal.sum(axis=1))
+        return pd.DataFrame({
+            "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
+            "window": f"[{window[0]},{window[1]}]", "bhar": bhr - nbhr, "bhr": bhr, "normal_bhr": nbhr,
+        })
+
+    def mvrm(self, window: Window | None = None, **options) -> pd.DataFrame:
+        """Joint tests for same-date events by the multivariate regression model
+        (Binder 1985; Schipper & Thompson 1983), one row per (event, hypothesis):
+        the event effect over ``window`` is zero for every asset, and equal across
+        assets. See :func:`impact.mvrm.mvrm` for the model and the ``options``."""
+        from .mvrm import mvrm
+
+        return mvrm(self, window, **options).tests
 
     def test(self, name: str, window: Window | None = None, **options) -> pd.DataFrame:
         """Run test ``name`` of the battery (see :data:`impact.statistics.TESTS` and
