@@ -45,7 +45,7 @@ def safe_name(text: str) -> str:
     """A file-name stem from a symbol or label: ``^GSPC`` -> ``GSPC``, ``ZS=F`` -> ``ZS_F``,
     ``../x`` -> ``x``. Only letters, digits, ``_`` and ``-`` survive; never empty, never
     starting with a dot, so it cannot leave the report folder or hide in it."""
-    stem = _UNSAFE.sub("_", str(text)).strip("_-")
+    stem = re.sub("_{2,}", "_", _UNSAFE.sub("_", str(text))).strip("_-")
     return stem[:80] or "unnamed"
 
 
@@ -354,7 +354,7 @@ def provenance_table(symbols: list[str], data: str = "bundled") -> pd.DataFrame:
             "unit": meta["unit"] if meta is not None else "",
             "source": cells[2] if data == "bundled" else ("Yahoo Finance via yfinance (local price cache)"
                                                           if data == "yahoo" else f"file {data}"),
-            "date_range": cells[4], "rows": cells[5], "adjusted": cells[6],
+            "date_range": cells[4], "rows": pd.to_numeric(cells[5], errors="coerce"), "adjusted": cells[6],
             "license": cells[7], "caveats": cells[8] if len(cells) > 8 else "",
         })
     return pd.DataFrame(out)
@@ -574,12 +574,15 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
 
 def _markdown(spec: ReportSpec, headlines: list[str], per_asset: pd.DataFrame, per_event: pd.DataFrame,
               window) -> str:
+    def esc(text) -> str:  # Markdown viewers render inline HTML: user text must not become tags
+        return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
     def row(cells):
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+        return "| " + " | ".join(esc(c).replace("|", "\\|") for c in cells) + " |"
 
     w = _window_label(window)
-    lines = [f"# {spec.title}", "", f"Spec `{spec.name}`, impact {__version__}.", "", "## Headline findings", ""]
-    lines += [f"- {h}" for h in headlines]
+    lines = [f"# {esc(spec.title)}", "", f"Spec `{spec.name}`, impact {__version__}.", "", "## Headline findings", ""]
+    lines += [f"- {esc(h)}" for h in headlines]
     lines += ["", f"## Mean CAR {w} by asset", "", row(["asset", "CAAR", "t", "p", "n", ""]), row(["---"] * 6)]
     lines += [row([r.asset, _pct(r.caar), f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n), r.stars])
               for r in per_asset.itertuples()]

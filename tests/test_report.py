@@ -1,0 +1,262 @@
+"""The report a spec produces: its files, its numbers and its safety.
+
+One real report (rare_earths_2025, bundled prices) is rendered once per session and
+shared with test_browser.py; a one-asset report with a hostile catalog title checks
+escaping. Numbers are checked against the bundled closes computed here by hand.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from impact import __version__, datasets
+from impact.report import _Writer, run_spec, safe_name, write_report
+from impact.resources import default_catalog_path
+from impact.spec import load_spec
+from impact.statistics import significance_stars
+
+HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
+
+
+def _scratch() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="impact-report-test-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+@functools.lru_cache(maxsize=1)
+def rare_earths_report() -> Path:
+    """The bundled rare_earths_2025 report, rendered once per test session."""
+    return write_report(load_spec("rare_earths_2025"), _scratch()).folder
+
+
+@functools.lru_cache(maxsize=1)
+def hostile_report() -> Path:
+    """A one-asset report whose catalog carries HTML in a title and a note."""
+    root = _scratch()
+    rows = pd.read_csv(default_catalog_path(), dtype=str, keep_default_na=False)
+    rows = rows[rows["event_id"].isin(["USCN-2025-22", "USCN-2025-24"])].copy()
+    rows.loc[rows["event_id"] == "USCN-2025-22", "title"] = HOSTILE
+    rows.loc[rows["event_id"] == "USCN-2025-24", "notes"] = "<img src=x onerror=alert(1)>"
+    rows.to_csv(root / "hostile.csv", index=False)
+    spec = {"name": "hostile", "title": "Escaping <check>", "catalog": "hostile.csv", "assets": ["SOXX", "ZS=F"],
+            "benchmark": "^GSPC", "car_windows": [[0, 0]], "grouping": ["direction"]}
+    (root / "hostile.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return write_report(load_spec(str(root / "hostile.yaml")), root / "out").folder
+
+
+@pytest.fixture(scope="module")
+def folder() -> Path:
+    return rare_earths_report()
+
+
+def _table(folder: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(folder / "tables" / f"{name}.csv")
+
+
+def test_folder_layout(folder):
+    for name in ("index.html", "summary.md", "spec.yaml", "version.txt"):
+        assert (folder / name).is_file(), name
+    spec = yaml.safe_load((folder / "spec.yaml").read_text(encoding="utf-8"))
+    assert spec["name"] == "rare_earths_2025" and spec["impact_version"] == __version__
+    assert (folder / "version.txt").read_text().strip() == f"impact {__version__}"
+    pngs = sorted(p.stem for p in (folder / "figures").glob("*.png"))
+    svgs = sorted(p.stem for p in (folder / "figures").glob("*.svg"))
+    assert pngs == svgs
+    assert {"caar_path", "heatmap_day0", "ar_distribution", "placebo", "price_SOXX", "price_000001_SS"} <= set(pngs)
+    for stem in pngs:
+        assert (folder / "figures" / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert b"<svg" in (folder / "figures" / f"{stem}.svg").read_bytes()[:2000]
+    csvs = sorted(p.stem for p in (folder / "tables").glob("*.csv"))
+    assert csvs == sorted(p.stem for p in (folder / "tables").glob("*.parquet"))
+    for stem in csvs:
+        csv, parquet = _table(folder, stem), pd.read_parquet(folder / "tables" / f"{stem}.parquet")
+        assert csv.shape == parquet.shape and list(csv.columns) == list(parquet.columns), stem
+        for col in csv.select_dtypes("number").columns:
+            if pd.api.types.is_numeric_dtype(parquet[col]):
+                np.testing.assert_allclose(csv[col].to_numpy(float), parquet[col].to_numpy(float), rtol=1e-9,
+                                           err_msg=f"{stem}.{col}")
+            else:  # an all-empty text column (e.g. no stars) reads back from CSV as NaN
+                assert csv[col].isna().all() and parquet[col].fillna("").eq("").all(), f"{stem}.{col}"
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temp folder left
+
+
+def test_html_is_self_contained(folder):
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert len(sources) == len(list((folder / "figures").glob("*.png")))
+    for src in sources:
+        assert not src.startswith(("/", "http:", "https:", "file:")) and ".." not in src
+        assert (folder / src).is_file()
+    assert "<script" not in html and "http://" not in html.split("<h2 id=\"provenance\">")[0]
+    for section in ("findings", "caar", "tests", "heatmap", "distribution", "per-event", "per-asset", "prices",
+                    "placebo", "quality", "methods", "provenance", "events", "excluded"):
+        assert f'id="{section}"' in html, section
+
+
+def _log_return(symbol: str, day: str) -> float:
+    close = datasets.load_prices([symbol]).set_index("date")["close"]
+    i = close.index.get_loc(pd.Timestamp(day))
+    return float(np.log(close.iloc[i] / close.iloc[i - 1]))
+
+
+def test_rare_earths_shows_the_10_october_drops_and_13_october_rebound(folder):
+    """Issue 6 acceptance: semiconductors and China equities fell on Fri 2025-10-10 (the
+    10:57 ET post threatening a 'massive' tariff rise), and rebounded on Mon 2025-10-13
+    after the weekend walk-back."""
+    day = _table(folder, "event_day")
+    html = (folder / "index.html").read_text(encoding="utf-8")
+
+    def row(event, asset):
+        r = day[(day["event_id"] == event) & (day["asset"] == asset)]
+        assert len(r) == 1, (event, asset)
+        return r.iloc[0]
+
+    for asset in ("SOXX", "KWEB", "FXI"):
+        drop, rebound = row("USCN-2025-22", asset), row("USCN-2025-24", asset)
+        assert drop["day0"] == "2025-10-10" and rebound["day0"] == "2025-10-13"
+        # the table's raw returns are the bundled closes' log returns
+        assert drop["ret"] == pytest.approx(_log_return(asset, "2025-10-10"), abs=1e-12)
+        assert rebound["ret"] == pytest.approx(_log_return(asset, "2025-10-13"), abs=1e-12)
+        assert drop["ret"] < -0.05 and drop["ar"] < -0.01           # a drop, beyond the market's
+        assert rebound["ret"] > 0.03 and rebound["ar"] > 0.015      # and the rebound
+        for r in (drop, rebound):  # the same numbers are in the HTML day-0 table
+            assert (f"<td>{100 * r['ret']:+.2f}%</td>" in html) and (f"{100 * r['ar']:+.2f}%</td>" in html)
+    for asset in ("KWEB", "FXI"):  # China equities fell 4-5% more than their beta implies
+        drop = row("USCN-2025-22", asset)
+        assert drop["ar"] < -0.035 and drop["t"] < -1.9
+    assert row("USCN-2025-22", "SOXX")["ret"] == pytest.approx(-0.0648, abs=5e-4)
+    assert row("USCN-2025-22", "KWEB")["ret"] == pytest.approx(-0.0733, abs=5e-4)
+    assert row("USCN-2025-24", "SOXX")["ret"] == pytest.approx(0.0463, abs=5e-4)
+
+
+def test_headlines_are_computed_from_the_tables(folder):
+    caar = _table(folder, "caar")
+    overall = caar[caar["grouping"] == "all pairs"].iloc[0]
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert (f"Across {int(overall['n'])} asset-event pairs the mean CAR over days [0,0] is "
+            f"{100 * overall['caar']:+.2f}% (t = {overall['t']:.2f}, p = {overall['p_value']:.3f}") in summary
+    per_asset = _table(folder, "per_asset")
+    top = per_asset.loc[per_asset["caar"].abs().idxmax()]
+    assert f"Most affected asset on average: {top['asset']}" in summary
+    assert f"mean CAR [0,0] {100 * top['caar']:+.2f}% across {int(top['n'])} events" in summary
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert f"Most affected asset on average: {top['asset']}" in html
+
+
+def test_significance_marks_in_per_event_and_per_asset_tables(folder):
+    for name in ("per_event", "per_asset", "event_day", "car_0_0"):
+        table = _table(folder, name)
+        expected = table["p_value"].map(significance_stars)
+        assert table["stars"].fillna("").tolist() == expected.tolist(), name
+    day = _table(folder, "event_day")
+    assert (day["stars"] == "***").any()  # REMX on 2025-10-13: t = 5.6
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    remx = day[(day["asset"] == "REMX") & (day["event_id"] == "USCN-2025-24")].iloc[0]
+    assert f"<td>{remx['p_value']:.3f} ***</td>" in html
+
+
+def test_test_battery_section_matches_result_test(folder):
+    spec = load_spec("rare_earths_2025")
+    tests = _table(folder, "tests")
+    assert set(tests["test"]) == set(spec.tests) - {"car_t", "cross_sectional_t"}
+    assert set(tests["window"]) == {"[0,0]", "[-1,1]", "[0,2]"}
+    result = run_spec(spec)
+    patell = result.test("patell", (0, 0)).iloc[0]
+    row = tests[(tests["test"] == "patell") & (tests["window"] == "[0,0]")].iloc[0]
+    assert row["statistic"] == pytest.approx(patell["statistic"], rel=1e-10)
+    assert row["p_value"] == pytest.approx(patell["p_value"], rel=1e-10)
+
+
+def test_placebo_section_is_the_placebo_test(folder):
+    placebo = pytest.importorskip("impact.placebo")
+    spec = load_spec("rare_earths_2025")
+    table = _table(folder, "placebo_test").iloc[0]
+    fresh = placebo.placebo_test(run_spec(spec), (0, 0), n_draws=spec.placebo["draws"],
+                                 seed=spec.placebo["seed"]).iloc[0]
+    assert table["p_value"] == pytest.approx(fresh["p_value"], rel=1e-12)
+    assert table["statistic"] == pytest.approx(fresh["statistic"], rel=1e-12)
+    draws = _table(folder, "placebo_draws")
+    assert len(draws) == spec.placebo["draws"]
+    overall = _table(folder, "caar").iloc[0]
+    assert table["statistic"] == pytest.approx(overall["caar"], rel=1e-10)
+
+
+def test_data_quality_and_provenance(folder):
+    pytest.importorskip("impact.quality")
+    inside = _table(folder, "data_quality_in_windows")
+    soxx = inside[(inside["symbol"] == "SOXX") & (inside["date"] == "2025-10-10")]
+    assert "extreme_return" in set(soxx["issue"])  # the real -6.5% day is flagged, not hidden
+    prov = _table(folder, "provenance")
+    spec = load_spec("rare_earths_2025")
+    assert prov["symbol"].tolist() == [*spec.assets, "GSPC"]
+    assert prov.set_index("symbol").loc["SOXX", "source"].startswith("dsturdy/Factor_Attribution")
+    assert prov["source"].notna().all()
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert "dsturdy/Factor_Attribution" in html and "Campbell, Lo &amp; MacKinlay" in html
+
+
+def test_hostile_titles_are_text_not_markup():
+    folder = hostile_report()
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "<b>bold</b>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<title>Escaping &lt;check&gt;</title>" in html
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "<script" not in summary and "&lt;script&gt;" in summary
+    # the Yahoo ticker ZS=F became the bundled symbol ZS_F, and its file name is plain
+    assert (folder / "figures" / "price_ZS_F.png").is_file()
+
+
+@pytest.mark.parametrize("text, stem", [("^GSPC", "GSPC"), ("ZS=F", "ZS_F"), ("../x", "x"), ("..", "unnamed"),
+                                        ("a/b\\c", "a_b_c"), (".hidden", "hidden"), ("000001.SS", "000001_SS")])
+def test_safe_name(text, stem):
+    assert safe_name(text) == stem
+
+
+def test_output_names_cannot_leave_the_report_folder(tmp_path):
+    out = _Writer(tmp_path)
+    from impact.figures import placebo_figure
+
+    src = out.figure("price_../../evil", placebo_figure(np.arange(10.0), 1.0))
+    assert src == "figures/price_evil.png"
+    assert out.table("../../t", pd.DataFrame({"a": [1]})) == "t"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        "price_evil.png", "price_evil.svg", "t.csv", "t.parquet"]
+
+
+def test_failed_render_leaves_the_previous_report_and_no_temp(tmp_path, monkeypatch):
+    import impact.figures
+
+    spec = load_spec(str(hostile_report().parent.parent / "hostile.yaml"))
+    result = run_spec(spec)
+    previous = write_report(spec, tmp_path, result=result).folder
+    marker = (previous / "index.html").read_text(encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(impact.figures, "heatmap_figure", boom)
+    with pytest.raises(RuntimeError, match="figure failed"):
+        write_report(spec, tmp_path, result=result)
+    assert [p.name for p in tmp_path.iterdir()] == ["hostile"]  # no temp folder, no half report
+    assert (previous / "index.html").read_text(encoding="utf-8") == marker
+
+
+def test_spec_name_is_sanitised_when_built_in_code(tmp_path):
+    spec = load_spec(str(hostile_report().parent.parent / "hostile.yaml"))
+    result = run_spec(spec)
+    spec.name = "../escape"  # bypassing validation: still lands inside out_root
+    folder = write_report(spec, tmp_path / "out", result=result).folder
+    assert folder == tmp_path / "out" / "escape" and (folder / "index.html").is_file()
+    assert not (tmp_path / "escape").exists()
