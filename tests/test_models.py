@@ -65,8 +65,8 @@ def test_ff3_matches_statsmodels_pair_by_pair(sample, asset, date):
     res = EventStudy(sample, events, market=None, model="ff3", **CLEAN).fit()
     assert res.excluded.empty
     r = _log_returns(sample, asset)
-    f = _compound_by_loop(ff3_factors(), r.index).reindex(r.index)
     p0 = r.index.searchsorted(pd.Timestamp(date))
+    f = _compound_by_loop(ff3_factors(), r.index[p0 - 262: p0 + 7]).reindex(r.index)
     est = slice(p0 + EST[0], p0 + EST[1] + 1)
     frame = pd.DataFrame({"y": r - f["rf"], "mkt_rf": f["mkt_rf"], "smb": f["smb"], "hml": f["hml"]}).iloc[est].dropna()
     ols = sm.OLS(frame["y"], sm.add_constant(frame[["mkt_rf", "smb", "hml"]])).fit()
@@ -98,8 +98,8 @@ def test_user_factors_match_statsmodels(sample):
     assert res.excluded.empty and len(res.pairs) == 2
     for row in res.params.itertuples():
         r = _log_returns(sample, row.asset)
-        f = _compound_by_loop(facs, r.index).reindex(r.index)
         p0 = r.index.searchsorted(pd.Timestamp(events.set_index("asset").loc[row.asset, "date"]))
+        f = _compound_by_loop(facs, r.index[p0 - 262: p0 + 7]).reindex(r.index)
         frame = pd.DataFrame({"y": r - f["rf"], "mkt": f["mkt"], "copper": f["copper"]}).iloc[p0 - 260: p0 - 10].dropna()
         ols = sm.OLS(frame["y"], sm.add_constant(frame[["mkt", "copper"]])).fit()
         assert row.alpha == pytest.approx(ols.params["const"], abs=1e-10)
