@@ -48,8 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_catalog_options(q)
     q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
     q.add_argument("--policy", default="earliest", help="unknown-time policy: earliest or latest (default: earliest)")
-    q.add_argument("--window", help="event window A,B: also flag events whose windows overlap on an asset's "
-                                    "calendar (overlap:<id>@<+k>)")
+    q.add_argument("--window", help="event window A,B (write --window=-5,5): also flag events whose windows "
+                                    "overlap on an asset's calendar (overlap:<id>@<+k>)")
     q.add_argument("--format", choices=("csv", "table"), default="csv")
     q.set_defaults(func=cmd_align)
 
@@ -113,18 +113,38 @@ def cmd_show(args: argparse.Namespace) -> int:
     span = _local(lo, "UTC") if lo == hi else f"{_local(lo, 'UTC')} .. {_local(hi, 'UTC')}"
     print(f"{'instant':>13}: {span}  (rule: {out['rule'].iloc[0].split(';')[0]})")
     print()
+    coverage = _bundled_coverage()
     rows = []
     for r in out.itertuples(index=False):
         zone = get_calendar(r.calendar).tz if get_asset(r.asset).known else "UTC"
         rows.append({"asset": r.asset, "calendar": r.calendar,
                      "day0": "" if pd.isna(r.day0) else f"{r.day0:%Y-%m-%d %a}",
                      "price struck": _local(r.close_utc, zone), "rule": r.rule,
-                     "flags": r.flags or "-", "reason": r.reason or ""})
-    table = pd.DataFrame(rows)
-    if not table["reason"].astype(bool).any():
-        table = table.drop(columns="reason")
+                     "flags": r.flags or "-", "reason": r.reason or _data_note(coverage, r.asset, r.day0)})
+    table = pd.DataFrame(rows).rename(columns={"reason": "note"})
+    if not table["note"].astype(bool).any():
+        table = table.drop(columns="note")
     print(table.to_string(index=False))
     return 0
+
+
+def _bundled_coverage() -> dict[str, pd.DatetimeIndex]:
+    """Session dates of each bundled price series (to say when day 0 has no price)."""
+    from ..datasets import load_prices
+
+    prices = load_prices()
+    return {s: pd.DatetimeIndex(g["date"]) for s, g in prices.groupby("symbol")}
+
+
+def _data_note(coverage: dict, asset: str, day0) -> str:
+    dates = coverage.get(asset)
+    if pd.isna(day0) or dates is None or day0 in dates:
+        return "" if dates is not None else "no bundled prices"
+    if day0 > dates.max():
+        return f"no bundled price: series ends {dates.max():%Y-%m-%d}"
+    if day0 < dates.min():
+        return f"no bundled price: series starts {dates.min():%Y-%m-%d}"
+    return "no bundled price on day 0"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
