@@ -58,6 +58,8 @@ def test_show_prints_day0_for_every_bundled_asset(capsys):
     assert "2025-10-09 Thu" in rows["SPY"] and "timing_class:after_close" in rows["SPY"]
     assert "2025-10-09 Thu" in rows["000001_SS"]
     assert "13:15 CDT" in rows["ZS_F"]
+    assert "no bundled price: series ends 2025-09-26" in rows["DEXCHUS"]  # FRED copy stops before October
+    assert "no bundled price" not in rows["SPY"]
     code, _, err = _run(capsys, "events", "show", "NOPE")
     assert code == 2 and "no event with id 'NOPE'" in err
 
