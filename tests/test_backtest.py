@@ -327,3 +327,34 @@ def test_exit_on_the_next_opposite_announcement_even_outside_the_filter():
     assert t["return_gross"].iloc[0] == -1 * (99.0 / 102.0 - 1)
     plain = run_backtest(rule(holding=5, events={"direction": "escalation"}), prices, cat).trades
     assert plain["exit_date"].iloc[0] == dates[6] and plain["exit_reason"].iloc[0] == "holding"
+
+
+def test_close_entry_is_the_event_study_day0_under_the_latest_policy(prices, catalog):
+    from impact.align import align_events
+
+    assets = ["SPY", "ZS_F", "HSI", "DEXCHUS", "USDCNY_X"]
+    r = rule(assets=assets, signs={"escalation": "long", "de-escalation": "long", "neutral": "long"},
+             holding=1, overlap="allow")
+    trades = run_backtest(r, prices, catalog).trades
+    day0 = align_events(catalog.events, assets, policy="latest")
+    merged = trades.merge(day0, on=["event_id", "asset"])
+    assert len(merged) == len(trades) > 300
+    have = {a: set(prices.loc[prices["symbol"] == a, "date"]) for a in assets}
+    on_day0 = merged[[d in have[a] for a, d in zip(merged["asset"], merged["day0"])]]
+    assert len(on_day0) > 0.95 * len(merged)
+    assert (on_day0["entry_date"] == on_day0["day0"]).all()
+    assert (merged["entry_date"] >= merged["day0"]).all()  # a missing price row only delays entry
+
+
+def test_signals_without_enough_data_are_skipped_with_a_reason():
+    prices = synthetic_prices("SPY", "2024-03-04", [100.0, 101.0, 102.0, 103.0])  # SYNTHETIC
+    cat = events(("E1", "2024-03-06", "10:00", "escalation"),   # entry row 2, exit would be row 4
+                 ("E2", "2024-06-03", "10:00", "escalation"),   # after the last price
+                 ("E3", "2024-03-04", "10:00", "neutral"))      # no sign for neutral
+    result = run_backtest(rule(holding=2), prices, cat)
+    assert result.trades.empty and result.metrics["n_trades"] == 0
+    reasons = result.skipped.set_index("event_id")["reason"]
+    assert reasons["E1"].startswith("holding period of 2 sessions runs past the last price")
+    assert reasons["E2"] == "no price struck after the announcement"
+    assert reasons["E3"] == "no position for a neutral event on SPY"
+    assert "no trades" in result.summary()

@@ -55,8 +55,9 @@ class BacktestResult:
             f"total P&L: {pct(m['total_pnl'])}   Sharpe: {m['sharpe']:.2f}   max drawdown: "
             f"{pct(-m['max_drawdown'])}   exposure: {m['exposure']:.1%}",
             f"placebo ({len(self.placebo)} runs on random dates, seed {self.rule.placebo_seed}): "
-            f"median mean return {pct(float(self.placebo['mean_return'].median()) if len(self.placebo) else np.nan)}, "
-            f"real result at percentile {m.get('placebo_percentile', np.nan):.1f}",
+            f"median mean return {pct(float(self.placebo['mean_return'].median()))}, "
+            f"real result at percentile {m['placebo_percentile']:.1f} (total P&L: {m['placebo_percentile_pnl']:.1f})"
+            if len(self.placebo) else "placebo: not run",
         ]
         rolled = int((self.trades["flags"].str.contains("roll:")).sum()) if len(self.trades) else 0
         if rolled:
@@ -82,6 +83,6 @@ def run_backtest(rule: BacktestRule, prices: pd.DataFrame | None = None,
     metrics = performance(trades, daily, start)
     placebo = placebo_distribution(rule, trades, tables, start)
     metrics["placebo_runs"] = len(placebo)
-    metrics["placebo_percentile"] = percentile(metrics["mean_return"], placebo["mean_return"]) if len(placebo) \
-        else float("nan")
+    metrics["placebo_percentile"] = percentile(metrics["mean_return"], placebo["mean_return"])
+    metrics["placebo_percentile_pnl"] = percentile(metrics["total_pnl"], placebo["total_pnl"])
     return BacktestResult(rule, trades, daily, skipped, metrics, placebo)
