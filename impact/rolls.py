@@ -74,17 +74,26 @@ def product_root(symbol: str) -> str | None:
     return None
 
 
+def _window_months(dates: pd.DatetimeIndex, rule: RollRule) -> np.ndarray:
+    """For each date, the contract month (numpy datetime64[M]) whose roll window holds it, or NaT."""
+    days = pd.DatetimeIndex(dates).to_numpy().astype("datetime64[D]")
+    own = days.astype("datetime64[M]")
+    listed = np.zeros(13, dtype=bool)
+    listed[rule.months()] = True
+    lo, hi = rule.window
+    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[M]")
+    # a window spans at most a month either side of its contract month
+    for shift in (-1, 0, 1, 2):
+        month = own + np.timedelta64(shift, "M")
+        delta = (days - month.astype("datetime64[D]")).astype(int)
+        hit = listed[month.astype(int) % 12 + 1] & (delta >= lo) & (delta <= hi) & np.isnat(out)
+        out[hit] = month[hit]
+    return out
+
+
 def in_roll_window(dates: pd.DatetimeIndex, rule: RollRule) -> np.ndarray:
     """True where a date lies in the roll window of some contract month of ``rule``."""
-    dates = pd.DatetimeIndex(dates)
-    hit = np.zeros(len(dates), dtype=bool)
-    lo, hi = rule.window
-    for year_shift in (0, 1):
-        for month in rule.months():
-            first = pd.to_datetime({"year": dates.year + year_shift, "month": month, "day": 1})
-            delta = (dates - pd.DatetimeIndex(first)).days
-            hit |= (delta >= lo) & (delta <= hi)
-    return hit
+    return ~np.isnat(_window_months(dates, rule))
 
 
 def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback: int = 60,
@@ -100,20 +109,19 @@ def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback
     if not {"symbol", "date", "close"}.issubset(prices.columns):
         raise DataError("detect_rolls needs a tidy frame with symbol, date, close")
     wanted = None if symbols is None else set([symbols] if isinstance(symbols, str) else symbols)
+    roots = {s: product_root(str(s)) for s in pd.unique(prices["symbol"])}
+    roots = {s: r for s, r in roots.items() if r is not None and (wanted is None or s in wanted)}
+    prices = prices[prices["symbol"].isin(list(roots))]  # only futures go through the tests
     rows = []
     for symbol, g in prices.groupby("symbol", sort=True):
-        if wanted is not None and symbol not in wanted:
-            continue
-        root = product_root(str(symbol))
-        if root is None:
-            continue
-        rule = RULES[root]
+        rule = RULES[roots[symbol]]
         g = g.sort_values("date")
         dates = pd.DatetimeIndex(g["date"])
         close = g["close"].to_numpy(dtype=float)
         ret = np.full(len(close), np.nan)
         ret[1:] = np.log(close[1:] / close[:-1])
-        window = in_roll_window(dates, rule)
+        months = _window_months(dates, rule)
+        window = ~np.isnat(months)
         # Robust scale from past returns only.
         scale = pd.Series(np.abs(ret)).shift(1).rolling(lookback, min_periods=20).median().to_numpy() * 1.4826
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -136,19 +144,8 @@ def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback
                 method, score = "after_switch", ratio[i - 1]
             else:
                 method, score = "gap", z[i]
-            rows.append((str(symbol), dates[i], method, ret[i], float(score), _contract_month(dates[i], rule)))
+            rows.append((str(symbol), dates[i], method, ret[i], float(score), str(months[i])))
     return pd.DataFrame(rows, columns=columns)
-
-
-def _contract_month(date: pd.Timestamp, rule: RollRule) -> str:
-    """The contract month (YYYY-MM) whose roll window contains ``date``."""
-    lo, hi = rule.window
-    for year in (date.year, date.year + 1):
-        for month in rule.months():
-            delta = (date - pd.Timestamp(year=year, month=month, day=1)).days
-            if lo <= delta <= hi:
-                return f"{year}-{month:02d}"
-    return ""
 
 
 def load_roll_calendar(calendar) -> pd.DataFrame:
