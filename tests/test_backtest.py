@@ -358,3 +358,22 @@ def test_signals_without_enough_data_are_skipped_with_a_reason():
     assert reasons["E2"] == "no price struck after the announcement"
     assert reasons["E3"] == "no position for a neutral event on SPY"
     assert "no trades" in result.summary()
+
+
+def test_placebo_next_open_on_a_constant_growth_path():
+    closes = 100 * np.cumprod(np.full(60, 1.01))  # SYNTHETIC: +1% a session, opens at the previous close
+    opens = np.r_[100.0, closes[:-1]]
+    prices = synthetic_prices("SPY", "2024-01-02", closes, opens)
+    d = prices["date"].dt.strftime("%Y-%m-%d").tolist()
+    r = rule(entry="next_open", holding=3, placebo={"runs": 20, "seed": 2})
+    result = run_backtest(r, prices, events(("E1", d[5], "10:00", "de-escalation")))
+    # open of row 6 (= close of row 5) to the close of row 8: three sessions of +1%
+    expected = 1.01 ** 3 - 1
+    assert result.trades["return_net"].iloc[0] == pytest.approx(expected, rel=1e-12)
+    assert np.allclose(result.placebo["mean_return"], expected, rtol=1e-12)
+
+
+def test_result_renders_in_a_notebook(prices):
+    r = rule(assets=["ZS_F"], events={"actor": "China", "kind": "retaliation"}, placebo={"runs": 10, "seed": 1})
+    html = run_backtest(r, prices)._repr_html_()
+    assert "hit rate" in html and "USCN-2025-07" in html and "<table" in html

@@ -66,6 +66,16 @@ class BacktestResult:
         return "\n".join(lines)
 
 
+    def _repr_html_(self) -> str:
+        """Notebook card: the summary lines and the first trades (pandas escapes the cells)."""
+        import html
+
+        lines = "".join(f"<li>{html.escape(line)}</li>" for line in self.summary().splitlines()[1:])
+        table = self.trade_table().head(20).to_html(index=False, float_format=lambda v: f"{v:.4f}")
+        more = f"<p>{len(self.trades) - 20} more trades in <code>.trades</code></p>" if len(self.trades) > 20 else ""
+        return f"<h4>{html.escape(self.rule.title)}</h4><ul>{lines}</ul>{table}{more}"
+
+
 def run_backtest(rule: BacktestRule, prices: pd.DataFrame | None = None,
                  catalog: Catalog | pd.DataFrame | None = None) -> BacktestResult:
     """Backtest ``rule`` on ``prices`` (default: the bundled sample) and ``catalog``
