@@ -135,12 +135,15 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
         gt = est > zs[:, None]
         eq = est == zs[:, None]
         ties = bool(eq.any())
-        K_ev = (L_i - gt.sum(axis=1) - (eq.sum(axis=1) if ties else 0)) + 1 + (eq.sum(axis=1) / 2.0 if ties else 0)
+        n_gt = np.count_nonzero(gt, axis=1)
+        K_ev = (L_i - n_gt - (eq.sum(axis=1) if ties else 0)) + 1 + (eq.sum(axis=1) / 2.0 if ties else 0)
         # Ubar over estimation days: mean_i (K_i,tau / (M_i + 1) - 1/2)
         wkey = have.tobytes()
         if memo_w.get("key") != wkey:  # the same pairs have an event value on most days
             memo_w.update(key=wkey, base=np.nansum(base * w[:, None], axis=0))
-        num = memo_w["base"] + w @ gt + (0.5 * (w @ eq) if ties else 0.0)
+        # sum_i w_i [est_i,tau > z_i]: a plain count when every pair has the same weight
+        above = np.count_nonzero(gt, axis=0) * w[0] if (w == w[0]).all() else w @ gt
+        num = memo_w["base"] + above + (0.5 * (w @ eq) if ties else 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             ubar_est = np.where(n_est > 0, num / np.maximum(n_est, 1) - 0.5, 0.0)
         U_ev = np.where(have, K_ev * w - 0.5, np.nan)
@@ -197,6 +200,12 @@ def wilcoxon(inp, window):
     p-value from scipy.stats.wilcoxon (exact for small samples without ties,
     normal approximation otherwise). n counts the non-zero observations."""
     e, _, _ = inp.factors(window, prediction_error=False)
+    if len(e) and np.isfinite(e).all() and (e != 0).all():
+        # the usual case: every column complete and non-zero -> one vectorised call
+        r = _ranks(np.abs(e).T)
+        stat = np.where(e.T > 0, r, 0.0).sum(axis=1)
+        pval = np.atleast_1d(stats.wilcoxon(e, zero_method="wilcox", axis=0).pvalue)
+        return {"statistic": stat, "p_value": pval, "n": np.full(e.shape[1], len(e))}
     stat = np.full(e.shape[1], np.nan)
     pval = np.full(e.shape[1], np.nan)
     n = np.zeros(e.shape[1], dtype=int)
