@@ -14,9 +14,10 @@ Decisions, all recorded:
   :class:`~impact.study.EventStudy`'s ``estimation_exclusions`` with reason
   ``event_window:<id>``); pairs whose event windows overlap are flagged
   ``overlap:<other id>@<+k>`` (``k``: sessions from this day 0 to the other's).
-* ``"merge"``: as ``"exclude"``, and events whose windows overlap for an asset are
-  merged into the first of their cluster (single linkage on day 0): that pair is
-  kept and flagged ``merged:<ids>``, the later ones are excluded with the reason.
+* ``"merge"``: as ``"exclude"``, and an event whose window overlaps that of the
+  first event of the current cluster on an asset is merged into it: the first pair
+  is kept and flagged ``merged:<ids>``, the later ones are excluded with the reason.
+  An event beyond the first event's reach starts a new cluster (no chaining).
 * ``"ignore"``: estimation windows are left as they are; overlaps are still flagged.
 
 Time is counted in the asset's own sessions (its price rows in a study, its
@@ -110,9 +111,11 @@ def contamination(
 
         # Overlapping windows: all pairs within `span` sessions (p is sorted).
         j_end = np.searchsorted(p, p + span, side="right")
-        head = np.arange(len(p))  # cluster head for merge (single linkage)
+        # Merge clusters: an event joins the current cluster when its window overlaps the
+        # cluster's *first* event's window (no chaining across a long run of news).
+        head = np.arange(len(p))
         for i in range(1, len(p)):
-            if p[i] - p[i - 1] <= span:
+            if p[i] - p[head[i - 1]] <= span:
                 head[i] = head[i - 1]
         for i in range(len(p)):
             for j in range(i + 1, j_end[i]):
@@ -120,7 +123,8 @@ def contamination(
                 for x, y, g in ((i, j, gap), (j, i, -gap)):
                     flags[labels[x]] = _join(flags[labels[x]], f"overlap:{ids[y]}@{g:+d}")
                 if mode == "merge":
-                    decision = f"merged into {ids[head[i]]}"
+                    decision = (f"merged into {ids[head[i]]}" if head[j] == head[i] else
+                                "flagged; other window excluded from estimation")
                 else:
                     decision = "flagged; other window excluded from estimation" if mode == "exclude" else "flagged"
                 overlap_rows.append((asset, ids[i], ids[j], dates[p[i]], dates[p[j]], gap, decision))

@@ -35,13 +35,20 @@ def test_overlaps_are_windows_closer_than_their_length():
 
 
 def test_merge_keeps_the_first_event_of_each_cluster():
-    pairs = _pairs({"a": 50, "b": 53, "c": 57, "e": 90})  # a-b-c chain (single linkage), e alone
+    # span 4: b and c are within reach of a; d overlaps c but not a, so it starts a new
+    # cluster (no chaining); e is alone.
+    pairs = _pairs({"a": 50, "b": 53, "c": 54, "d": 57, "e": 90})
     found = contamination(pairs, {"X": SESSIONS}, (-2, 2), mode="merge")
-    assert found.flags[0] == "overlap:b@+3;merged:b+c"
+    assert found.flags[0] == "overlap:b@+3;overlap:c@+4;merged:b+c"
+    assert found.flags[3] == "overlap:b@-4;overlap:c@-3"
     assert found.reason.tolist() == [
         "", "merged into a: event windows overlap (day 0 3 sessions after a's)",
-        "merged into a: event windows overlap (day 0 7 sessions after a's)", ""]
-    assert set(found.overlaps["decision"]) == {"merged into a"}
+        "merged into a: event windows overlap (day 0 4 sessions after a's)", "", ""]
+    decisions = found.overlaps.set_index(["event_id", "other_id"])["decision"].to_dict()
+    assert decisions == {("a", "b"): "merged into a", ("a", "c"): "merged into a",
+                         ("b", "c"): "merged into a",
+                         ("b", "d"): "flagged; other window excluded from estimation",
+                         ("c", "d"): "flagged; other window excluded from estimation"}
 
 
 def test_ignore_mode_flags_without_exclusions_and_skips_pairs_without_day0():
