@@ -73,6 +73,21 @@ def write_backtest_report(result: BacktestResult, out_root: str | Path = "out") 
     return final / "index.html"
 
 
+def _describe(value, unit: str = "") -> str:
+    """A mapping as readable text: ``ZS_F: escalation short, de-escalation long; ...``."""
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            text = _describe(item, unit)
+            parts.append(f"{key}: {text}" if isinstance(item, dict) else f"{key} {text}")
+        return "; ".join(parts) if any(isinstance(v, dict) for v in value.values()) else ", ".join(parts)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value}{unit}"
+
+
 def _render(result: BacktestResult, folder: Path) -> None:
     (folder / "figures").mkdir()
     fig = equity_figure(result)
@@ -87,6 +102,7 @@ def _render(result: BacktestResult, folder: Path) -> None:
                       autoescape=select_autoescape(default=True))
     env.filters["pct"] = lambda v, d=2: "" if v is None or not np.isfinite(v) else f"{100 * v:+.{d}f}%"
     env.filters["num"] = lambda v, d=2: "" if v is None or not np.isfinite(v) else f"{v:.{d}f}"
+    env.filters["kv"] = _describe
     html = env.get_template("backtest.html.j2").render(
         rule=result.rule, m=result.metrics, trades=table.to_dict("records"),
         skipped=result.skipped.to_dict("records"), version=__version__,
