@@ -165,7 +165,7 @@ class YahooSource:
     base_delay: float = 2.0
     max_delay: float = 60.0
     timeout: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # default: time.sleep, looked up when needed
     rng: random.Random = field(default_factory=random.Random)
     name: str = "yahoo"
 
@@ -241,7 +241,7 @@ class YahooSource:
                 break
             delay = min(self.max_delay, self.base_delay * 2 ** attempt) * self.rng.uniform(0.5, 1.0)
             result.delays.append(delay)
-            self.sleep(delay)
+            (self.sleep or time.sleep)(delay)
         for s in pending:
             result.failed[s] = f"{result.failed.get(s, 'failed')} (gave up after {result.attempts} attempts)"
         if parts:

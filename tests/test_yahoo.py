@@ -11,6 +11,7 @@ import json
 import random
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -252,3 +253,30 @@ def test_whole_batch_exception_from_download_is_retried(monkeypatch):
 def test_symbol_without_yahoo_ticker_is_a_clear_error():
     with pytest.raises(DataError, match="DEXCHUS: no Yahoo ticker"):
         YahooSource().fetch(["DEXCHUS"])
+
+
+def test_cli_fetch_then_offline_then_check_from_the_cache(network, tmp_path, capsys, monkeypatch):
+    import impact.yahoo
+    from impact.cli import main
+
+    slept = []
+    monkeypatch.setattr(impact.yahoo, "time", SimpleNamespace(sleep=slept.append))  # backoff without waiting
+
+    fake = network()
+    args = ["--start", "2025-04-25", "--end", "2025-05-23", "--cache-dir", str(tmp_path)]
+    assert main(["data", "fetch", "ZW_F", "WEAT", *args]) == 0
+    out = capsys.readouterr().out
+    assert "ZW_F: fetched 2025-04-25..2025-05-23; 21 rows in range" in out
+    n_calls = len(fake.calls)
+    assert main(["data", "fetch", "ZW_F", "WEAT", "--offline", *args]) == 0
+    assert len(fake.calls) == n_calls and "up to date in cache" in capsys.readouterr().out
+    assert main(["data", "check", "--source", "cache", "--format", "csv", "--cache-dir", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("symbol,date,issue")
+    assert any(line.startswith("ZW_F,2025-05-15,roll,") for line in lines)
+    network({"ZS=F": [YFRateLimitError()] * 10})
+    assert main(["data", "fetch", "ZS_F", "SPY", *args[:4], "--cache-dir", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("impact: error: could not get 1 symbol(s): ZS_F (") and "Too Many Requests" in err
+    assert "cached and returned: SPY" in err and "\n" not in err
+    assert len(slept) == 4  # the default 4 retries, with backoff
