@@ -101,7 +101,7 @@ def align_events(
     the announcement; ``rule`` how the instant was derived (``exact_time``,
     ``timing_class:<class>``, ``unknown_time``, plus ``;policy:<policy>`` when the
     policy decided); ``flags`` a ';'-separated list (``uncertain``,
-    ``calendar_assumed:<cal>``, ``after_calendar``); ``reason`` says why a pair
+    ``calendar_assumed:<cal>``, ``before_calendar``, ``after_calendar``); ``reason`` says why a pair
     has no day 0 (empty otherwise).
     """
     if policy not in POLICIES:
@@ -128,7 +128,14 @@ def align_events(
                 flags.append("uncertain")
                 rule = f"{rule};policy:{policy}"
             reason = ""
-            if pick[k] >= n:
+            if i_lo[k] == 0:
+                # No session closes before the news: the calendar starts too late to know
+                # which session came first after it.
+                flags.append("before_calendar")
+                day0, close = pd.NaT, pd.NaT
+                reason = (f"announcement before the first session of calendar {asset.calendar} "
+                          f"({sessions[0]:%Y-%m-%d})" if n else f"calendar {asset.calendar} has no sessions")
+            elif pick[k] >= n:
                 flags.append("after_calendar")
                 day0, close = pd.NaT, pd.NaT
                 reason = (f"announcement after the last session of calendar {asset.calendar} "

@@ -177,3 +177,17 @@ def test_unknown_symbol_is_flagged_and_announcements_past_the_calendar_carry_a_r
     assert pd.isna(out.loc[0, "day0"])
     assert out.loc[0, "reason"].startswith("announcement after the last session of calendar XNYS")
     assert pd.isna(out.loc[0, "close_utc"])
+    old = align_events(_events(("old", "1999-06-01", "10:00", "America/New_York", "")), ["SPY", "ZS_F"])
+    assert old["day0"].isna().all() and (old["flags"] == "before_calendar").all()
+    assert old.loc[0, "reason"] == "announcement before the first session of calendar XNYS (2000-01-03)"
+
+
+def test_study_reports_the_alignment_reason_for_pairs_without_day0(prices):
+    from impact import EventStudy
+
+    events = pd.DataFrame({"event_id": ["old", "ok"], "date": ["1999-06-01", "2025-04-02"],
+                           "time_local": ["10:00", "16:15"], "timezone": "America/New_York"})
+    result = EventStudy(prices, events, market="GSPC", assets=["SPY"]).fit()
+    assert result.excluded[["event_id", "reason"]].values.tolist() == [
+        ["old", "announcement before the first session of calendar XNYS (2000-01-03)"]]
+    assert result.alignment.set_index("event_id").loc["ok", "day0"] == pd.Timestamp("2025-04-03")
