@@ -119,8 +119,11 @@ def test_next_open_entry_uses_open_and_counts_the_entry_session():
     assert t["exit_date"] == prices["date"].iloc[3] and t["exit_price"] == 99.0
     assert t["return_net"] == -1 * (99.0 / 103.0 - 1)
     early = run_backtest(rule(entry="next_open", holding=2), prices,
-                         events(("E1", "2024-03-05", "09:00", "escalation")))
-    assert early.trades["entry_price"].iloc[0] == 101.0  # before the open: that session's open
+                         events(("E1", "2024-03-05", "08:59", "escalation")))
+    assert early.trades["entry_price"].iloc[0] == 101.0  # before the open (and its auction): that open
+    auction = run_backtest(rule(entry="next_open", holding=2), prices,
+                           events(("E1", "2024-03-05", "09:00", "escalation")))
+    assert auction.trades["entry_price"].iloc[0] == 103.0  # the open may be struck from 09:00: next one
 
 
 def test_stop_loss_exits_at_first_close_past_the_level():

@@ -3,9 +3,10 @@
 Every price row of an asset is stamped with the UTC instant it was struck: the
 close (or settlement, or fixing) from :func:`impact.calendars.session_closes`, and
 for opens the exchange calendar's session open, taken no later than the close.
-Calendar opens are the earliest moment a session's first trade can happen, so a
-recorded open is never assumed to come *later* than it really did — the safe side
-for look-ahead.
+A recorded open must never be assumed to come *later* than it really did (that
+would let a trade buy a price struck before the news), so opens are stamped
+:data:`OPEN_AUCTION_MARGIN` before the calendar's open: opening prices can come
+from a pre-open auction (HKEX matches at 09:20 for a 09:30 open, Shanghai at 09:25).
 
 The announcement instant is the latest moment the catalog allows
 (``instant_hi``): with an unknown time of day the trader only knows the news for
@@ -23,6 +24,10 @@ from ..assets import get_asset
 from ..calendars import get_calendar, session_closes
 from ..data import price_series
 from ..errors import DataError
+
+
+#: Opening auctions end at most this long before the calendar's session open.
+OPEN_AUCTION_MARGIN = pd.Timedelta(minutes=30)
 
 
 def asset_prices(prices: pd.DataFrame, symbol: str) -> pd.DataFrame:
@@ -55,7 +60,7 @@ def asset_prices(prices: pd.DataFrame, symbol: str) -> pd.DataFrame:
         warnings.simplefilter("ignore", DeprecationWarning)
         opens = get_calendar(asset.calendar).opens.dt.tz_convert("UTC")
     opens.index = pd.DatetimeIndex(opens.index.tz_localize(None) if opens.index.tz else opens.index)
-    frame["open_utc"] = opens.reindex(frame.index)
+    frame["open_utc"] = opens.reindex(frame.index) - OPEN_AUCTION_MARGIN
     frame["open_utc"] = frame[["open_utc", "close_utc"]].min(axis=1)
     frame = frame[frame["close_utc"].notna()]
     frame.index.name = "date"
