@@ -92,6 +92,83 @@ def _placebo_ar(result, positions: np.ndarray):
     return ar.reshape(B, P, len(ev_off))
 
 
+def _prefix_sums(rows) -> dict[str, np.ndarray]:
+    """Running sums over the concatenated rows of the usable-row count, y, x, x x' and x y,
+    so any window's OLS moments are two look-ups (a sliding-window regression)."""
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
+    u = np.isfinite(rows.Y) & np.isfinite(X).all(axis=1) & ~rows.masked
+    y0 = np.where(u, rows.Y, 0.0)
+    x0 = np.where(u[:, None], X, 0.0)
+
+    def run(a):
+        out = np.zeros((len(a) + 1,) + a.shape[1:])
+        np.cumsum(a, axis=0, out=out[1:])
+        return out
+
+    return {"n": run(u.astype(float)), "y": run(y0), "x": run(x0),
+            "xx": run(x0[:, :, None] * x0[:, None, :]), "xy": run(x0 * y0[:, None])}
+
+
+def _placebo_ar_sums(result, positions: np.ndarray) -> np.ndarray | None:
+    """Pseudo-pair ARs (B, P, W) from window sums: O(1) per fit instead of O(L).
+
+    Same estimator as :func:`impact.models.fit_normal_returns` (OLS on the usable
+    rows, centred moments; parameter-free models need only the row count), so the
+    draws equal a full re-run up to floating-point rounding of the running sums.
+    Returns None when the model is not covered (the batched fit is used instead).
+    """
+    from .models import OLS_MODELS, n_parameters
+
+    study = result.study
+    model = study.model
+    if model not in (*OLS_MODELS, "constant_mean", "market_adjusted", "raw"):
+        return None
+    rows = result.rows
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
+    k = X.shape[1]
+    if model == "market_adjusted" and k != 1:
+        return None
+    S = _prefix_sums(rows)
+    ea, eb = study.estimation_window
+    ev_off = np.arange(study.event_window[0], study.event_window[1] + 1)
+    need = max(study.min_estimation_obs, n_parameters(model, k) + 2)
+    flat = positions.reshape(-1)
+    out = np.empty((len(flat), len(ev_off)))
+    chunk = max(1, CHUNK_CELLS // (len(ev_off) * (k + 1)))
+    for c0 in range(0, len(flat), chunk):
+        pos = flat[c0:c0 + chunk]
+        a, b = pos + ea, pos + eb + 1
+        n = S["n"][b] - S["n"][a]
+        ev_idx = pos[:, None] + ev_off[None, :]
+        y_ev, x_ev = rows.Y[ev_idx], X[ev_idx]
+        bad = n < need
+        n_safe = np.where(n > 0, n, 1.0)
+        if model in OLS_MODELS:
+            sx, sy = S["x"][b] - S["x"][a], S["y"][b] - S["y"][a]
+            xbar, ybar = sx / n_safe[:, None], sy / n_safe
+            cxx = (S["xx"][b] - S["xx"][a]) - n_safe[:, None, None] * xbar[:, :, None] * xbar[:, None, :]
+            cxy = (S["xy"][b] - S["xy"][a]) - n_safe[:, None] * xbar * ybar[:, None]
+            diag = np.einsum("pkk->pk", cxx)
+            bad |= (diag <= 1e-14 * n_safe[:, None]).any(axis=1)
+            if k > 1:
+                sd = np.sqrt(np.where(diag > 0, diag, 1.0))
+                corr = cxx / (sd[:, :, None] * sd[:, None, :])
+                bad |= np.linalg.eigvalsh(np.where(bad[:, None, None], np.eye(k), corr))[:, 0] < 1e-10
+            cxx = np.where(bad[:, None, None], np.eye(k), cxx)
+            beta = np.linalg.solve(cxx, cxy[:, :, None])[:, :, 0]
+            alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
+            ar = y_ev - alpha[:, None] - np.einsum("pwk,pk->pw", x_ev, beta)
+        elif model == "constant_mean":
+            ar = y_ev - ((S["y"][b] - S["y"][a]) / n_safe)[:, None]
+        elif model == "market_adjusted":
+            ar = y_ev - x_ev[:, :, 0]
+        else:  # raw
+            ar = y_ev.copy()
+        ar[bad | ~np.isfinite(ar).all(axis=1)] = np.nan
+        out[c0:c0 + chunk] = ar
+    return out.reshape(positions.shape + (len(ev_off),))
+
+
 def _p_two_sided(observed: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     B = np.isfinite(draws).sum(axis=0)
     le = (draws <= observed[None, :]).sum(axis=0)
@@ -112,7 +189,9 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
     rel = result.rel_days
     mask = np.ones(len(rel), dtype=bool) if window is None else (rel >= window[0]) & (rel <= window[1])
     positions = draw_positions(result, int(n_draws), seed, guard)
-    ar = _placebo_ar(result, positions)  # (B, P, W)
+    ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None
+    if ar is None:
+        ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
     if statistic == "caar":
         if window is None:
             observed = result.abnormal.mean(axis=0)

@@ -371,3 +371,21 @@ def test_placebo_is_seeded_and_detects_a_real_shock():
     assert quiet.drop(index=0)["p_value"].max() > 0.2
     bmp_placebo = result.test("placebo", window=(0, 0), statistic="bmp", n_draws=30, seed=1).iloc[0]
     assert bmp_placebo["statistic"] == pytest.approx(result.test("bmp", window=(0, 0))["statistic"].iloc[0])
+
+
+@pytest.mark.parametrize("model", ["market", "constant_mean", "market_adjusted"])
+def test_placebo_window_sums_equal_the_batched_refit(model):
+    """The fast path (running sums: one O(1) regression per pseudo pair) against the
+    batched closed-form fit of impact.models on the same drawn dates (SYNTHETIC panel)."""
+    from impact.placebo import _placebo_ar, _placebo_ar_sums
+
+    returns, dates = synthetic_returns()
+    returns.iloc[40:60, 2] = np.nan  # missing rows inside some pseudo estimation windows
+    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(6)], "asset": [f"A{i}" for i in range(6)],
+                           "date": dates[300]})
+    result = EventStudy.from_returns(returns, events, market="MKT", model=model, estimation_window=EST,
+                                     event_window=EV).fit()
+    positions = draw_positions(result, 50, seed=2)
+    slow, fast = _placebo_ar(result, positions), _placebo_ar_sums(result, positions)
+    assert np.array_equal(np.isnan(slow), np.isnan(fast))
+    np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-13)
