@@ -370,10 +370,6 @@ class EventStudy:
         Yw_est, Yw_ev = sliding_window_view(Y, L), sliding_window_view(Y, W)
         Xw_est, Xw_ev = sliding_window_view(X, L, axis=0), sliding_window_view(X, W, axis=0)  # (n, k, L)
         any_masked = bool(masked.any())
-        # Row-level flags once, then gathered as bytes: cheaper than testing every window's floats.
-        finite_row = np.isfinite(Y) & np.isfinite(X).all(axis=1)
-        finite_w = sliding_window_view(finite_row, L)
-        usable_w = sliding_window_view(finite_row & ~masked, L) if any_masked else finite_w
         sel = np.flatnonzero(reasons == "")
         fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
         for c0 in range(0, max(len(sel), 1), self.chunk_size):
