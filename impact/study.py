@@ -378,11 +378,13 @@ class EventStudy:
                 break
             y_est = Yw_est[pos[s] + ea]
             x_est = np.swapaxes(Xw_est[pos[s] + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
-            usable = usable_w[pos[s] + ea]
+            finite = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2)
             if any_masked:
-                n_masked = np.count_nonzero(finite_w[pos[s] + ea], axis=1) - np.count_nonzero(usable, axis=1)
+                est_masked = sliding_window_view(masked, L)[pos[s] + ea]
+                usable = finite & ~est_masked
+                n_masked = (finite & est_masked).sum(axis=1)
             else:
-                n_masked = np.zeros(len(s), dtype=np.int64)
+                usable, n_masked = finite, np.zeros(len(s), dtype=np.int64)
             ev_idx = pos[s, None] + ev_off[None, :]
             y_ev = Yw_ev[pos[s] + wa]
             x_ev = np.swapaxes(Xw_ev[pos[s] + wa], 1, 2)
