@@ -380,3 +380,13 @@ def test_result_renders_in_a_notebook(prices):
     r = rule(assets=["ZS_F"], events={"actor": "China", "kind": "retaliation"}, placebo={"runs": 10, "seed": 1})
     html = run_backtest(r, prices)._repr_html_()
     assert "hit rate" in html and "USCN-2025-07" in html and "<table" in html
+
+
+def test_by_period_splits_the_trades(prices):
+    r = rule(assets=["ZS_F"], events={"actor": "China", "kind": "retaliation"}, placebo={"runs": 0, "seed": 1})
+    result = run_backtest(r, prices)
+    years = result.by_period("Y").set_index("period")
+    assert years["n_trades"].sum() == len(result.trades)
+    assert years["total_pnl"].sum() == pytest.approx(result.metrics["total_pnl"], abs=1e-12)
+    y2025 = result.trades[pd.to_datetime(result.trades["entry_date"]).dt.year == 2025]
+    assert years.loc["2025", "mean_return"] == pytest.approx(y2025["return_net"].mean(), rel=1e-12)

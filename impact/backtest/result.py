@@ -9,7 +9,7 @@ import pandas as pd
 from .. import datasets
 from ..events import Catalog, catalog_from_frame
 from .engine import asset_tables, simulate
-from .metrics import performance
+from .metrics import performance, trade_stats
 from .placebo import percentile, placebo_distribution
 from .rules import BacktestRule
 
@@ -42,6 +42,19 @@ class BacktestResult:
         for col in ("entry_date", "exit_date"):
             table[col] = pd.to_datetime(table[col]).dt.strftime("%Y-%m-%d")
         return table
+
+    def by_period(self, freq: str = "Y") -> pd.DataFrame:
+        """Trade statistics by period of entry (``Y`` years, ``Q`` quarters): how the rule
+        fared through time, e.g. year by year for walk-forward signs."""
+        if self.trades.empty:
+            return pd.DataFrame(columns=["period", "n_trades", "hit_rate", "mean_return", "t_stat", "total_pnl"])
+        periods = pd.to_datetime(self.trades["entry_date"]).dt.to_period(freq)
+        rows = []
+        for period, g in self.trades.groupby(periods, sort=True):
+            s = trade_stats(g["return_net"].to_numpy())
+            rows.append({"period": str(period), "n_trades": s["n_trades"], "hit_rate": s["hit_rate"],
+                         "mean_return": s["mean_return"], "t_stat": s["t_stat"], "total_pnl": float(g["pnl"].sum())})
+        return pd.DataFrame(rows)
 
     def summary(self) -> str:
         m = self.metrics
