@@ -389,3 +389,16 @@ def test_placebo_window_sums_equal_the_batched_refit(model):
     slow, fast = _placebo_ar(result, positions), _placebo_ar_sums(result, positions)
     assert np.array_equal(np.isnan(slow), np.isnan(fast))
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-13)
+
+
+def test_battery_does_not_depend_on_the_engine_chunking(panel):
+    """The estimation rows kept for the battery stay aligned with the pairs when the
+    engine fits in chunks (SYNTHETIC panel, 2 pairs per chunk)."""
+    returns, result = panel
+    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(6)], "asset": [f"A{i}" for i in range(6)],
+                           "date": result.pairs["day0"]})
+    study = EventStudy.from_returns(returns, events, market="MKT", estimation_window=EST, event_window=EV)
+    study.chunk_size = 2
+    chunked = study.fit()
+    for name in ("patell", "kolari_pynnonen", "corrado_rank", "grank", "generalized_sign"):
+        pd.testing.assert_frame_equal(chunked.test(name, window=(-1, 1)), result.test(name, window=(-1, 1)))
