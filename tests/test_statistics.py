@@ -215,7 +215,10 @@ def test_patell_divides_by_sigma_not_its_square_root():
     # SAR = 2, 1, -1; Var(SAR) = 20/18 each
     assert z == pytest.approx(2 / np.sqrt(3 * 20 / 18), rel=1e-14)
     buggy = (0.02 / np.sqrt(0.01) + 0.02 / np.sqrt(0.02) - 0.03 / np.sqrt(0.03)) / np.sqrt(3 * 20 / 18)
-    assert z - buggy == pytest.approx(1.0954451150103321 - 0.09213, abs=1e-5)
+    # by hand: (0.2 + 0.141421 - 0.173205) / 1.825742 = 0.092136, twelve times too small
+    assert z == pytest.approx(1.0954451150103321, abs=1e-15)
+    assert buggy == pytest.approx(0.0921358486, abs=1e-10)
+    assert z - buggy == pytest.approx(1.0033092664, abs=1e-9)
 
 
 def test_car_variance_includes_the_estimation_error(panel):
