@@ -390,3 +390,17 @@ def test_by_period_splits_the_trades(prices):
     assert years["total_pnl"].sum() == pytest.approx(result.metrics["total_pnl"], abs=1e-12)
     y2025 = result.trades[pd.to_datetime(result.trades["entry_date"]).dt.year == 2025]
     assert years.loc["2025", "mean_return"] == pytest.approx(y2025["return_net"].mean(), rel=1e-12)
+
+
+def test_soybean_trades_against_the_shared_raw_prices(shared_dir):
+    """Entry/exit settlements and net returns re-derived from ../shared/data/prices/ZS_F.csv."""
+    from impact.backtest import load_rule
+
+    raw = pd.read_csv(shared_dir / "data" / "prices" / "ZS_F.csv", parse_dates=["date"]).set_index("date")["close"]
+    result = run_backtest(load_rule("soybeans_retaliation"))
+    assert len(result.trades) >= 8
+    days = list(raw.index)
+    for t in result.trades.itertuples():
+        assert t.entry_price == raw[t.entry_date] and t.exit_price == raw[t.exit_date]
+        assert days.index(t.exit_date) - days.index(t.entry_date) == 5
+        assert t.return_net == pytest.approx(-(raw[t.exit_date] / raw[t.entry_date] - 1) - 10 / 1e4, rel=1e-12)
