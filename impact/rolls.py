@@ -172,14 +172,23 @@ def load_roll_calendar(calendar) -> pd.DataFrame:
 def roll_exclusions(prices: pd.DataFrame | None, roll_days="auto", symbols=None) -> pd.DataFrame | None:
     """Roll days as ``EventStudy`` estimation exclusions (``asset, date, reason='roll'``).
 
-    ``roll_days``: ``"auto"`` detects them in ``prices`` (tidy, with volume when known);
-    None/False disables; a DataFrame or CSV path is a user roll calendar.
+    ``roll_days``: ``"auto"`` detects them in ``prices`` (tidy with volume: both tests;
+    wide closes: the gap test only); None/False disables; a DataFrame or CSV path is a user roll calendar.
     """
     if roll_days is None or roll_days is False:
         return None
     if isinstance(roll_days, str) and roll_days == "auto":
-        if prices is None or not {"symbol", "date", "close"}.issubset(prices.columns):
-            return None  # wide prices or returns: no volume, no symbol metadata to go on
+        if prices is None:
+            return None  # returns only: no price levels to test
+        if not {"symbol", "date", "close"}.issubset(prices.columns):
+            # wide closes: no volume, so only the gap test can speak
+            from .data import price_series
+
+            closes = {k: v for k, v in price_series(prices).items() if product_root(k) is not None}
+            if not closes:
+                return None
+            prices = pd.concat([pd.DataFrame({"date": v.index, "symbol": k, "close": v.to_numpy()})
+                                for k, v in closes.items()], ignore_index=True)
         rolls = detect_rolls(prices, symbols)
     else:
         rolls = load_roll_calendar(roll_days)

@@ -126,3 +126,13 @@ def test_user_roll_calendar_frame_and_csv(futures, tmp_path):
         load_roll_calendar(path)
     with pytest.raises(DataError, match="needs columns symbol, date"):
         load_roll_calendar(pd.DataFrame({"when": ["2025-05-15"]}))
+
+
+def test_wide_prices_use_the_gap_test(futures):
+    wide = futures.pivot(index="date", columns="symbol", values="close")[["ZC_F", "GSPC"]]
+    events = pd.DataFrame({"event_id": ["e"], "asset": ["ZC_F"], "date": ["2022-07-20"]})
+    tidy_gap = detect_rolls(futures[futures["symbol"] == "ZC_F"][["date", "symbol", "close"]])  # no volume column
+    assert (tidy_gap["method"] == "gap").all() and "2022-07-12" in set(tidy_gap["date"].dt.strftime("%Y-%m-%d"))
+    res = EventStudy(wide, events, market="GSPC").fit()
+    assert "roll@-3" in res.alignment["flags"].iloc[0]  # 2022-07-15: -14%, the documented July roll
+    assert EventStudy(wide, events, market="GSPC", roll_days=None).fit().alignment["flags"].iloc[0] == ""
