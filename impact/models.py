@@ -187,8 +187,13 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
     for arr in (alpha, sigma2):
         arr[bad] = np.nan
     beta[bad] = np.nan
-    # Relative to the returns' own scale, so a perfect fit is caught despite rounding.
-    tiny = sigma2 <= 1e-20 * np.maximum(np.einsum("pl,pl->p", y0, y0) / n_safe, 1e-300)
+    # Relative to the returns' own scale (sum of y^2 = SSR + explained + n ybar^2, no extra
+    # pass over the data), so a perfect fit is caught despite rounding.
+    if Xc is not None:
+        scale_y = (ssr + np.nan_to_num(np.einsum("pk,pkj,pj->p", beta, xtx, beta)) + n * ybar**2) / n_safe
+    else:
+        scale_y = np.einsum("pl,pl->p", y0, y0) / n_safe
+    tiny = sigma2 <= 1e-20 * np.maximum(scale_y, 1e-300)
     zero_var = tiny & ~bad
     problem[zero_var] = "zero residual variance in the estimation window (asset equals its benchmark?)"
     return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar, xtx_inv,

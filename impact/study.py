@@ -370,6 +370,10 @@ class EventStudy:
         Yw_est, Yw_ev = sliding_window_view(Y, L), sliding_window_view(Y, W)
         Xw_est, Xw_ev = sliding_window_view(X, L, axis=0), sliding_window_view(X, W, axis=0)  # (n, k, L)
         any_masked = bool(masked.any())
+        # Row-level flags once, then gathered as bytes: cheaper than testing every window's floats.
+        finite_row = np.isfinite(Y) & np.isfinite(X).all(axis=1)
+        finite_w = sliding_window_view(finite_row, L)
+        usable_w = sliding_window_view(finite_row & ~masked, L) if any_masked else finite_w
         sel = np.flatnonzero(reasons == "")
         fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
         for c0 in range(0, max(len(sel), 1), self.chunk_size):
@@ -378,13 +382,11 @@ class EventStudy:
                 break
             y_est = Yw_est[pos[s] + ea]
             x_est = np.swapaxes(Xw_est[pos[s] + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
-            finite = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2)
+            usable = usable_w[pos[s] + ea]
             if any_masked:
-                est_masked = sliding_window_view(masked, L)[pos[s] + ea]
-                usable = finite & ~est_masked
-                n_masked = (finite & est_masked).sum(axis=1)
+                n_masked = np.count_nonzero(finite_w[pos[s] + ea], axis=1) - np.count_nonzero(usable, axis=1)
             else:
-                usable, n_masked = finite, np.zeros(len(s), dtype=np.int64)
+                n_masked = np.zeros(len(s), dtype=np.int64)
             ev_idx = pos[s, None] + ev_off[None, :]
             y_ev = Yw_ev[pos[s] + wa]
             x_ev = np.swapaxes(Xw_ev[pos[s] + wa], 1, 2)
