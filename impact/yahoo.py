@@ -244,7 +244,14 @@ class YahooSource:
             (self.sleep or time.sleep)(delay)
         for s in pending:
             result.failed[s] = f"{result.failed.get(s, 'failed')} (gave up after {result.attempts} attempts)"
-        if parts:
-            result.prices = validate_prices(pd.concat(parts, ignore_index=True), origin="yfinance",
-                                            with_metadata=False)
+        valid = []
+        for part in parts:  # one symbol's bad values (e.g. a negative futures print) fail that symbol only
+            symbol = str(part["symbol"].iloc[0])
+            try:
+                valid.append(validate_prices(part.reset_index(drop=True), origin=f"yfinance {tickers[symbol]}",
+                                             with_metadata=False))
+            except DataError as exc:
+                result.failed[symbol] = str(exc)
+        if valid:
+            result.prices = pd.concat(valid, ignore_index=True)
         return result

@@ -280,3 +280,19 @@ def test_cli_fetch_then_offline_then_check_from_the_cache(network, tmp_path, cap
     assert err.startswith("impact: error: could not get 1 symbol(s): ZS_F (") and "Too Many Requests" in err
     assert "cached and returned: SPY" in err and "\n" not in err
     assert len(slept) == 4  # the default 4 retries, with backoff
+
+
+def test_bad_values_fail_only_that_symbol(network, monkeypatch):
+    network()
+    real = _history_frame
+
+    def with_negative(ticker, *a, **k):
+        frame = real(ticker, *a, **k)
+        if ticker == "ZC=F":  # a negative settlement, as CL=F printed on 2020-04-20
+            frame.loc[frame.index[3], "Close"] = -37.63
+        return frame
+
+    monkeypatch.setitem(globals(), "_history_frame", with_negative)
+    got = _source().fetch(["ZC_F", "ZW_F"], "2025-04-25", "2025-05-23")
+    assert list(got.prices["symbol"].unique()) == ["ZW_F"]
+    assert got.failed["ZC_F"] == "yfinance ZC=F, row 4: non-positive close -37.63 for ZC_F on 2025-04-30"
