@@ -22,7 +22,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     ok = np.isfinite(values)
     v = np.where(ok, values, np.inf)
     order = np.argsort(v, axis=1)  # tie order is irrelevant: ties share their average rank
-    srt = np.take_along_axis(v, order, axis=1)
+    srt = np.sort(v, axis=1)       # the same sequence as v[order], and cheaper than gathering it
     P, T = v.shape
     same = (srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])
     if same.any():
