@@ -404,3 +404,10 @@ def test_soybean_trades_against_the_shared_raw_prices(shared_dir):
         assert t.entry_price == raw[t.entry_date] and t.exit_price == raw[t.exit_date]
         assert days.index(t.exit_date) - days.index(t.entry_date) == 5
         assert t.return_net == pytest.approx(-(raw[t.exit_date] / raw[t.entry_date] - 1) - 10 / 1e4, rel=1e-12)
+
+
+def test_price_rows_off_the_calendar_are_reported_not_silently_dropped(prices):
+    r = rule(assets=["ZS_F"], events={"actor": "China", "kind": "retaliation"}, placebo={"runs": 0, "seed": 1})
+    result = run_backtest(r, prices)
+    assert result.notes == ["ZS_F: 1 price row(s) on dates that are not sessions of its calendar ignored (2025-01-09)"]
+    assert "note: ZS_F: 1 price row(s)" in result.summary()

@@ -106,7 +106,7 @@ def _render(result: BacktestResult, folder: Path) -> None:
     html = env.get_template("backtest.html.j2").render(
         rule=result.rule, m=result.metrics, trades=table.to_dict("records"),
         skipped=result.skipped.to_dict("records"), version=__version__,
-        by_year=result.by_period("Y").to_dict("records"),
+        by_year=result.by_period("Y").to_dict("records"), notes=result.notes,
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         placebo_median=float(result.placebo["mean_return"].median()) if len(result.placebo) else float("nan"),
     )

@@ -30,6 +30,7 @@ class BacktestResult:
     skipped: pd.DataFrame
     metrics: dict[str, float]
     placebo: pd.DataFrame = field(repr=False)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def placebo_percentile(self) -> float:
@@ -72,6 +73,7 @@ class BacktestResult:
             f"real result at percentile {m['placebo_percentile']:.1f} (total P&L: {m['placebo_percentile_pnl']:.1f})"
             if len(self.placebo) else "placebo: not run",
         ]
+        lines += [f"note: {n}" for n in self.notes]
         rolled = int((self.trades["flags"].str.contains("roll:")).sum()) if len(self.trades) else 0
         if rolled:
             lines.append(f"note: {rolled} trade(s) hold through a detected futures roll (flags column); "
@@ -108,4 +110,7 @@ def run_backtest(rule: BacktestRule, prices: pd.DataFrame | None = None,
     metrics["placebo_runs"] = len(placebo)
     metrics["placebo_percentile"] = percentile(metrics["mean_return"], placebo["mean_return"])
     metrics["placebo_percentile_pnl"] = percentile(metrics["total_pnl"], placebo["total_pnl"])
-    return BacktestResult(rule, trades, daily, skipped, metrics, placebo)
+    notes = [f"{asset}: {len(t.attrs['untimed'])} price row(s) on dates that are not sessions of its calendar "
+             f"ignored ({', '.join(t.attrs['untimed'][:5])}{', ...' if len(t.attrs['untimed']) > 5 else ''})"
+             for asset, t in tables.items() if t.attrs.get("untimed")]
+    return BacktestResult(rule, trades, daily, skipped, metrics, placebo, notes)

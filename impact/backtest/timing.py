@@ -36,7 +36,8 @@ def asset_prices(prices: pd.DataFrame, symbol: str) -> pd.DataFrame:
     ``close`` is the adjusted close when present (total return for ETFs);
     ``open`` is scaled by the same adjustment factor so open and close are on one
     basis, NaN when the data has no opens. Rows on dates that are not sessions of
-    the asset's calendar cannot be timed and are dropped.
+    the asset's calendar cannot be timed and are dropped; their dates are listed in
+    ``frame.attrs["untimed"]``.
     """
     if not {"date", "symbol", "close"}.issubset(prices.columns):
         raise DataError("backtest prices must be tidy: columns date, symbol, close[, adj_close, open]")
@@ -62,9 +63,13 @@ def asset_prices(prices: pd.DataFrame, symbol: str) -> pd.DataFrame:
     opens.index = pd.DatetimeIndex(opens.index.tz_localize(None) if opens.index.tz else opens.index)
     frame["open_utc"] = opens.reindex(frame.index) - OPEN_AUCTION_MARGIN
     frame["open_utc"] = frame[["open_utc", "close_utc"]].min(axis=1)
+    untimed = frame.index[frame["close_utc"].isna()]
     frame = frame[frame["close_utc"].notna()]
     frame.index.name = "date"
-    return frame.reset_index()
+    out = frame.reset_index()
+    # Recorded, not silent: the run reports these rows (BacktestResult.notes).
+    out.attrs["untimed"] = [f"{d:%Y-%m-%d}" for d in untimed]
+    return out
 
 
 def ns(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
