@@ -94,9 +94,9 @@ def patell(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe
     sigma must be the OLS one (``sigma="ols"``) for that variance to hold.
     """
     z = standardized(inp, window, sigma, prediction_error, pe_rows)
-    ok = np.isfinite(z)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(inp.df > 2, inp.df / (inp.df - 2), np.nan)[:, None]
+    ok = np.isfinite(z) & np.isfinite(var)  # df <= 2: Var(SAR) is infinite, the pair cannot enter
     stat = _safe_div(np.where(ok, z, 0.0).sum(axis=0), np.sqrt(np.where(ok, var, 0.0).sum(axis=0)))
     return {"statistic": stat, "p_value": _normal_p(stat), "n": ok.sum(axis=0)}
 
