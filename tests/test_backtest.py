@@ -410,7 +410,7 @@ def test_price_rows_off_the_calendar_are_reported_not_silently_dropped(prices):
     r = rule(assets=["ZS_F"], events={"actor": "China", "kind": "retaliation"}, placebo={"runs": 0, "seed": 1})
     result = run_backtest(r, prices)
     off = pd.DatetimeIndex(prices.loc[prices["symbol"] == "ZS_F", "date"]).difference(sessions(get_asset("ZS_F")))
-    assert len(off) >= 1  # the bundled data has a settlement on 2025-01-09, a CBOT holiday
+    assert len(off) >= 1  # the bundled data has rows on dates its calendar does not list
     listed = ", ".join(f"{d:%Y-%m-%d}" for d in off[:5]) + (", ..." if len(off) > 5 else "")
     assert result.notes == [f"ZS_F: {len(off)} price row(s) on dates that are not sessions of its calendar "
                             f"ignored ({listed})"]
