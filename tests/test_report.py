@@ -7,9 +7,11 @@ escaping. Numbers are checked against the bundled closes computed here by hand.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -33,10 +35,25 @@ def _scratch() -> Path:
     return folder
 
 
+@contextlib.contextmanager
+def offline():
+    """Any attempt to open a network connection fails loudly while rendering."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access while rendering a report: {args!r}")
+
+    saved = socket.socket.connect, socket.create_connection
+    socket.socket.connect, socket.create_connection = refuse, refuse
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.create_connection = saved
+
+
 @functools.lru_cache(maxsize=1)
 def rare_earths_report() -> Path:
-    """The bundled rare_earths_2025 report, rendered once per test session."""
-    return write_report(load_spec("rare_earths_2025"), _scratch()).folder
+    """The bundled rare_earths_2025 report, rendered once per test session, offline."""
+    with offline():
+        return write_report(load_spec("rare_earths_2025"), _scratch()).folder
 
 
 @functools.lru_cache(maxsize=1)
@@ -260,3 +277,20 @@ def test_spec_name_is_sanitised_when_built_in_code(tmp_path):
     folder = write_report(spec, tmp_path / "out", result=result).folder
     assert folder == tmp_path / "out" / "escape" and (folder / "index.html").is_file()
     assert not (tmp_path / "escape").exists()
+
+
+def test_trade_war_spec_renders_offline(tmp_path):
+    spec = load_spec("trade_war_2018_2019")
+    with offline():
+        folder = write_report(spec, tmp_path).folder
+    per_event = _table(folder, "per_event")
+    expected = spec.load_catalog().events
+    assert set(per_event["event_id"]) <= set(expected["event_id"]) and len(per_event) >= len(expected) - 2
+    assert pd.to_datetime(per_event["date"]).dt.year.between(2018, 2019).all()
+    for stem in ("heatmap_-1_1", "caar_path", "caar_path_actor", "price_DEXCHUS", "placebo"):
+        assert (folder / "figures" / f"{stem}.png").is_file(), stem
+    groups = set(_table(folder, "caar")["grouping"])
+    assert groups == {"all pairs", "by direction", "by kind", "by actor", "by asset class"}
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert "The 2018-2019 US-China trade war" in html
+    assert "<code>CAT</code>→<code>GSPC</code>" in html  # the per-class benchmark mapping, resolved per asset
