@@ -11,8 +11,11 @@ hand-written holiday lists:
   has sessions on US holidays (e.g. Labor Day 2019-09-02) on which CBOT grains
   were closed and no COMEX settlement was published. ``CBOT_Agriculture`` (CME
   grain and oilseed holidays, early closes) and ``CME_TradeDate`` (CME trade
-  dates, i.e. days with a settlement) are used instead; ``SIFMA_US`` gives the
-  US bond-market / Federal Reserve business days of the H.10 noon fixing.
+  dates, i.e. days with a settlement) are used instead;
+* pandas' own ``USFederalHolidayCalendar`` for ``USFederal``: the Federal Reserve
+  business days on which the H.10 noon buying rates are published (open on Good
+  Friday, shut on Columbus and Veterans Day, unlike NYSE or SIFMA). Its nominal
+  session runs 00:00-17:00 ET; the registry's 12:00 ET fixing time replaces the close.
 
 A session is labelled with its trade date, so the CBOT Sunday-evening
 electronic session, which trades for Monday's settlement, belongs to Monday.
@@ -72,6 +75,24 @@ def _utc(values) -> pd.Series:
     return s.dt.as_unit("ns")
 
 
+#: Calendars built from pandas.tseries.holiday rules.
+HOLIDAY_CALENDARS = ("USFederal",)
+
+
+def _federal_calendar() -> SessionCalendar:
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+    from pandas.tseries.offsets import CustomBusinessDay
+
+    end = pd.Timestamp.today().normalize() + pd.DateOffset(years=1)
+    days = pd.date_range(CALENDAR_START, end, freq=CustomBusinessDay(calendar=USFederalHolidayCalendar()))
+    index = _naive(days)
+    zone = "America/New_York"
+    opens = pd.Series(index.tz_localize(zone).tz_convert("UTC"), index=index, name="open_utc")
+    closes = pd.Series((index + pd.Timedelta(hours=17)).tz_localize(zone).tz_convert("UTC"), index=index,
+                       name="close_utc")
+    return SessionCalendar("USFederal", zone, opens, closes, "pandas.tseries.holiday")
+
+
 @lru_cache(maxsize=None)
 def get_calendar(name: str) -> SessionCalendar:
     """The trading calendar ``name`` (an exchange_calendars name such as ``XNYS`` or
@@ -79,6 +100,8 @@ def get_calendar(name: str) -> SessionCalendar:
     with warnings.catch_warnings():  # both libraries use APIs pandas 3 deprecates
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
+        if name in HOLIDAY_CALENDARS:
+            return _federal_calendar()
         if name in MARKET_CALENDARS:
             import pandas_market_calendars as mcal
 
@@ -94,7 +117,7 @@ def get_calendar(name: str) -> SessionCalendar:
         except xcals.errors.InvalidCalendarName:
             raise DataError(
                 f"unknown trading calendar {name!r} (an exchange_calendars name, or one of "
-                f"{', '.join(MARKET_CALENDARS)})") from None
+                f"{', '.join(MARKET_CALENDARS + HOLIDAY_CALENDARS)})") from None
         index = _naive(cal.sessions)
         opens = pd.Series(_utc(cal.opens).to_numpy(), index=index, name="open_utc")
         closes = pd.Series(_utc(cal.closes).to_numpy(), index=index, name="close_utc")

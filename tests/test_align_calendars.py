@@ -38,13 +38,17 @@ KNOWN_DIFFERENCES = {
     "HG_F": ({"2018-01-29"}, {"2023-11-23", "2025-01-09", "2025-07-04"}),  # Yahoo rows from Globex holiday trading
     "GC_F": ({"2018-01-29"}, {"2025-01-09", "2025-07-04"}),
     "CT1": (set(), {"2018-12-05", "2025-01-09"}),           # ICE softs traded on both days of mourning
+    # FRED has no H.10 value on inaugurations, executive-order closures and 2 odd days; Juneteenth
+    # 2021 (signed 17 June) was observed on Friday 18 June, when the Fed still published.
+    "DEXCHUS": ({"2017-01-20", "2018-12-05", "2018-12-24", "2019-01-14", "2019-02-20", "2020-11-27", "2020-12-24",
+                 "2021-01-20"}, {"2021-06-18"}),
 }
 
 
 def test_calendars_match_the_days_each_bundled_series_trades(prices):
     checked = 0
     for symbol in ["SPY", "GSPC", "SOXX", "KWEB", "MP", "HSI", "000001_SS", "ZS_F", "ZW_F", "ZC_F", "HG_F",
-                   "GC_F", "CT1"]:
+                   "GC_F", "CT1", "DEXCHUS"]:
         have = pd.DatetimeIndex(prices.loc[prices["symbol"] == symbol, "date"])
         cal = sessions(get_asset(symbol))
         cal = cal[(cal >= have.min()) & (cal <= have.max())]
@@ -52,7 +56,7 @@ def test_calendars_match_the_days_each_bundled_series_trades(prices):
         data_only = {d.strftime("%Y-%m-%d") for d in have.difference(cal)}
         assert (cal_only, data_only) == KNOWN_DIFFERENCES.get(symbol, (set(), set())), symbol
         checked += len(have)
-    assert checked > 28000
+    assert checked > 30000
 
 
 def test_exchange_calendars_cmes_would_be_wrong_for_grains(prices):
@@ -117,13 +121,16 @@ def test_lunar_new_year_and_golden_week_closures():
     assert got[("gw19b", "HSI")] == "2019-10-02"       # HK closed 1 Oct only
 
 
-def test_usd_cny_fixing_follows_us_bond_market_days():
+def test_usd_cny_fixing_follows_federal_reserve_days():
     ev = _events(("sun", "2025-10-12", "", "America/New_York", "weekend"),
                  ("am", "2025-06-10", "11:00", "America/New_York", ""),
-                 ("pm", "2025-06-10", "12:30", "America/New_York", ""))
+                 ("pm", "2025-06-10", "12:30", "America/New_York", ""),
+                 ("gf", "2025-04-18", "09:00", "America/New_York", ""))
     got = _day0(ev, ["DEXCHUS", "SPY"])
     assert got[("sun", "SPY")] == "2025-10-13"
     assert got[("sun", "DEXCHUS")] == "2025-10-14"  # Columbus Day: no H.10 noon rate
+    assert got[("gf", "DEXCHUS")] == "2025-04-18"   # Good Friday: NYSE shut, the Fed publishes
+    assert got[("gf", "SPY")] == "2025-04-21"
     assert (got[("am", "DEXCHUS")], got[("pm", "DEXCHUS")]) == ("2025-06-10", "2025-06-11")
 
 
