@@ -324,11 +324,34 @@ def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_
             f"(raw {_pct(r.ret)}) on {pd.Timestamp(r.day0):%Y-%m-%d}, day 0 of {r.events} (t = {r.t:.2f})"
             for r in moves.itertuples()]
         lines.append("Largest day-0 abnormal returns: " + "; ".join(parts) + ".")
+    if len(event_day):
+        lines.extend(_session_sentences(event_day))
     n_sig = int((event_day["p_value"] < 0.05).sum()) if len(event_day) else 0
     lines.append(f"{n_sig} of {len(event_day)} day-0 abnormal returns are significant at 5% "
                  f"(about {0.05 * len(event_day):.0f} would be by chance alone); "
                  f"{len(result.excluded)} pairs were excluded (reasons listed below).")
     return lines
+
+
+def _session_sentences(event_day: pd.DataFrame, top: int = 2, movers: int = 4) -> list[str]:
+    """The sessions with the largest mean raw return across assets (each asset and session
+    counted once): mean return and abnormal return, the mean by asset class and the
+    biggest movers that day."""
+    once = event_day.drop_duplicates(["asset", "day0"])
+    events = event_day.groupby("day0")["event_id"].agg(lambda e: ", ".join(sorted(set(e))))
+    sessions = once.groupby("day0").agg(ret=("ret", "mean"), ar=("ar", "mean"), n=("asset", "size"))
+    sessions = sessions[sessions["n"] >= 2]
+    out = []
+    for day, s in sessions.reindex(sessions["ret"].abs().sort_values(ascending=False).index).head(top).iterrows():
+        block = once[once["day0"] == day]
+        classes = block.groupby("asset_class")["ret"].mean().sort_values()
+        by_class = ", ".join(f"{c.replace('_', ' ')} {_pct(v)}" for c, v in classes.items())
+        big = block.reindex(block["ret"].abs().sort_values(ascending=False).index).head(movers)
+        names = ", ".join(f"{r.asset} {_pct(r.ret)}" for r in big.itertuples())
+        out.append(f"Session {pd.Timestamp(day):%Y-%m-%d} (day 0 of {events[day]} for at least one asset): mean return "
+                   f"across {int(s['n'])} assets {_pct(s['ret'])}, abnormal {_pct(s['ar'])}; by class: {by_class}; "
+                   f"largest moves: {names}.")
+    return out
 
 
 # -- provenance --------------------------------------------------------------------------------
@@ -399,6 +422,11 @@ def result_html(result: EventStudyResult, windows=None, top: int = 5) -> str:
 def write_report(spec: ReportSpec, out_root: str | Path = "out", result: EventStudyResult | None = None) -> ReportOutput:
     """Run ``spec`` and write ``<out_root>/<spec.name>/`` atomically."""
     result = result if result is not None else run_spec(spec)
+    if not len(result.pairs):
+        first = result.excluded.iloc[0] if len(result.excluded) else None
+        why = f"; first: {first['event_id']} x {first['asset']}: {first['reason']}" if first is not None else ""
+        raise DataError(f"{spec.source}: no asset-event pair could be estimated "
+                        f"({len(result.excluded)} excluded{why})")
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     name = safe_name(spec.name)

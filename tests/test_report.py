@@ -148,6 +148,16 @@ def test_rare_earths_shows_the_10_october_drops_and_13_october_rebound(folder):
         assert rebound["ret"] > 0.03 and rebound["ar"] > 0.015      # and the rebound
         for r in (drop, rebound):  # the same numbers are in the HTML day-0 table
             assert (f"<td>{100 * r['ret']:+.2f}%</td>" in html) and (f"{100 * r['ar']:+.2f}%</td>" in html)
+    # ... and the headline findings say so in words, computed from the same table
+    once = day.drop_duplicates(["asset", "day0"])
+    china = once[(once["day0"] == "2025-10-10") & (once["asset_class"] == "china_equity")]["ret"].mean()
+    etfs = once[(once["day0"] == "2025-10-13") & (once["asset_class"] == "equity_etf")]["ret"].mean()
+    assert china < -0.04 and etfs > 0.03
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    friday = next(line for line in summary.splitlines() if line.startswith("- Session 2025-10-10"))
+    monday = next(line for line in summary.splitlines() if line.startswith("- Session 2025-10-13"))
+    assert f"china equity {100 * china:+.2f}%" in friday
+    assert f"equity etf {100 * etfs:+.2f}%" in monday
     for asset in ("KWEB", "FXI"):  # China equities fell 4-5% more than their beta implies
         drop = row("USCN-2025-22", asset)
         assert drop["ar"] < -0.035 and drop["t"] < -1.9

@@ -65,3 +65,13 @@ def test_report_errors_are_one_line(tmp_path, capsys):
     bad.write_text("name: bad\ntitle: Bad\nassets: [SOXX]\ngrouping: [colour]\n", encoding="utf-8")
     assert main(["study", str(bad), "--quiet"]) == 2
     assert "field 'grouping'" in capsys.readouterr().err
+
+
+def test_report_with_no_estimable_pair_is_a_one_line_error(tmp_path, capsys):
+    spec = tmp_path / "none.yaml"
+    spec.write_text("name: none\ntitle: None\nassets: [MP]\nfilters: {ids: [USCN-2026-01]}\n"
+                    "estimation_window: [-2900, -11]\n", encoding="utf-8")
+    assert main(["report", str(spec), "--out", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no asset-event pair could be estimated" in err and "too few estimation observations" in err
+    assert not (tmp_path / "out" / "none").exists()
