@@ -36,6 +36,10 @@ def test_validate_ok_and_every_problem_one_per_line(capsys, tmp_path):
         f"{bad}: line 3 (a): field 'timezone': unknown IANA time zone 'Nowhere/City'",
     ]
     assert "4 problem(s)" in err
+    example = str(ROOT / "events" / "example_catalog.yaml")
+    code, out, _ = _run(capsys, "events", "validate", example, example)
+    assert (code, out) == (2, "".join(f"duplicate event id {i!r} across merged catalogs\n"
+                                      for i in ("EX-2018-03", "EX-2025-21", "EX-2025-22")))
 
 
 def test_list_filters(capsys):

@@ -148,14 +148,20 @@ def _data_note(coverage: dict, asset: str, day0) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..events import load_catalog
+    from ..events import load_catalog, merge_catalogs
 
-    problems, total = [], 0
+    problems, catalogs = [], []
     for path in args.files:
         try:
-            total += len(load_catalog(path))
+            catalogs.append(load_catalog(path))
         except CatalogError as exc:
             problems.extend(exc.problems)
+    if not problems and len(catalogs) > 1:
+        try:  # ids must also stay unique across the files given together
+            merge_catalogs(*catalogs)
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+    total = sum(len(c) for c in catalogs)
     if problems:
         for problem in problems:
             print(problem)
