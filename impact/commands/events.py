@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("event_id")
     _add_catalog_options(q, filters=False)
     q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
-    q.add_argument("--policy", default="earliest", help="unknown-time policy: earliest or latest (default: earliest)")
+    q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
+                   help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
     q.set_defaults(func=cmd_show)
 
     q = ev.add_parser("validate", help="check catalog files; prints 'OK: N events' or every problem, one per line")
@@ -47,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = ev.add_parser("align", help="one row per (event, asset): day 0 session, rule and flags")
     _add_catalog_options(q)
     q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
-    q.add_argument("--policy", default="earliest", help="unknown-time policy: earliest or latest (default: earliest)")
+    q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
+                   help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
     q.add_argument("--window", help="event window A,B (write --window=-5,5): also flag events whose windows "
                                     "overlap on an asset's calendar (overlap:<id>@<+k>)")
     q.add_argument("--format", choices=("csv", "table"), default="csv")
