@@ -182,7 +182,28 @@ def per_asset_table(result: EventStudyResult, window) -> pd.DataFrame:
     return _with_stars(table.reset_index(drop=True))
 
 
-def test_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.DataFrame, list[str]]:
+def battery_table(result: EventStudyResult, names=None, windows=None) -> pd.DataFrame:
+    """Tidy table of the test battery: one row per (test, window) with ``statistic,
+    p_value, n, stars``. Defaults: every battery test but the (slow) placebo, over
+    [0,0], [-1,1] and the whole event window."""
+    from .spec import available_tests
+
+    ea, eb = result.study.event_window
+    windows = windows or [w for w in ((0, 0), (-1, 1), (ea, eb)) if ea <= w[0] and w[1] <= eb]
+    windows = list(dict.fromkeys(tuple(w) for w in windows))
+    names = names or [t for t in available_tests() if t not in BUILTIN_TESTS and t != "placebo"]
+    rows = []
+    for name in progress(names, desc="tests", unit="test"):
+        for w in windows:
+            frame = pd.DataFrame(result.test(name, w))
+            frame.insert(0, "test", name)
+            rows.append(frame)
+    if not rows:
+        return pd.DataFrame(columns=["test", "window", "statistic", "p_value", "n", "stars"])
+    return _with_stars(pd.concat(rows, ignore_index=True))
+
+
+def spec_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.DataFrame, list[str]]:
     """Tests named in the spec beyond the built-in ones, via ``result.test(name, window)``
     when this version of the package has it; unavailable tests are listed, not fatal."""
     rows, notes = [], []
@@ -509,7 +530,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     for key in spec.grouping:
         groups[f"by {key.replace('_', ' ')}"] = _with_stars(result.caar(main_window, by=key))
     out.table("caar", pd.concat([t.assign(grouping=k) for k, t in groups.items()], ignore_index=True))
-    battery, battery_notes = test_battery_table(result, spec)
+    battery, battery_notes = spec_battery_table(result, spec)
     if len(battery):
         out.table("tests", battery)
 
@@ -590,7 +611,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
                      .to_dict("records"), "n": len(v)} for k, v in quality.items() if k != "data_quality"},
         alignment=align_info, benchmark=resolve_benchmarks(spec), provenance=provenance.to_dict("records"),
-        catalog_sources=catalog.sources, tables=out.table_names,
+        catalog_sources=[Path(str(src)).name for src in catalog.sources], tables=out.table_names,
     )
     (folder / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
     (folder / "summary.md").write_text(_markdown(spec, headlines, per_asset, per_event, main_window), encoding="utf-8")

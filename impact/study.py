@@ -590,6 +590,17 @@ class EventStudyResult:
         keyword ``options``."""
         return run_test(self, name, window, **options)
 
+    @property
+    def tests(self) -> pd.DataFrame:
+        """The test battery as one tidy table: ``test, window, statistic, p_value, n, stars``
+        for every test but the placebo over [0,0], [-1,1] and the event window
+        (:func:`impact.report.battery_table` takes other names and windows)."""
+        if "tests" not in self._cache:
+            from .report import battery_table
+
+            self._cache["tests"] = battery_table(self)
+        return self._cache["tests"].copy()
+
     def aar(self) -> pd.DataFrame:
         """Average AR per event day across pairs, cross-sectional t, and CAAR."""
         ar = self.ar

@@ -304,3 +304,19 @@ def test_trade_war_spec_renders_offline(tmp_path):
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert "The 2018-2019 US-China trade war" in html
     assert "<code>CAT</code>→<code>GSPC</code>" in html  # the per-class benchmark mapping, resolved per asset
+
+
+def test_result_tests_and_html_card():
+    result = run_spec(load_spec("rare_earths_2025"))
+    table = result.tests
+    assert {"t_cs", "patell", "bmp", "corrado_rank", "sign"} <= set(table["test"])
+    assert "placebo" not in set(table["test"])
+    assert set(table["window"]) == {"[0,0]", "[-1,1]", "[-5,5]"}
+    bmp = result.test("bmp", (-1, 1)).iloc[0]
+    row = table[(table["test"] == "bmp") & (table["window"] == "[-1,1]")].iloc[0]
+    assert row["statistic"] == pytest.approx(bmp["statistic"], rel=1e-12)
+    assert row["stars"] == significance_stars(bmp["p_value"])
+    card = result._repr_html_()
+    caar = result.caar((0, 0)).iloc[0]
+    assert "<b>Event study</b>" in card and f"<td>{100 * caar['caar']:+.2f}%</td>" in card
+    assert f"{len(result.pairs)} pairs" in card
