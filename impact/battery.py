@@ -164,6 +164,8 @@ def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
     return frame
 
 
-#: every name ``EventStudyResult.test`` accepts
+#: the battery of issue 5 (every name ``EventStudyResult.test`` accepts, with EXTRA_TESTS)
 TESTS = ("t_cs", "brown_warner_1980", "brown_warner_1985", "patell", "bmp", "kolari_pynnonen",
          "corrado_rank", "grank", "sign", "generalized_sign", "wilcoxon", "placebo")
+#: further tests estudy2 reports (Corrado & Zivney 1992 sign and modified rank, Lamb 1995)
+EXTRA_TESTS = ("corrado_sign", "modified_rank", "lamb")

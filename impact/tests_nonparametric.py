@@ -221,10 +221,75 @@ def wilcoxon(inp, window):
     return {"statistic": stat, "p_value": pval, "n": n}
 
 
+def _event_cols(inp, window):
+    return slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
+
+
+def _cz_statistic(scores, L, window, n_ev, convention):
+    """Corrado & Zivney (1992) standardisation shared by their sign and modified rank
+    tests: s_t = sum_i score_it / sqrt(N_t), S = sqrt(sum_t s_t^2 / T) over all ranked
+    days; day t: s_t / S; window of D days: sum_t s_t / (sqrt(D) S).
+
+    ``convention="estudy2"``: s_t = N sum_i score_it / N_t^1.5 (its rowMeans x ncol) and
+    T = mean_i M_i; identical on complete data.
+    """
+    ok = np.isfinite(scores)
+    n_t = ok.sum(axis=0)
+    N = len(scores)
+    tot = np.where(ok, scores, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if convention == "estudy2":
+            s_t = np.where(n_t > 0, tot * N / np.maximum(n_t, 1) ** 1.5, np.nan)
+            T = ok.sum(axis=1).mean()
+        else:
+            s_t = np.where(n_t > 0, tot / np.sqrt(np.maximum(n_t, 1)), np.nan)
+            T = (n_t > 0).sum()
+        S = np.sqrt(np.nansum(s_t**2) / T)
+        ev = s_t[L:]
+        stat = ev / S if window is None else np.array([ev.sum() / (np.sqrt(len(ev)) * S)])
+    return {"statistic": stat, "p_value": _normal_p(stat), "n": n_ev}
+
+
+def _check_convention(convention):
+    if convention not in ("impact", "estudy2"):
+        from .errors import ImpactError
+        raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
+
+
+def corrado_sign(inp, window, *, convention: str = "impact"):
+    """Corrado & Zivney (1992) sign test: G_it = sign(AR_it - median_i), the median of
+    the pair's estimation residuals and event-window ARs together; standardised as in
+    :func:`_cz_statistic`. N(0, 1)."""
+    _check_convention(convention)
+    ev = inp.ar[:, _event_cols(inp, window)]
+    combined = np.concatenate([inp.resid, ev], axis=1)
+    with np.errstate(invalid="ignore"):
+        med = np.nanmedian(combined, axis=1) if len(combined) else np.zeros(0)
+        G = np.sign(combined - med[:, None])
+    n = _count(ev) if window is None else np.array([np.isfinite(ev).all(axis=1).sum()])
+    return _cz_statistic(G, inp.resid.shape[1], window, n, convention)
+
+
+def modified_rank(inp, window, *, convention: str = "impact"):
+    """Corrado & Zivney (1992) modified rank test: U_it = K_it / (M_i + 1) - 1/2 with K_it
+    the rank among the pair's M_i estimation and event-window days (robust to missing
+    days); standardised as in :func:`_cz_statistic`. N(0, 1)."""
+    _check_convention(convention)
+    ev = inp.ar[:, _event_cols(inp, window)]
+    combined = np.concatenate([inp.resid, ev], axis=1)
+    K = _ranks(combined)
+    M = np.isfinite(combined).sum(axis=1)
+    U = K / (M[:, None] + 1) - 0.5
+    n = _count(ev) if window is None else np.array([np.isfinite(ev).all(axis=1).sum()])
+    return _cz_statistic(U, inp.resid.shape[1], window, n, convention)
+
+
 NONPARAMETRIC = {
     "corrado_rank": corrado_rank,
     "grank": grank,
     "sign": sign,
     "generalized_sign": generalized_sign,
     "wilcoxon": wilcoxon,
+    "corrado_sign": corrado_sign,
+    "modified_rank": modified_rank,
 }

@@ -80,6 +80,45 @@ def brown_warner_1985(inp, window, *, df=None):
     return {"statistic": stat, "p_value": t_pvalue(stat, len(a_tau) - 1 if df is None else df), "n": n}
 
 
+def lamb(inp, window, *, convention: str = "impact", df=None):
+    """Lamb (1995): the crude-dependence t of :func:`brown_warner_1985` with the
+    market model's prediction-error factor of one common market,
+    A_t / (sd(A_tau) sqrt(1 + 1/Lbar + (x_t - xbar)^2 / sum_tau (x_tau - xbar)^2)),
+    Lbar the mean estimation length; xbar and the sum over the estimation rows where
+    the market is observed. Meant for one event date: the market series is that of
+    the first pair. Window: CAAR / (sd sqrt(D + D^2/Lbar + (sum_t x_t - D xbar)^2 /
+    sum_tau (x_tau - xbar)^2)); ``convention="estudy2"``: the sum of the daily
+    statistics / sqrt(D). t(T_est - 1).
+    """
+    if convention not in ("impact", "estudy2"):
+        from .errors import ImpactError
+        raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
+    if inp.x_est.shape[2] != 1 or getattr(inp.fit, "model", "market") not in ("market", "garch"):
+        from .errors import ImpactError
+        raise ImpactError("lamb: the test is defined for the single-index market model only")
+    bw = brown_warner_1985(inp, None)  # daily A_t / sd(A_tau)
+    x = inp.x_est[0, :, 0]
+    x = x[np.isfinite(x)]
+    xbar, sxx = x.mean(), ((x - x.mean()) ** 2).sum()
+    x_ev = inp.benchmark[0, :, 0]
+    lbar = inp.n_obs.mean()
+    daily = bw["statistic"] / np.sqrt(1 + 1 / lbar + (x_ev - xbar) ** 2 / sxx)
+    n = bw["n"]
+    if window is not None:
+        m = (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
+        D = m.sum()
+        if convention == "estudy2":
+            stat = np.array([daily[m].sum() / np.sqrt(D)])
+        else:
+            factor = D + D**2 / lbar + (x_ev[m].sum() - D * xbar) ** 2 / sxx
+            stat = np.array([bw["statistic"][m].sum() / np.sqrt(factor)])
+        n = n[:1]
+    else:
+        stat = daily
+    T = len(inp.memo["aar_tau"])
+    return {"statistic": stat, "p_value": t_pvalue(stat, T - 1 if df is None else df), "n": n}
+
+
 def standardized(inp, window, sigma="ols", prediction_error=True, pe_rows="pair"):
     """Standardised event observations e / (sigma_i sqrt(f_i)) (Patell 1976)."""
     e, f, _ = inp.factors(window, prediction_error=prediction_error, pe_rows=pe_rows)
@@ -171,4 +210,5 @@ PARAMETRIC = {
     "patell": patell,
     "bmp": bmp,
     "kolari_pynnonen": kolari_pynnonen,
+    "lamb": lamb,
 }

@@ -9,6 +9,9 @@ in the call (and in docs/methods.md):
   prediction-error term over every estimation row where the market is observed
   (``pe_rows="benchmark"``); generalized sign with a pooled p (``p_hat="pooled"``);
   Corrado rank's missing-data scaling (``convention="estudy2"``).
+* Lamb (1995) uses the first pair's market series (estudy2 does the same in a
+  pooled multi-date run) and, over a window, estudy2 sums the daily statistics
+  (``convention="estudy2"``); Corrado-Zivney sign / modified rank: ``convention="estudy2"``.
 * eventstudy-py: sigma with denominator L (``sigma="n"``), no prediction-error
   correction, df = N (L - 1) for the CAAR t and L - 1 for the per-pair CAR t.
 """
@@ -106,6 +109,10 @@ ESTUDY2_DAILY = [
     ("generalized_sign", "gsign_stat", {"p_hat": "pooled"}),
     ("corrado_rank", "rank_stat", {"convention": "estudy2"}),
     ("wilcoxon", "wlcx_stat", {}),
+    # beyond the issue's battery, estudy2 also reports these three
+    ("corrado_sign", "csign_stat", {"convention": "estudy2"}),
+    ("modified_rank", "mrank_stat", {"convention": "estudy2"}),
+    ("lamb", "lmb_stat", {}),
 ]
 
 
@@ -127,6 +134,8 @@ def _check_estudy2(result, out):
         assert bw["statistic"] == pytest.approx(windows[f"car_brown_warner_1985.statistic@{span}"], abs=1e-8)
         rank = result.test("corrado_rank", window=(a, b), convention="estudy2").iloc[0]
         assert rank["statistic"] == pytest.approx(windows[f"car_rank_test.statistic@{span}"], abs=1e-8)
+        lamb = result.test("lamb", window=(a, b), convention="estudy2").iloc[0]
+        assert lamb["statistic"] == pytest.approx(windows[f"car_lamb.statistic@{span}"], abs=1e-8)
         # estudy2's "car_mean" is the mean of the daily AARs (an average AR, not a CAR)
         aar = result.aar().set_index("rel_day").loc[a:b, "aar"].mean()
         assert aar == pytest.approx(windows[f"car_brown_warner_1985.car_mean@{span}"], abs=1e-10)

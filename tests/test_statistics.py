@@ -15,7 +15,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from impact import EventStudy
-from impact.battery import TESTS, BatteryInputs, inputs
+from impact.battery import EXTRA_TESTS, TESTS, BatteryInputs, inputs
 from impact.errors import ImpactError
 from impact.placebo import draw_positions, placebo_draws
 from impact.statistics import pair_car_test
@@ -185,9 +185,45 @@ def test_rank_and_sign_tests_by_hand(panel):
         assert wx["p_value"][k] == pytest.approx(stats.wilcoxon(AR[:, k]).pvalue, rel=1e-12)
 
 
+def test_corrado_zivney_and_lamb_by_hand(panel):
+    returns, result = panel
+    hand = _hand(returns, result)
+    AR = np.array([h.ar for h in hand])
+    R = np.array([h.resid for h in hand])
+    N, L = R.shape
+    C = np.concatenate([R, AR], axis=1)
+    T = C.shape[1]
+    # sign: G = sign(x - median of the pair's estimation + event days)
+    G = np.sign(C - np.median(C, axis=1, keepdims=True))
+    s_t = G.sum(axis=0) / np.sqrt(N)
+    S = np.sqrt((s_t**2).sum() / T)
+    np.testing.assert_allclose(result.test("corrado_sign")["statistic"], s_t[L:] / S, rtol=1e-10)
+    # modified rank: U = K / (M + 1) - 1/2
+    U = np.array([stats.rankdata(c) for c in C]) / (T + 1) - 0.5
+    s_t = U.sum(axis=0) / np.sqrt(N)
+    S = np.sqrt((s_t**2).sum() / T)
+    np.testing.assert_allclose(result.test("modified_rank")["statistic"], s_t[L:] / S, rtol=1e-10)
+    # window: ranked with the window's days only
+    Cw = np.concatenate([R, AR[:, 4:7]], axis=1)
+    Uw = np.array([stats.rankdata(c) for c in Cw]) / (L + 4) - 0.5
+    sw = Uw.sum(axis=0) / np.sqrt(N)
+    Sw = np.sqrt((sw**2).sum() / (L + 3))
+    np.testing.assert_allclose(result.test("modified_rank", window=(-1, 1))["statistic"],
+                               sw[L:].sum() / (np.sqrt(3) * Sw), rtol=1e-10)
+    # Lamb (1995): BW1985 with the common market's prediction-error factor
+    x, xe = hand[0].x_est, hand[0].x_ev
+    sd = R.mean(axis=0).std(ddof=1)
+    f = 1 + 1 / L + (xe - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum()
+    np.testing.assert_allclose(result.test("lamb")["statistic"], AR.mean(axis=0) / (sd * np.sqrt(f)), rtol=1e-10)
+    idx = slice(4, 7)
+    f3 = 3 + 9 / L + (xe[idx].sum() - 3 * x.mean()) ** 2 / ((x - x.mean()) ** 2).sum()
+    assert result.test("lamb", window=(-1, 1))["statistic"].iloc[0] == pytest.approx(
+        AR[:, idx].mean(axis=0).sum() / (sd * np.sqrt(f3)), rel=1e-10)
+
+
 def test_every_named_test_runs_per_day_and_per_window(panel):
     _, result = panel
-    for name in TESTS:
+    for name in TESTS + EXTRA_TESTS:
         opts = {"n_draws": 20} if name == "placebo" else {}
         daily = result.test(name, **opts)
         window = result.test(name, window=(-2, 2), **opts)
