@@ -186,6 +186,9 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
         raise ImpactError("placebo: no estimated pairs to re-run (see result.excluded)")
     if int(n_draws) < 1:
         raise ImpactError(f"placebo: n_draws must be a positive integer, got {n_draws!r}")
+    if statistic == "caar" and options:
+        raise ImpactError(f"placebo: option(s) {', '.join(sorted(options))} apply to a test statistic, "
+                          "not to statistic='caar'")
     rel = result.rel_days
     mask = np.ones(len(rel), dtype=bool) if window is None else (rel >= window[0]) & (rel <= window[1])
     positions = draw_positions(result, int(n_draws), seed, guard)

@@ -362,6 +362,10 @@ def test_test_arguments_are_checked(panel):
         result.test("sign", sigma="n")
     with pytest.raises(ImpactError, match="sigma must be one of"):
         result.test("patell", sigma="n-2")
+    with pytest.raises(ImpactError, match="not to statistic='caar'"):
+        result.test("placebo", sigma="n")
+    with pytest.raises(ImpactError, match="unknown statistic"):
+        result.test("placebo", statistic="pattel", n_draws=2)
     empty = EventStudy.from_returns(synthetic_returns()[0], pd.DataFrame(
         {"event_id": ["late"], "asset": ["A0"], "date": ["2031-01-01"]}), market="MKT",
         estimation_window=EST, event_window=EV).fit()
