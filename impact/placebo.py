@@ -186,6 +186,12 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
         raise ImpactError("placebo: no estimated pairs to re-run (see result.excluded)")
     if int(n_draws) < 1:
         raise ImpactError(f"placebo: n_draws must be a positive integer, got {n_draws!r}")
+    from .tests_nonparametric import NONPARAMETRIC
+    from .tests_parametric import PARAMETRIC
+
+    tests = {**PARAMETRIC, **NONPARAMETRIC}
+    if statistic != "caar" and statistic not in tests:
+        raise ImpactError(f"placebo: unknown statistic {statistic!r} (use 'caar' or a test name)")
     if statistic == "caar" and options:
         raise ImpactError(f"placebo: option(s) {', '.join(sorted(options))} apply to a test statistic, "
                           "not to statistic='caar'")
@@ -205,12 +211,6 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
             with np.errstate(invalid="ignore"):
                 draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
         return observed, draws, positions
-    from .tests_nonparametric import NONPARAMETRIC
-    from .tests_parametric import PARAMETRIC
-
-    tests = {**PARAMETRIC, **NONPARAMETRIC}
-    if statistic not in tests:
-        raise ImpactError(f"placebo: unknown statistic {statistic!r} (use 'caar' or a test name)")
     observed = run_test(result, statistic, window, **options)["statistic"].to_numpy()
     draws = np.full((len(ar), len(observed)), np.nan)
     base = inputs(result)
