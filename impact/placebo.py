@@ -3,9 +3,10 @@
 For every studied pair, each of ``n_draws`` draws picks a random day 0 in the
 same asset's series (seeded, reproducible), away from that asset's real event
 windows, with the whole estimation and event window inside the series. The
-normal-return model is refitted on every pseudo pair in one batched pass (the
-same closed-form fit as the study; chunked to bound memory) and the statistic is
-recomputed per draw. Rows the study leaves out of estimation windows (its
+normal-return model is refitted on every pseudo pair, all at once (for the CAAR
+statistic by a sliding-window OLS from running sums, otherwise by the study's
+batched closed-form fit; chunked to bound memory) and the statistic is recomputed
+per draw. Rows the study leaves out of estimation windows (its
 ``estimation_exclusions``, roll days, and, under ``contamination="exclude"``, the
 real events' windows) are left out of the pseudo estimation windows too. The
 observed statistic is then placed in the placebo
@@ -56,7 +57,8 @@ def draw_positions(result, n_draws: int, seed: int = 0, guard: int = 0) -> np.nd
     for lo, cand in allowed.items():
         cols = np.flatnonzero(rows.lo == lo)
         if not len(cand):
-            raise ImpactError("placebo: an asset has no non-event dates with a full estimation and event window")
+            asset = result.pairs["asset"].iloc[cols[0]]
+            raise ImpactError(f"placebo: {asset} has no non-event dates with a full estimation and event window")
         out[:, cols] = cand[rng.integers(0, len(cand), size=(n_draws, len(cols)))]
     return out
 
