@@ -57,6 +57,17 @@ def rare_earths_report() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
+def rare_earths_result():
+    """The fitted rare_earths_2025 study (tests only read it)."""
+    return run_spec(load_spec("rare_earths_2025"))
+
+
+@functools.lru_cache(maxsize=1)
+def hostile_result():
+    return run_spec(load_spec(str(hostile_report().parent.parent / "hostile.yaml")))
+
+
+@functools.lru_cache(maxsize=1)
 def hostile_report() -> Path:
     """A one-asset report whose catalog carries HTML in a title and a note."""
     root = _scratch()
@@ -197,7 +208,7 @@ def test_test_battery_section_matches_result_test(folder):
     tests = _table(folder, "tests")
     assert set(tests["test"]) == set(spec.tests) - {"car_t", "cross_sectional_t"}
     assert set(tests["window"]) == {"[0,0]", "[-1,1]", "[0,2]"}
-    result = run_spec(spec)
+    result = rare_earths_result()
     patell = result.test("patell", (0, 0)).iloc[0]
     row = tests[(tests["test"] == "patell") & (tests["window"] == "[0,0]")].iloc[0]
     assert row["statistic"] == pytest.approx(patell["statistic"], rel=1e-10)
@@ -208,7 +219,7 @@ def test_placebo_section_is_the_placebo_test(folder):
     placebo = pytest.importorskip("impact.placebo")
     spec = load_spec("rare_earths_2025")
     table = _table(folder, "placebo_test").iloc[0]
-    fresh = placebo.placebo_test(run_spec(spec), (0, 0), n_draws=spec.placebo["draws"],
+    fresh = placebo.placebo_test(rare_earths_result(), (0, 0), n_draws=spec.placebo["draws"],
                                  seed=spec.placebo["seed"]).iloc[0]
     assert table["p_value"] == pytest.approx(fresh["p_value"], rel=1e-12)
     assert table["statistic"] == pytest.approx(fresh["statistic"], rel=1e-12)
@@ -266,7 +277,7 @@ def test_failed_render_leaves_the_previous_report_and_no_temp(tmp_path, monkeypa
     import impact.figures
 
     spec = load_spec(str(hostile_report().parent.parent / "hostile.yaml"))
-    result = run_spec(spec)
+    result = hostile_result()
     previous = write_report(spec, tmp_path, result=result).folder
     marker = (previous / "index.html").read_text(encoding="utf-8")
 
@@ -282,7 +293,7 @@ def test_failed_render_leaves_the_previous_report_and_no_temp(tmp_path, monkeypa
 
 def test_spec_name_is_sanitised_when_built_in_code(tmp_path):
     spec = load_spec(str(hostile_report().parent.parent / "hostile.yaml"))
-    result = run_spec(spec)
+    result = hostile_result()
     spec.name = "../escape"  # bypassing validation: still lands inside out_root
     folder = write_report(spec, tmp_path / "out", result=result).folder
     assert folder == tmp_path / "out" / "escape" and (folder / "index.html").is_file()
@@ -307,7 +318,7 @@ def test_trade_war_spec_renders_offline(tmp_path):
 
 
 def test_result_tests_and_html_card():
-    result = run_spec(load_spec("rare_earths_2025"))
+    result = rare_earths_result()
     table = result.tests
     assert {"t_cs", "patell", "bmp", "corrado_rank", "sign"} <= set(table["test"])
     assert "placebo" not in set(table["test"])
