@@ -73,6 +73,8 @@ def inspect_page(url: str, chromium: str, timeout: float = 60) -> dict:
     """Open ``url`` in a fresh headless Chromium; return title, images and errors."""
     import websocket  # websocket-client
 
+    if not chromium:
+        raise RuntimeError("no chromium on PATH (.ci/run installs Debian's chromium)")
     profile = Path(tempfile.mkdtemp(prefix="impact-chromium-"))
     proc = subprocess.Popen([chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
