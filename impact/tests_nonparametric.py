@@ -42,6 +42,49 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def _estimation_ranks(inp) -> np.ndarray:
+    """Ranks of each pair's estimation residuals among themselves (cached; GRANK's
+    residuals / sigma_i have the same ranks)."""
+    if "est_ranks" not in inp.memo:
+        inp.memo["est_ranks"] = _ranks(inp.resid)
+    return inp.memo["est_ranks"]
+
+
+def _combined_rank_columns(inp, ev: np.ndarray):
+    """Ranks of each pair's estimation residuals and event values ``ev`` (P, m) ranked
+    together, summarised by column without sorting again: the cached estimation
+    ranks shift by the number of event values below (half for ties), and an event
+    value's rank is #estimation values below (+ half the ties) + its rank among
+    the event values. Returns (column sums of K over observed pairs (L + m,),
+    observed pairs per column n_t, sum of the centres (M_i + 1)/2 of the observed
+    pairs per column, K of the event values (P, m), M (P,))."""
+    est = inp.resid
+    base = _estimation_ranks(inp)
+    ok = np.isfinite(est)
+    L_i = ok.sum(axis=1)
+    have = np.isfinite(ev)
+    M = L_i + have.sum(axis=1)
+    centre = (M + 1) / 2.0
+    col_K = np.where(ok, base, 0.0).sum(axis=0)
+    K_ev = _ranks(ev)
+    for w in range(ev.shape[1]):
+        e = ev[:, w, None]
+        with np.errstate(invalid="ignore"):
+            lt, gt = est < e, est > e
+        n_lt, n_gt = np.count_nonzero(lt, axis=1), np.count_nonzero(gt, axis=1)
+        n_eq = np.where(have[:, w], L_i - n_lt - n_gt, 0)
+        K_ev[:, w] += n_lt + 0.5 * n_eq
+        col_K += np.count_nonzero(gt, axis=0)
+        if n_eq.any():
+            col_K += 0.5 * np.count_nonzero(ok & ~lt & ~gt & have[:, w, None], axis=0)
+    n_est = ok.sum(axis=0)
+    cen_est = np.full(est.shape[1], centre.sum()) if ok.all() else centre @ ok
+    col_K = np.concatenate([col_K, np.where(have, K_ev, 0.0).sum(axis=0)])
+    n_t = np.concatenate([n_est, have.sum(axis=0)])
+    cen = np.concatenate([cen_est, centre @ have])
+    return col_K, n_t, cen, K_ev, M
+
+
 def corrado_rank(inp, window, *, convention: str = "impact"):
     """Corrado (1989) rank test (window: Cowan 1992's multi-day form).
 
@@ -62,19 +105,13 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
         raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
     cols = slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
     ev = inp.ar[:, cols]
-    combined = np.concatenate([inp.resid, ev], axis=1)
-    ok = np.isfinite(combined)
-    K = _ranks(combined)
-    M = ok.sum(axis=1)
-    kbar = (M + 1) / 2.0
-    d = K - kbar[:, None]
-    N = len(combined)
-    n_t = ok.sum(axis=0)
+    col_K, n_t, cen, K_ev, M = _combined_rank_columns(inp, ev)
+    N = len(ev)
     L = inp.resid.shape[1]
     n = _count(ev)
     with np.errstate(invalid="ignore", divide="ignore"):
         if convention == "impact":
-            dbar = np.where(n_t > 0, np.nansum(d, axis=0) / np.maximum(n_t, 1), np.nan)
+            dbar = np.where(n_t > 0, (col_K - cen) / np.maximum(n_t, 1), np.nan)
             T = (n_t > 0).sum()
             S = np.sqrt(np.nansum(dbar**2) / T) if T else np.nan
             if window is None:
@@ -84,14 +121,14 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
         else:
             T = M.mean() if N else np.nan
             if window is None:
-                dbar = np.where(n_t > 0, np.nansum(d, axis=0) * N / np.maximum(n_t, 1) ** 2, np.nan)
+                dbar = np.where(n_t > 0, (col_K - cen) * N / np.maximum(n_t, 1) ** 2, np.nan)
                 S = np.sqrt(np.nansum(dbar**2) / T)
                 stat = dbar[L:] / S
             else:
-                centre = kbar.mean()
-                day_mean = np.where(n_t > 0, np.nansum(K, axis=0) / np.maximum(n_t, 1), np.nan)
+                centre = ((M + 1) / 2.0).mean()
+                day_mean = np.where(n_t > 0, col_K / np.maximum(n_t, 1), np.nan)
                 S = np.sqrt(np.nansum((day_mean - centre) ** 2) / T)
-                stat = np.array([np.sqrt(ev.shape[1]) * (np.nanmean(K[:, L:]) - centre) / S])
+                stat = np.array([np.sqrt(ev.shape[1]) * (np.nanmean(K_ev) - centre) / S])
     if window is not None:
         n = np.array([np.isfinite(ev).all(axis=1).sum()])
     return {"statistic": stat, "p_value": _normal_p(stat), "n": n}
@@ -112,7 +149,7 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
     if key not in inp.memo:
         with np.errstate(invalid="ignore", divide="ignore"):
             est = inp.resid / np.sqrt(inp.sigma2(sigma))[:, None]
-        inp.memo[key] = (est, _ranks(est))     # ranks among estimation days only
+        inp.memo[key] = (est, _estimation_ranks(inp))  # same order as the residuals (sigma_i > 0)
     est, base = inp.memo[key]
     ok_est = np.isfinite(est)
     L_i = ok_est.sum(axis=1)

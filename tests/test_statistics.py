@@ -445,3 +445,44 @@ def test_battery_does_not_depend_on_the_engine_chunking(panel):
     chunked = study.fit()
     for name in ("patell", "kolari_pynnonen", "corrado_rank", "grank", "generalized_sign"):
         pd.testing.assert_frame_equal(chunked.test(name, window=(-1, 1)), result.test(name, window=(-1, 1)))
+
+
+def test_rank_tests_with_missing_days_and_ties_by_brute_force():
+    """Rank tests computed without re-sorting (cached estimation ranks shifted by the
+    event values) equal a full scipy ranking, with missing estimation days and ties
+    (SYNTHETIC returns rounded to 0.1 %, so equal values are common)."""
+    returns, dates = synthetic_returns()
+    returns = returns.round(3)
+    returns.iloc[190:230, 2] = np.nan  # A1 misses 40 estimation days
+    events = pd.DataFrame({"event_id": [f"e{i}" for i in range(6)], "asset": [f"A{i}" for i in range(6)],
+                           "date": dates[300]})
+    result = EventStudy.from_returns(returns, events, market="MKT", estimation_window=EST, event_window=EV).fit()
+    inp = inputs(result)
+    R, AR = inp.resid, result.abnormal
+    L = R.shape[1]
+    for window, cols in ((None, slice(None)), ((-2, 1), slice(3, 7))):
+        C = np.concatenate([R, AR[:, cols]], axis=1)
+        K = stats.rankdata(C, axis=1, nan_policy="omit")
+        ok = np.isfinite(C)
+        d = np.where(ok, K - (ok.sum(axis=1, keepdims=True) + 1) / 2, np.nan)
+        assert np.sum(K != np.round(K)) > 0  # ties were averaged
+        dbar = np.nanmean(d, axis=0)
+        S = np.sqrt((dbar**2).sum() / C.shape[1])
+        expect = dbar[L:] / S if window is None else dbar[L:].sum() / (np.sqrt(C.shape[1] - L) * S)
+        np.testing.assert_allclose(result.test("corrado_rank", window=window)["statistic"], expect, rtol=1e-12)
+    # GRANK on the same data: each pair's estimation SARs and its event value ranked together
+    s = np.sqrt(inp.sigma2("ols"))
+    for window in (None, (-2, 1)):
+        e, f, _ = inp.factors(window)
+        z = e / np.sqrt(s[:, None] ** 2 * f)
+        got = result.test("grank", window=window)["statistic"].to_numpy()
+        for j in range(z.shape[1]):
+            zs = z[:, j] / z[:, j].std(ddof=1)
+            G = np.column_stack([R / s[:, None], zs])
+            okg = np.isfinite(G)
+            U = stats.rankdata(G, axis=1, nan_policy="omit") / (okg.sum(axis=1, keepdims=True) + 1) - 0.5
+            n_t = okg.sum(axis=0)
+            ubar = np.nanmean(U, axis=0)
+            T = G.shape[1]
+            Z = ubar[-1] / np.sqrt(((n_t / len(G)) * ubar**2).sum() / T)
+            assert got[j] == pytest.approx(Z * np.sqrt((T - 2) / (T - 1 - Z**2)), rel=1e-12)
