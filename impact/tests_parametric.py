@@ -167,12 +167,13 @@ def average_correlation(resid: np.ndarray) -> float:
     the N(N-1) off-diagonal Pearson correlations (the diagonal is left out).
     """
     ok = np.isfinite(resid)
+    complete = bool(ok.all())
     n = np.maximum(ok.sum(axis=1, keepdims=True), 1)
-    r0 = np.where(ok, resid, 0.0)
+    r0 = resid if complete else np.where(ok, resid, 0.0)
     mu = r0.sum(axis=1, keepdims=True) / n
-    c = np.where(ok, resid - mu, 0.0)
+    c = resid - mu if complete else np.where(ok, resid - mu, 0.0)
     sd = np.sqrt((c**2).sum(axis=1, keepdims=True) / n)
-    z = np.where(sd > 0, c / np.where(sd > 0, sd, 1.0), 0.0)
+    z = c / np.where(sd > 0, sd, np.inf)  # a constant series contributes nothing
     m = (ok & (sd > 0)).sum(axis=0).astype(float)
     den = (m * m - m).sum()
     if den <= 0:
