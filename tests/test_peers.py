@@ -216,3 +216,20 @@ def test_our_defaults_differ_from_the_peers_where_documented(tenk):
     # all estimation windows are complete (L = 200): the sigma switch alone rescales by sqrt((L-1)/(L-2))
     pe_only = result.test("patell", sigma="n-1")["statistic"].to_numpy()
     np.testing.assert_allclose(ours, pe_only * np.sqrt(198 / 199), rtol=1e-12)
+
+
+def test_eventstudy_py_10k_car_distribution(tenk):
+    """eventstudy-py's descriptive car_dist_* columns: the cross-section of CAR[-5, t]
+    (np.var ddof 0, scipy's biased skewness and excess kurtosis, numpy quantiles)."""
+    from scipy import stats
+
+    result, _, out = tenk
+    day = _day(out)
+    cum = np.cumsum(result.abnormal, axis=1)
+    for k, t in enumerate(result.rel_days):
+        c = cum[:, k]
+        ours = {"mean": c.mean(), "variance": c.var(), "skewness": stats.skew(c), "kurtosis": stats.kurtosis(c),
+                "min": c.min(), "max": c.max(), "quantile_25": np.quantile(c, 0.25),
+                "quantile_50": np.quantile(c, 0.5), "quantile_75": np.quantile(c, 0.75)}
+        for key, value in ours.items():
+            assert value == pytest.approx(day.loc[t, f"car_dist_{key}"], abs=1e-10), (t, key)
