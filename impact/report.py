@@ -14,6 +14,7 @@ place at the end, so a failed run never leaves a half-written report. Layout of
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from collections.abc import Mapping
 import os
 import re
@@ -99,10 +100,13 @@ def run_spec(spec: ReportSpec) -> EventStudyResult:
     catalog = spec.load_catalog()
     market = resolve_benchmarks(spec)
     prices = load_spec_prices(spec, [*spec.assets, *_benchmark_symbols(market)], catalog)
+    options = {}
+    if "contamination" in inspect.signature(EventStudy).parameters:  # overlap handling, when present
+        options["contamination"] = spec.contamination
     study = EventStudy(
         prices, catalog, market=market, model=spec.model, estimation_window=spec.estimation_window,
         event_window=spec.event_window, returns=spec.returns, assets=spec.assets,
-        min_estimation_obs=spec.min_estimation_obs,
+        min_estimation_obs=spec.min_estimation_obs, **options,
     )
     return study.fit()
 
@@ -404,6 +408,17 @@ def provenance_table(symbols: list[str], data: str = "bundled") -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _overlap_summary(overlaps: pd.DataFrame, mode) -> dict | None:
+    """Counts for the data-quality section: overlapping event windows of the same asset."""
+    if mode is None:
+        return None
+    if not len(overlaps):
+        return {"mode": mode, "n": 0}
+    same = int((overlaps["gap"] == 0).sum()) if "gap" in overlaps.columns else 0
+    return {"mode": mode, "n": len(overlaps), "assets": overlaps["asset"].nunique(), "same_session": same,
+            "decisions": overlaps["decision"].value_counts().to_dict() if "decision" in overlaps.columns else {}}
+
+
 # -- notebooks ---------------------------------------------------------------------------------
 
 def _environment() -> Environment:
@@ -538,6 +553,10 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     figs: dict[str, Any] = {}
     todo = [("caar", key) for key in spec.grouping] + [("heatmap", None), ("distribution", None)]
     todo += [("price", a) for a in result.study.assets or sorted(result.pairs["asset"].unique())]
+    overlaps = getattr(result, "contamination", None)
+    overlaps = overlaps if isinstance(overlaps, pd.DataFrame) else pd.DataFrame()
+    if len(overlaps):
+        out.table("contamination", overlaps)
     used = list(dict.fromkeys([*(result.study.assets or []), *_benchmark_symbols(result.study.market)]))
     prices = load_spec_prices(spec, used, catalog)
     prices = prices.assign(date=pd.to_datetime(prices["date"]))
@@ -610,6 +629,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         placebo_note=placebo_note, quality_note=quality_note,
         quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
                      .to_dict("records"), "n": len(v)} for k, v in quality.items() if k != "data_quality"},
+        overlaps=_overlap_summary(overlaps, getattr(result.study, "contamination", None)),
         alignment=align_info, benchmark=resolve_benchmarks(spec), provenance=provenance.to_dict("records"),
         catalog_sources=[Path(str(src)).name for src in catalog.sources], tables=out.table_names,
     )

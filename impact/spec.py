@@ -64,6 +64,7 @@ class ReportSpec:
     heatmap_window: tuple[int, int] = (0, 0)
     placebo: dict[str, int] | None = None
     data: str = "bundled"
+    contamination: str = "exclude"
     description: str = ""
     source: str = "<memory>"
 
@@ -85,6 +86,7 @@ class ReportSpec:
             "car_windows": [list(w) for w in self.car_windows], "min_estimation_obs": self.min_estimation_obs,
             "tests": list(self.tests), "grouping": list(self.grouping),
             "heatmap_window": list(self.heatmap_window), "placebo": self.placebo, "data": self.data,
+            "contamination": self.contamination,
         }
 
 
@@ -220,6 +222,14 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
             raise SpecError(f"{where('data')}: {source_name!r} is neither 'bundled', 'yahoo' nor an existing "
                             f"CSV/parquet file")
         source_name = str(path)
+    contamination = data.get("contamination", "exclude")
+    try:
+        from .contamination import MODES as contamination_modes
+    except ImportError:  # a version without overlap handling
+        contamination_modes = ("exclude",)
+    if contamination not in contamination_modes:
+        raise SpecError(f"{where('contamination')}: expected one of {', '.join(contamination_modes)}, "
+                        f"got {contamination!r}")
     if not isinstance(data["title"], str) or not data["title"].strip():
         raise SpecError(f"{where('title')}: expected a non-empty text")
     return ReportSpec(
@@ -227,5 +237,6 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
         filters=filters, assets=list(assets), benchmark=benchmark, model=model, returns=returns,
         estimation_window=est, event_window=ev, car_windows=car_windows, min_estimation_obs=min_obs,
         tests=list(tests), grouping=list(dict.fromkeys(grouping)), heatmap_window=heat, placebo=placebo, data=source_name,
+        contamination=contamination,
         description=str(data.get("description", "")), source=source,
     )

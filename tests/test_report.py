@@ -229,6 +229,18 @@ def test_placebo_section_is_the_placebo_test(folder):
     assert table["statistic"] == pytest.approx(overall["caar"], rel=1e-10)
 
 
+def test_overlapping_windows_are_reported(folder):
+    overlaps = rare_earths_result().contamination
+    if not len(overlaps):
+        pytest.skip("this version records no overlaps")
+    table = _table(folder, "contamination")
+    assert len(table) == len(overlaps)
+    same = int((overlaps["gap"] == 0).sum())
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert f"{len(overlaps)} pairs of events whose windows overlap on the same asset" in html
+    assert f"{same} share day 0" in html and same > 0  # e.g. USCN-2025-23 and -24 both priced on 13 Oct
+
+
 def test_data_quality_and_provenance(folder):
     pytest.importorskip("impact.quality")
     inside = _table(folder, "data_quality_in_windows")

@@ -64,6 +64,7 @@ def test_defaults_round_trip():
     ({"placebo": {"draws": 0}}, "placebo", "positive integer"),
     ({"placebo": {"n": 5}}, "placebo", "'draws'"),
     ({"data": "prices.xlsx"}, "data", "neither 'bundled'"),
+    ({"contamination": "drop"}, "contamination", "expected one of"),
     ({"min_estimation_obs": -1}, "min_estimation_obs", "positive integer"),
     ({"colour": "red"}, "colour", "unknown field"),
 ])
