@@ -224,3 +224,26 @@ def test_caar_by_group_means_and_t(default_result, catalog, by):
         assert got.loc[group, "n"] == len(x)
         if len(x) > 1 and x.std(ddof=1) > 0:
             assert got.loc[group, "t"] == pytest.approx(x.mean() / (x.std(ddof=1) / np.sqrt(len(x))), abs=1e-10)
+
+
+def test_a_missing_factor_day_poisons_only_the_intervals_that_contain_it():
+    ff = ff3_factors().loc["2025-03-03":"2025-03-14"].copy()
+    ff.loc["2025-03-06", "smb"] = np.nan
+    days = pd.DatetimeIndex(["2025-03-03", "2025-03-05", "2025-03-07", "2025-03-10"])
+    got = factors_on(ff, days)
+    assert np.isnan(got.loc["2025-03-07", "smb"])            # (03-05, 03-07] holds 03-06
+    assert got.loc["2025-03-07", "hml"] == pytest.approx((1 + ff.loc["2025-03-06", "hml"]) * (1 + ff.loc["2025-03-07", "hml"]) - 1, abs=1e-15)
+    assert got.loc["2025-03-10", "smb"] == pytest.approx(ff.loc["2025-03-10", "smb"], abs=1e-15)
+
+
+def test_garch_bad_input_is_a_recorded_exclusion():
+    pytest.importorskip("arch")
+    rng = np.random.default_rng(8)
+    dates = pd.bdate_range("2020-01-01", periods=400)
+    frame = pd.DataFrame({"A": rng.normal(0, 0.01, 400), "FLAT": 0.0}, index=dates)
+    events = pd.DataFrame({"event_id": ["e"], "date": [dates[350]]})
+    res = EventStudy.from_returns(frame, events, market="FLAT", model="garch", assets=["A"], **CLEAN).fit()
+    assert res.excluded["reason"].iloc[0] == "benchmark returns constant over the estimation window"
+    short = frame.assign(A=lambda d: d["A"].where(d.index >= dates[330]), FLAT=rng.normal(0, 0.01, 400))
+    res = EventStudy.from_returns(short, events, market="FLAT", model="garch", assets=["A"], **CLEAN).fit()
+    assert res.excluded["reason"].iloc[0].startswith("too few estimation observations: ")
