@@ -251,13 +251,27 @@ class EventStudy:
         """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,), names."""
         r = self.panel.returns[asset]
         ret = r.to_numpy(dtype=float)
+        # Assets sharing a time axis (a returns frame, one exchange) share their regressors.
+        cache = self.__dict__.setdefault("_design_cache", {})
+        key = (bench if self.model in NEEDS_BENCHMARK else None)
+        hit = cache.get(key)
         if self.model in FACTOR_MODELS:
-            f = factors_on(self.factors, r.index)
+            if hit is not None and hit[0].equals(r.index):
+                f = hit[1]
+            else:
+                f = factors_on(self.factors, r.index)
+                cache[key] = (r.index, f)
             names = [c for c in f.columns if c != RF]
             y = ret - f[RF].to_numpy() if RF in f.columns else ret
             return y, f[names].to_numpy(dtype=float), ret, names
         if self.model in NEEDS_BENCHMARK:
-            x = ret if bench == asset else self.panel.benchmark_on(bench, asset).to_numpy(dtype=float)
+            if bench == asset:
+                return ret, ret[:, None], ret, [str(bench)]
+            if hit is not None and hit[0].equals(r.index):
+                x = hit[1]
+            else:
+                x = self.panel.benchmark_on(bench, asset).to_numpy(dtype=float)
+                cache[key] = (r.index, x)
             return ret, x[:, None], ret, [str(bench)]
         return ret, np.zeros((len(ret), 1)), ret, ["none"]
 
@@ -271,6 +285,7 @@ class EventStudy:
         at once (:func:`impact.models.fit_normal_returns`).
         """
         assets = self._study_assets()
+        self._design_cache = {}  # per fit: the panel may differ between fits
         pairs, exclusions, merged = self._contaminate(self._pairs(assets).reset_index(drop=True))
         dupes = pairs.duplicated(["event_id", "asset"])
         if dupes.any():
