@@ -270,3 +270,74 @@ def concat_fits(parts: list[NormalFit]) -> NormalFit:
         if isinstance(value, np.ndarray):
             values[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
     return replace(first, **values)
+
+
+def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,
+                     syy: np.ndarray, shift_y: np.ndarray, shift_x: np.ndarray, min_obs: int,
+                     names: tuple = ()) -> NormalFit:
+    """The estimates of :func:`fit_normal_returns` from each pair's window sums.
+
+    Inputs are sums over the pair's usable estimation rows of shifted data
+    y* = y - shift_y and x* = x - shift_x (the engine shifts by the asset's mean, so
+    the sums stay small and centring loses no precision): n, sum y*, sum x* (P, k),
+    sum x*x*' (P, k, k), sum x*y* (P, k), sum y*^2. OLS is invariant to the shift
+    except for the intercept, which is shifted back. Window sums come from
+    prefix sums over each asset's rows, so the cost is O(rows + pairs), not
+    O(pairs x window); results equal the window-by-window fit to rounding.
+    """
+    if model not in MODELS or model == "garch":
+        raise ImpactError(f"fit_from_moments cannot fit model {model!r}")
+    P, k = sx.shape
+    problem = np.full(P, "", dtype=object)
+    n_params = n_parameters(model, k)
+    need = max(min_obs, n_params + 2)
+    few = n < need
+    if few.any():
+        problem[few] = [f"too few estimation observations: {int(v)} < {need}" for v in n[few]]
+    n_safe = np.where(n > 0, n, 1.0)
+    ybar = sy / n_safe
+    xbar = sx / n_safe[:, None]
+    syy_c = syy - n * ybar**2
+    xtx_inv = None
+    if model in OLS_MODELS:
+        xtx = sxx - n[:, None, None] * xbar[:, :, None] * xbar[:, None, :]
+        xty = sxy - n[:, None] * xbar * ybar[:, None]
+        scale = np.einsum("pkk->pk", xtx)
+        # Raw second moments bound the rounding of the centred ones.
+        raw_scale = np.einsum("pkk->pk", sxx)
+        flat = (scale <= np.maximum(1e-14 * n_safe[:, None], 1e-12 * raw_scale)).any(axis=1) & ~few
+        problem[flat] = ("benchmark returns constant over the estimation window" if model == "market"
+                         else "a factor is constant over the estimation window")
+        singular = flat | few
+        if k > 1:
+            d = 1.0 / np.sqrt(np.where(scale > 0, scale, 1.0))
+            corr = xtx * d[:, :, None] * d[:, None, :]
+            corr = np.where(singular[:, None, None], np.eye(k), corr)
+            collinear = (np.linalg.eigvalsh(corr)[:, 0] < 1e-10) & ~singular
+            problem[collinear] = "factors are collinear over the estimation window"
+            singular = singular | collinear
+        xtx_inv = np.linalg.inv(np.where(singular[:, None, None], np.eye(k), xtx))
+        beta = np.einsum("pkj,pj->pk", xtx_inv, xty)
+        alpha = (ybar + shift_y) - np.einsum("pk,pk->p", xbar + shift_x, beta)
+        ssr = syy_c - np.einsum("pk,pk->p", beta, xty)
+        mean_estimated = True
+    elif model == "constant_mean":
+        beta, alpha, ssr, mean_estimated = np.zeros((P, k)), ybar + shift_y, syy_c, True
+    elif model == "market_adjusted":
+        # d = y - x: its sample variance (the shift cancels in the centred sums).
+        sd, sdd = sy - sx[:, 0], syy - 2 * sxy[:, 0] + sxx[:, 0, 0]
+        beta, alpha, ssr, mean_estimated = np.ones((P, k)), np.zeros(P), sdd - sd**2 / n_safe, False
+    else:  # raw
+        beta, alpha, ssr, mean_estimated = np.zeros((P, k)), np.zeros(P), syy_c, False
+    df = n - max(n_params, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = np.maximum(ssr, 0.0) / np.where(df > 0, df, np.nan)
+    bad = np.asarray(problem != "")
+    alpha, beta = alpha.astype(float), beta.astype(float)
+    alpha[bad], sigma2[bad] = np.nan, np.nan
+    beta[bad] = np.nan
+    # SSR from moments carries rounding of order eps * sum(y*^2): below that it is zero.
+    tiny = ssr <= 1e-12 * np.maximum(syy, 1e-300)
+    problem[tiny & ~bad] = "zero residual variance in the estimation window (asset equals its benchmark?)"
+    return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar + shift_x, xtx_inv,
+                     mean_estimated, problem, tuple(names))

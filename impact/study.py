@@ -23,7 +23,8 @@ from .rolls import roll_exclusions
 from .errors import DataError, ImpactError
 from .events import Catalog, catalog_from_frame
 from .factors import RF, factors_on, ff3_factors, prepare_factors
-from .models import FACTOR_MODELS, MODELS, NEEDS_BENCHMARK, NormalFit, concat_fits, fit_garch, fit_normal_returns
+from .models import (FACTOR_MODELS, MODELS, NEEDS_BENCHMARK, NormalFit, concat_fits, fit_from_moments, fit_garch,
+                     fit_normal_returns)
 from .statistics import cross_sectional_t, run_test, significance_stars, t_pvalue
 from .windows import RowSource
 
@@ -275,6 +276,54 @@ class EventStudy:
             return ret, x[:, None], ret, [str(bench)]
         return ret, np.zeros((len(ret), 1)), ret, ["none"]
 
+    #: "moments": estimation-window sums from per-asset prefix sums (default, O(rows + pairs));
+    #: "windows": gather every pair's (pairs x L) window and fit it (the reference path; garch always).
+    engine: str = "moments"
+
+    def _fit_by_moments(self, Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names):
+        """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
+
+        Per asset, returns are shifted by their mean over usable rows and cumulated;
+        a window's sum is the difference of two prefix sums within the asset's
+        segment (its rows and the NaN padding after them), so no sum ever carries
+        another asset's magnitude and rounding stays at the window's own scale.
+        """
+        k = X.shape[1]
+        C = {"n": np.zeros(n_rows + 1), "y": np.zeros(n_rows + 1), "yy": np.zeros(n_rows + 1),
+             "x": np.zeros((n_rows + 1, k)), "xx": np.zeros((n_rows + 1, k, k)), "xy": np.zeros((n_rows + 1, k)),
+             "fm": np.zeros(n_rows + 1)}
+        starts = sorted(offsets.values())
+        ends = starts[1:] + [n_rows]
+        shift_y = np.zeros(n_rows)
+        shift_x = np.zeros((n_rows, k))
+        for o, e in zip(starts, ends):
+            u = usable_row[o:e]
+            my = Y[o:e][u].mean() if u.any() else 0.0
+            mx = X[o:e][u].mean(axis=0) if u.any() else np.zeros(k)
+            shift_y[o], shift_x[o] = my, mx
+            ys = np.where(u, Y[o:e] - my, 0.0)
+            xs = np.where(u[:, None], X[o:e] - mx, 0.0)
+            C["n"][o + 1:e + 1] = np.cumsum(u)
+            C["y"][o + 1:e + 1] = np.cumsum(ys)
+            C["yy"][o + 1:e + 1] = np.cumsum(ys * ys)
+            C["x"][o + 1:e + 1] = np.cumsum(xs, axis=0)
+            C["xx"][o + 1:e + 1] = np.cumsum(xs[:, :, None] * xs[:, None, :], axis=0)
+            C["xy"][o + 1:e + 1] = np.cumsum(xs * ys[:, None], axis=0)
+            C["fm"][o + 1:e + 1] = np.cumsum(finite_row[o:e] & ~u)
+        # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
+        a = np.maximum(pos + ea, lo)
+        b = np.maximum(pos + eb + 1, lo)
+
+        def wsum(c):
+            top = np.where((b > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[b], 0.0)
+            bottom = np.where((a > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[a], 0.0)
+            return top - bottom
+
+        n = np.rint(wsum(C["n"]))
+        fit = fit_from_moments(self.model, n, wsum(C["y"]), wsum(C["x"]), wsum(C["xx"]), wsum(C["xy"]),
+                               wsum(C["yy"]), shift_y[lo], shift_x[lo], self.min_estimation_obs, tuple(names))
+        return fit, np.rint(wsum(C["fm"])).astype(np.int64)
+
     def fit(self) -> "EventStudyResult":
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
 
@@ -392,18 +441,26 @@ class EventStudy:
         finite_w = sliding_window_view(finite_row, L)
         usable_w = sliding_window_view(finite_row & ~masked, L) if any_masked else finite_w
         sel = np.flatnonzero(reasons == "")
+        by_moments = self.engine == "moments" and self.model != "garch"
+        if by_moments:
+            # Every pair's estimation-window sums from per-asset prefix sums: O(rows + pairs).
+            fit_all, n_masked_all = self._fit_by_moments(
+                Y, X, finite_row, finite_row & ~masked, offsets, n_rows, pos[sel], lo[sel], ea, eb, names)
         fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
         for c0 in range(0, max(len(sel), 1), self.chunk_size):
             s = sel[c0:c0 + self.chunk_size]
             if not len(s):
                 break
-            y_est = Yw_est[pos[s] + ea]
-            x_est = np.swapaxes(Xw_est[pos[s] + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
-            usable = usable_w[pos[s] + ea]
-            if any_masked:
-                n_masked = np.count_nonzero(finite_w[pos[s] + ea], axis=1) - np.count_nonzero(usable, axis=1)
+            if by_moments:
+                n_masked = n_masked_all[c0:c0 + len(s)]
             else:
-                n_masked = np.zeros(len(s), dtype=np.int64)
+                y_est = Yw_est[pos[s] + ea]
+                x_est = np.swapaxes(Xw_est[pos[s] + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
+                usable = usable_w[pos[s] + ea]
+                if any_masked:
+                    n_masked = np.count_nonzero(finite_w[pos[s] + ea], axis=1) - np.count_nonzero(usable, axis=1)
+                else:
+                    n_masked = np.zeros(len(s), dtype=np.int64)
             ev_idx = pos[s, None] + ev_off[None, :]
             y_ev = Yw_ev[pos[s] + wa]
             x_ev = np.swapaxes(Xw_ev[pos[s] + wa], 1, 2)
@@ -422,7 +479,9 @@ class EventStudy:
                 else:
                     when = pd.Timestamp(D[ev_idx[j, kk]])
                     reasons[s[j]] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
-            if self.model == "garch":
+            if by_moments:
+                fit = fit_all.take(np.arange(c0, c0 + len(s)))
+            elif self.model == "garch":
                 fit = fit_garch(y_est, x_est, usable, self.min_estimation_obs, ev_off - eb, tuple(names))
             else:
                 fit = fit_normal_returns(self.model, y_est, x_est, usable, self.min_estimation_obs, tuple(names))

@@ -95,3 +95,22 @@ def test_windows_never_reach_into_a_neighbouring_asset():
     assert reasons["late"] == "event window incomplete: rel_day +3 falls after the series ends"
     assert res.pairs.empty
 
+
+
+@pytest.mark.parametrize("model", ["market", "constant_mean", "market_adjusted", "raw", "ff3"])
+def test_prefix_sum_engine_equals_window_by_window_fits(prices, model):
+    """Real bundled prices, several calendars: the default engine ("moments", window sums from
+    per-asset prefix sums) against the reference engine that gathers every window."""
+    from impact import load_catalog
+
+    assets = ["SPY", "SOXX", "HSI", "000001_SS", "ZS_F", "CT1", "DEXCHUS", "MP"]
+    study = EventStudy(prices, load_catalog(), market="GSPC" if model != "ff3" else None, model=model, assets=assets)
+    fast = study.fit()
+    study.engine = "windows"
+    slow = study.fit()
+    assert len(fast.pairs) > 300
+    pd.testing.assert_frame_equal(fast.excluded, slow.excluded)
+    pd.testing.assert_frame_equal(fast.params, slow.params, check_exact=False, atol=1e-12, rtol=0)
+    np.testing.assert_allclose(fast.abnormal, slow.abnormal, atol=1e-13, rtol=0)
+    fc, sc = fast.car((-1, 1)), slow.car((-1, 1))
+    np.testing.assert_allclose(fc["se"], sc["se"], atol=1e-13, rtol=0)
