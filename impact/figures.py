@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 STYLE = {
     "font.size": 10, "axes.titlesize": 12, "axes.labelsize": 10, "axes.spines.top": False,
@@ -178,7 +177,3 @@ def placebo_figure(draws: np.ndarray, observed: float, statistic: str = "CAAR",
         fig.tight_layout()
     return fig
 
-
-def legend_handles() -> list[Line2D]:
-    """Legend entries for the direction colours (for composite figures)."""
-    return [Line2D([], [], marker="o", ls="", color=c, label=d) for d, c in DIRECTION_COLORS.items()]
