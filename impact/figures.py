@@ -63,7 +63,8 @@ def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnorm
     return fig
 
 
-def heatmap_figure(matrix: pd.DataFrame, title: str = "Day-0 abnormal returns") -> Figure:
+def heatmap_figure(matrix: pd.DataFrame, title: str = "Day-0 abnormal returns",
+                   column_labels: list[str] | None = None) -> Figure:
     """Assets (rows) x events (columns) abnormal returns in percent.
 
     Diverging colour map (red negative, blue positive, as in the HTML tables) centred at zero (``TwoSlopeNorm``), symmetric limits at the
@@ -81,7 +82,8 @@ def heatmap_figure(matrix: pd.DataFrame, title: str = "Day-0 abnormal returns") 
         image = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="RdBu",
                           norm=TwoSlopeNorm(vcenter=0.0, vmin=-bound, vmax=bound), interpolation="nearest")
         ax.set_yticks(range(matrix.shape[0]), [str(v) for v in matrix.index], fontsize=8)
-        ax.set_xticks(range(matrix.shape[1]), [str(v) for v in matrix.columns], rotation=90, fontsize=6)
+        labels = column_labels if column_labels is not None else [str(v) for v in matrix.columns]
+        ax.set_xticks(range(matrix.shape[1]), labels, rotation=90, fontsize=6)
         ax.set_xlabel("Event")
         ax.set_ylabel("Asset")
         ax.set_title(title)

@@ -145,6 +145,13 @@ def heatmap_matrix(result: EventStudyResult, window: tuple[int, int] = (0, 0)) -
     return matrix.reindex(index=order, columns=events)
 
 
+def event_labels(result: EventStudyResult, event_ids) -> list[str]:
+    """``id (YYYY-MM-DD)`` axis labels for events (the announcement date)."""
+    dates = _events_frame(result).drop_duplicates("event_id").set_index("event_id")["date"]
+    return [f"{e} ({pd.Timestamp(dates[e]):%Y-%m-%d})" if e in dates.index and pd.notna(dates[e]) else str(e)
+            for e in event_ids]
+
+
 def event_day_table(result: EventStudyResult) -> pd.DataFrame:
     """One row per (event, asset): the day-0 session, raw return, abnormal return and its test."""
     ar = result.ar
@@ -573,8 +580,9 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
             hw = spec.heatmap_window
             label = "Day-0 abnormal returns" if hw == (0, 0) else f"CARs over {_window_label(hw)}"
             name = "heatmap_day0" if hw == (0, 0) else f"heatmap_{hw[0]}_{hw[1]}"
-            figs["heatmap"] = {"src": out.figure(name, heatmap_figure(heatmap_matrix(result, hw),
-                                                                       f"{label} by asset and event")),
+            matrix = heatmap_matrix(result, hw)
+            figs["heatmap"] = {"src": out.figure(name, heatmap_figure(matrix, f"{label} by asset and event",
+                                                                       event_labels(result, matrix.columns))),
                                "alt": f"Heatmap of {label.lower()}, assets by events", "svg": f"figures/{name}.svg"}
         elif kind == "distribution":
             frame = event_day.dropna(subset=["kind", "direction"])

@@ -289,27 +289,33 @@ class EventStudy:
         another asset's magnitude and rounding stays at the window's own scale.
         """
         k = X.shape[1]
-        C = {"n": np.zeros(n_rows + 1), "y": np.zeros(n_rows + 1), "yy": np.zeros(n_rows + 1),
-             "x": np.zeros((n_rows + 1, k)), "xx": np.zeros((n_rows + 1, k, k)), "xy": np.zeros((n_rows + 1, k)),
-             "fm": np.zeros(n_rows + 1)}
-        starts = sorted(offsets.values())
-        ends = starts[1:] + [n_rows]
+        starts = np.array(sorted(offsets.values()), dtype=np.int64)
+        lengths = np.diff(np.r_[starts, n_rows])
+        u = usable_row
+        # Segment means over usable rows (the shift), spread back over each segment's rows.
+        count = np.add.reduceat(u.astype(float), starts)
+        safe = np.where(count > 0, count, 1.0)
+        my = np.add.reduceat(np.where(u, Y, 0.0), starts) / safe
+        mx = np.add.reduceat(np.where(u[:, None], X, 0.0), starts, axis=0) / safe[:, None]
+        row_my, row_mx = np.repeat(my, lengths), np.repeat(mx, lengths, axis=0)
+        ys = np.where(u, Y - row_my, 0.0)
+        xs = np.where(u[:, None], X - row_mx, 0.0)
+
+        def seg_cumsum(v):
+            """Prefix sums restarting at each segment: the previous segment's total is taken
+            out at the next start, so a running sum never carries another asset's size."""
+            v = v.copy()
+            v[starts[1:]] -= np.add.reduceat(v, starts, axis=0)[:-1]
+            out = np.zeros((n_rows + 1,) + v.shape[1:])
+            np.cumsum(v, axis=0, out=out[1:])
+            return out
+
+        C = {"n": seg_cumsum(u.astype(float)), "y": seg_cumsum(ys), "yy": seg_cumsum(ys * ys),
+             "x": seg_cumsum(xs), "xx": seg_cumsum(xs[:, :, None] * xs[:, None, :]),
+             "xy": seg_cumsum(xs * ys[:, None]), "fm": seg_cumsum((finite_row & ~u).astype(float))}
         shift_y = np.zeros(n_rows)
         shift_x = np.zeros((n_rows, k))
-        for o, e in zip(starts, ends):
-            u = usable_row[o:e]
-            my = Y[o:e][u].mean() if u.any() else 0.0
-            mx = X[o:e][u].mean(axis=0) if u.any() else np.zeros(k)
-            shift_y[o], shift_x[o] = my, mx
-            ys = np.where(u, Y[o:e] - my, 0.0)
-            xs = np.where(u[:, None], X[o:e] - mx, 0.0)
-            C["n"][o + 1:e + 1] = np.cumsum(u)
-            C["y"][o + 1:e + 1] = np.cumsum(ys)
-            C["yy"][o + 1:e + 1] = np.cumsum(ys * ys)
-            C["x"][o + 1:e + 1] = np.cumsum(xs, axis=0)
-            C["xx"][o + 1:e + 1] = np.cumsum(xs[:, :, None] * xs[:, None, :], axis=0)
-            C["xy"][o + 1:e + 1] = np.cumsum(xs * ys[:, None], axis=0)
-            C["fm"][o + 1:e + 1] = np.cumsum(finite_row[o:e] & ~u)
+        shift_y[starts], shift_x[starts] = my, mx
         # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
         a = np.maximum(pos + ea, lo)
         b = np.maximum(pos + eb + 1, lo)
@@ -780,8 +786,9 @@ class EventStudyResult:
         """Assets x events heatmap of CARs over ``window`` (day-0 ARs by default), colours
         centred at zero; returns the matplotlib Figure."""
         from .figures import heatmap_figure
-        from .report import heatmap_matrix
+        from .report import event_labels, heatmap_matrix
 
         window = _check_window(window, "window")
         label = "Day-0 abnormal returns" if window == (0, 0) else f"CARs over [{window[0]}, {window[1]}]"
-        return heatmap_figure(heatmap_matrix(self, window), title or f"{label} by asset and event")
+        matrix = heatmap_matrix(self, window)
+        return heatmap_figure(matrix, title or f"{label} by asset and event", event_labels(self, matrix.columns))

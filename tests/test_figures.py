@@ -146,3 +146,10 @@ def test_figures_do_not_touch_pyplot(result):
     result.plot_heatmap()
     assert plt.get_fignums() == before
     assert matplotlib.get_backend()  # any backend: figures never needed one
+
+
+def test_heatmap_columns_are_labelled_with_event_dates(result):
+    ax = result.plot_heatmap().axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "USCN-2025-22 (2025-10-10)" in labels and "USCN-2025-24 (2025-10-12)" in labels
+    assert len(labels) == result.pairs["event_id"].nunique()
