@@ -276,9 +276,12 @@ class EventStudy:
             return ret, x[:, None], ret, [str(bench)]
         return ret, np.zeros((len(ret), 1)), ret, ["none"]
 
-    #: "moments": estimation-window sums from per-asset prefix sums (default, O(rows + pairs));
-    #: "windows": gather every pair's (pairs x L) window and fit it (the reference path; garch always).
-    engine: str = "moments"
+    #: "windows" (default): gather every pair's (pairs x L) estimation window and fit all
+    #: of them in batched closed form (garch always uses it). "moments": the same OLS from
+    #: window sums of per-asset prefix sums, O(rows + pairs) and ~1.5x faster at 1M pairs;
+    #: it agrees to ~1e-13 but not to the last bits (SSR = Syy - b'Sxy rounds differently),
+    #: so the default stays bit-faithful to the window-by-window fit.
+    engine: str = "windows"
 
     def _fit_by_moments(self, Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names):
         """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
@@ -289,7 +292,8 @@ class EventStudy:
         another asset's magnitude and rounding stays at the window's own scale.
         """
         k = X.shape[1]
-        starts = np.array(sorted(offsets.values()), dtype=np.int64)
+        # Segments: the leading padding, then each asset's rows with the padding after them.
+        starts = np.unique(np.r_[0, np.fromiter(offsets.values(), dtype=np.int64)])
         lengths = np.diff(np.r_[starts, n_rows])
         u = usable_row
         # Segment means over usable rows (the shift), spread back over each segment's rows.
@@ -303,16 +307,19 @@ class EventStudy:
 
         def seg_cumsum(v):
             """Prefix sums restarting at each segment: the previous segment's total is taken
-            out at the next start, so a running sum never carries another asset's size."""
-            v = v.copy()
+            out at the next start, so a running sum never carries another asset's size.
+            Works in place on ``v`` (always a temporary here)."""
             v[starts[1:]] -= np.add.reduceat(v, starts, axis=0)[:-1]
-            out = np.zeros((n_rows + 1,) + v.shape[1:])
+            out = np.empty((n_rows + 1,) + v.shape[1:])
+            out[0] = 0.0
             np.cumsum(v, axis=0, out=out[1:])
             return out
 
-        C = {"n": seg_cumsum(u.astype(float)), "y": seg_cumsum(ys), "yy": seg_cumsum(ys * ys),
-             "x": seg_cumsum(xs), "xx": seg_cumsum(xs[:, :, None] * xs[:, None, :]),
-             "xy": seg_cumsum(xs * ys[:, None]), "fm": seg_cumsum((finite_row & ~u).astype(float))}
+        C = {"n": seg_cumsum(u.astype(float)), "yy": seg_cumsum(ys * ys),
+             "xx": seg_cumsum(xs[:, :, None] * xs[:, None, :]), "xy": seg_cumsum(xs * ys[:, None])}
+        C["y"], C["x"] = seg_cumsum(ys), seg_cumsum(xs)
+        fm = finite_row & ~u
+        C["fm"] = seg_cumsum(fm.astype(float)) if fm.any() else None
         shift_y = np.zeros(n_rows)
         shift_x = np.zeros((n_rows, k))
         shift_y[starts], shift_x[starts] = my, mx
@@ -328,7 +335,8 @@ class EventStudy:
         n = np.rint(wsum(C["n"]))
         fit = fit_from_moments(self.model, n, wsum(C["y"]), wsum(C["x"]), wsum(C["xx"]), wsum(C["xy"]),
                                wsum(C["yy"]), shift_y[lo], shift_x[lo], self.min_estimation_obs, tuple(names))
-        return fit, np.rint(wsum(C["fm"])).astype(np.int64)
+        n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
+        return fit, n_masked
 
     def fit(self) -> "EventStudyResult":
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
@@ -356,7 +364,10 @@ class EventStudy:
 
         ea, eb = self.estimation_window
         wa, wb = self.event_window
-        pad = max(-ea, wb, 0) + 1
+        # Padding wide enough that no gathered window reaches a neighbour's rows; the prefix-sum
+        # engine clips estimation windows itself, so only event windows need it there.
+        gathers_estimation = self.engine != "moments" or self.model == "garch"
+        pad = max(-ea if gathers_estimation else -wa, wb, 0) + 1
         # One long array of every asset's returns, NaN-padded between assets; pairs index into it.
         offsets, lengths, parts, names = {}, {}, [], None
         start = pad

@@ -46,7 +46,9 @@ def test_chunk_size_does_not_change_any_number(synthetic):
     assert len(whole.pairs) > 60 and len(whole.excluded) > 0  # both branches exercised
 
 
-def test_engine_equals_statsmodels_per_pair_with_holes_and_masks(synthetic):
+@pytest.mark.parametrize("engine", ["windows", "moments"])
+def test_engine_equals_statsmodels_per_pair_with_holes_and_masks(synthetic, engine, monkeypatch):
+    monkeypatch.setattr(EventStudy, "engine", engine)
     frame, events = synthetic
     rng = np.random.default_rng(2)
     dates = frame.index
@@ -99,12 +101,13 @@ def test_windows_never_reach_into_a_neighbouring_asset():
 
 @pytest.mark.parametrize("model", ["market", "constant_mean", "market_adjusted", "raw", "ff3"])
 def test_prefix_sum_engine_equals_window_by_window_fits(prices, model):
-    """Real bundled prices, several calendars: the default engine ("moments", window sums from
-    per-asset prefix sums) against the reference engine that gathers every window."""
+    """Real bundled prices, several calendars: the prefix-sum engine ("moments") against the
+    default engine that gathers every window."""
     from impact import load_catalog
 
     assets = ["SPY", "SOXX", "HSI", "000001_SS", "ZS_F", "CT1", "DEXCHUS", "MP"]
     study = EventStudy(prices, load_catalog(), market="GSPC" if model != "ff3" else None, model=model, assets=assets)
+    study.engine = "moments"
     fast = study.fit()
     study.engine = "windows"
     slow = study.fit()
