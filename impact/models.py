@@ -228,7 +228,9 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
     problem = np.full(P, "", dtype=object)
     need = max(min_obs, 1 + k + 3 + 2)
     hmax = int(np.max(horizons))
-    scale = np.array([1.0, *([100.0] * k)])  # d(param)/d(scaled param): alpha /100, slopes unchanged
+    # The fit is on 100*y = c + b (100*x): alpha = c/100, beta = b, so Var(alpha) = Var(c)/1e4,
+    # Cov(alpha, beta) = Cov(c, b)/100 and Var(beta) = Var(b).
+    scale = np.array([100.0, *([1.0] * k)])
     for p in range(P):
         if n[p] < need:
             problem[p] = f"too few estimation observations: {int(n[p])} < {need}"

@@ -178,7 +178,9 @@ def test_garch_matches_arch_fitted_directly(sample):
     h = fit.forecast(horizon=16, reindex=False, x=np.zeros((1, 1, 16))).variance.to_numpy()[-1] / 1e4
     xe = m.iloc[p0 - 1: p0 + 2].to_numpy()
     g = np.array([3.0, xe.sum()])
-    cov = fit.param_cov.to_numpy()[:2, :2] / np.outer([1, 100], [1, 100])
+    # alpha = Const/100, beta = x0: rescale the ML covariance accordingly.
+    cov = fit.param_cov.to_numpy()[:2, :2] / np.outer([100, 1], [100, 1])
+    assert res.car((-1, 1))["se"].iloc[0] < 0.1  # a 3-day CAR se of tens of percent means mis-scaling
     want_var = h[10 - 1 + 0: 10 - 1 + 3].sum() + g @ cov @ g  # rel_days -1,0,1 are horizons 10,11,12
     car = res.car((-1, 1)).iloc[0]
     ar = r.iloc[p0 - 1: p0 + 2].to_numpy() - fit.params["Const"] / 100 - fit.params["x0"] * xe
