@@ -47,20 +47,33 @@ class Contamination:
 
     ``flags``: per input pair (same index), the ';'-joined flags to add;
     ``reason``: per input pair, why it is dropped (merged) or ``""``;
-    ``exclusions``: ``asset, date, reason`` sessions to leave out of estimation;
-    ``overlaps``: one row per (asset, event, other event) whose event windows
-    overlap, with the ``decision`` taken.
+    ``windows``: one row per placed pair, ``asset, event_id, start, stop`` — the
+    half-open range of positions in the asset's sessions its event window covers
+    (empty in ``"ignore"`` mode); ``exclusions``: the same as ``asset, date, reason``
+    sessions; ``overlaps``: one row per (asset, event, other event) whose event
+    windows overlap, with the ``decision`` taken.
     """
 
     mode: str
     flags: pd.Series
     reason: pd.Series
-    exclusions: pd.DataFrame
+    windows: pd.DataFrame
     overlaps: pd.DataFrame
+    sessions: Mapping[str, pd.DatetimeIndex]
 
-
-def _join(a: str, b: str) -> str:
-    return f"{a};{b}" if a and b else (a or b)
+    @property
+    def exclusions(self) -> pd.DataFrame:
+        """Sessions to leave out of estimation windows, one row per (event, session)."""
+        w = self.windows
+        if w.empty:
+            return pd.DataFrame(columns=["asset", "date", "reason"])
+        parts = []
+        for asset, block in w.groupby("asset", sort=False):
+            length = (block["stop"] - block["start"]).to_numpy()
+            rows = np.repeat(block["start"].to_numpy() - np.cumsum(length) + length, length) + np.arange(length.sum())
+            parts.append(pd.DataFrame({"asset": asset, "date": pd.DatetimeIndex(self.sessions[asset])[rows],
+                                       "reason": REASON_PREFIX + np.repeat(block["event_id"].to_numpy(), length)}))
+        return pd.concat(parts, ignore_index=True)
 
 
 def contamination(
@@ -73,7 +86,8 @@ def contamination(
 
     ``pairs`` needs ``event_id, asset, day0`` (day 0 is placed on the first of the
     asset's ``sessions`` on or after it, as the study does); pairs without a day 0
-    or whose asset has no sessions are skipped.
+    or whose asset has no sessions are skipped. Vectorised per asset: the cost is
+    linear in pairs plus overlapping pairs.
     """
     if mode not in MODES:
         raise ImpactError(f"unknown contamination mode {mode!r} (choose from {', '.join(MODES)})")
@@ -81,71 +95,75 @@ def contamination(
     span = b - a
     flags = pd.Series("", index=pairs.index, dtype=object)
     reason = pd.Series("", index=pairs.index, dtype=object)
-    excl_parts, overlap_rows = [], []
-    for asset, idx in pairs.groupby("asset", sort=False).groups.items():
+    window_parts, overlap_parts, note_parts = [], [], []
+    for asset, idx in pairs.groupby("asset", sort=False).indices.items():
         dates = sessions.get(asset)
         if dates is None or len(dates) == 0:
             continue
         dates = pd.DatetimeIndex(dates)
-        block = pairs.loc[idx]
-        day0 = pd.DatetimeIndex(pd.to_datetime(block["day0"]))
+        day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy()[idx]))
         ok = ~day0.isna()
-        pos = np.full(len(block), -1, dtype=np.int64)
+        pos = np.full(len(idx), -1, dtype=np.int64)
         pos[ok] = dates.searchsorted(day0[ok], side="left")
         ok &= pos < len(dates)
         if not ok.any():
             continue
-        labels = block.index.to_numpy()[ok]
-        ids = block["event_id"].astype(str).to_numpy()[ok]
+        labels = pairs.index.to_numpy()[idx][ok]
+        ids = pairs["event_id"].astype(str).to_numpy()[idx][ok]
         p = pos[ok]
         order = np.lexsort((ids, p))
         labels, ids, p = labels[order], ids[order], p[order]
 
         if mode != "ignore":
-            lo = np.clip(p + a, 0, len(dates))
-            hi = np.clip(p + b + 1, 0, len(dates))
-            rows = np.concatenate([np.arange(s, e) for s, e in zip(lo, hi)]) if len(p) else np.zeros(0, int)
-            who = np.repeat(ids, hi - lo)
-            excl_parts.append(pd.DataFrame({"asset": asset, "date": dates[rows],
-                                            "reason": [REASON_PREFIX + w for w in who]}))
+            window_parts.append(pd.DataFrame({"asset": asset, "event_id": ids,
+                                              "start": np.clip(p + a, 0, len(dates)),
+                                              "stop": np.clip(p + b + 1, 0, len(dates))}))
 
-        # Overlapping windows: all pairs within `span` sessions (p is sorted).
-        j_end = np.searchsorted(p, p + span, side="right")
-        # Merge clusters: an event joins the current cluster when its window overlaps the
-        # cluster's *first* event's window (no chaining across a long run of news).
-        head = np.arange(len(p))
-        for i in range(1, len(p)):
-            if p[i] - p[head[i - 1]] <= span:
-                head[i] = head[i - 1]
-        for i in range(len(p)):
-            for j in range(i + 1, j_end[i]):
-                gap = int(p[j] - p[i])
-                for x, y, g in ((i, j, gap), (j, i, -gap)):
-                    flags[labels[x]] = _join(flags[labels[x]], f"overlap:{ids[y]}@{g:+d}")
-                if mode == "merge":
-                    decision = (f"merged into {ids[head[i]]}" if head[j] == head[i] else
-                                "flagged; other window excluded from estimation")
-                else:
-                    decision = "flagged; other window excluded from estimation" if mode == "exclude" else "flagged"
-                overlap_rows.append((asset, ids[i], ids[j], dates[p[i]], dates[p[j]], gap, decision))
+        # Overlapping windows: every (i, j > i) within `span` sessions (p is sorted).
+        reach = np.searchsorted(p, p + span, side="right") - np.arange(len(p)) - 1
+        i = np.repeat(np.arange(len(p)), reach)
+        j = i + 1 + (np.arange(reach.sum()) - np.repeat(np.cumsum(reach) - reach, reach))
+        gap = p[j] - p[i]
         if mode == "merge":
-            for i in range(len(p)):
-                members = np.flatnonzero(head == i)
+            # An event joins the current cluster when its window overlaps the cluster's
+            # *first* event's window (no chaining across a long run of news).
+            head = np.arange(len(p))
+            for k in range(1, len(p)):
+                if p[k] - p[head[k - 1]] <= span:
+                    head[k] = head[k - 1]
+            decision = np.where(head[j] == head[i], np.char.add("merged into ", ids[head[i]].astype(str)),
+                                "flagged; other window excluded from estimation")
+            for k in range(len(p)):
+                members = np.flatnonzero(head == k)
                 if len(members) > 1:
-                    flags[labels[i]] = _join(flags[labels[i]], "merged:" + "+".join(ids[members[1:]]))
-                elif head[i] != i:
-                    first = ids[head[i]]
-                    reason[labels[i]] = (f"merged into {first}: event windows overlap "
-                                         f"(day 0 {int(p[i] - p[head[i]])} sessions after {first}'s)")
-    exclusions = (pd.concat(excl_parts, ignore_index=True) if excl_parts
-                  else pd.DataFrame(columns=["asset", "date", "reason"]))
-    overlaps = pd.DataFrame(overlap_rows, columns=OVERLAP_COLUMNS)
-    return Contamination(mode, flags, reason, exclusions, overlaps)
-
-
-def drop_own_window_flags(flags: pd.Series) -> pd.Series:
-    """Remove ``event_window:...@k`` notes the study adds when a masked session lies
-    in an event window: overlaps are already flagged per pair by :func:`contamination`."""
-    def clean(text: str) -> str:
-        return ";".join(t for t in str(text).split(";") if t and not t.startswith(REASON_PREFIX))
-    return flags.map(clean)
+                    note_parts.append(pd.DataFrame({"label": [labels[k]], "order": [np.inf],
+                                                    "note": ["merged:" + "+".join(ids[members[1:]])]}))
+                elif head[k] != k:
+                    first = ids[head[k]]
+                    reason[labels[k]] = (f"merged into {first}: event windows overlap "
+                                         f"(day 0 {int(p[k] - p[head[k]])} sessions after {first}'s)")
+        else:
+            decision = np.full(len(i), "flagged; other window excluded from estimation" if mode == "exclude"
+                               else "flagged", dtype=object)
+        overlap_parts.append(pd.DataFrame({"asset": asset, "event_id": ids[i], "other_id": ids[j],
+                                           "day0": dates[p[i]], "other_day0": dates[p[j]], "gap": gap,
+                                           "decision": decision}))
+        # Each pair's notes in order of the other event's position: i sees j at +gap, j sees i at -gap.
+        note_parts.append(pd.DataFrame({
+            "label": np.concatenate([labels[i], labels[j]]),
+            "order": np.concatenate([p[j], p[i]]).astype(float),
+            "note": np.concatenate([np.char.add(np.char.add("overlap:", ids[j].astype(str)),
+                                                np.char.mod("@%+d", gap)),
+                                    np.char.add(np.char.add("overlap:", ids[i].astype(str)),
+                                                np.char.mod("@%+d", -gap))]),
+        }))
+    if note_parts:
+        notes = pd.concat(note_parts, ignore_index=True)
+        notes = notes.sort_values(["label", "order"], kind="stable")
+        joined = notes.groupby("label", sort=False)["note"].agg(";".join)
+        flags.loc[joined.index] = joined.to_numpy()
+    windows = (pd.concat(window_parts, ignore_index=True) if window_parts
+               else pd.DataFrame(columns=["asset", "event_id", "start", "stop"]))
+    overlaps = (pd.concat(overlap_parts, ignore_index=True) if overlap_parts
+                else pd.DataFrame(columns=OVERLAP_COLUMNS))
+    return Contamination(mode, flags, reason, windows, overlaps[OVERLAP_COLUMNS], sessions)

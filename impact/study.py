@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .align import align_events
-from .contamination import MODES as CONTAMINATION_MODES, contamination as find_contamination, drop_own_window_flags
+from .contamination import MODES as CONTAMINATION_MODES, contamination as find_contamination
 from .data import ReturnPanel
 from .rolls import roll_exclusions
 from .errors import DataError, ImpactError
@@ -226,10 +226,8 @@ class EventStudy:
         self.contamination_report = found.overlaps
         pairs = pairs.assign(flags=[";".join(x for x in (f, g) if x) for f, g in zip(pairs["flags"].astype(str), found.flags)])
         merged = found.reason != ""
-        # Given exclusions (roll days, user's) last: a session's flag shows their reason, not the own-window mark.
-        exclusions = [e for e in (found.exclusions, self.estimation_exclusions) if e is not None and len(e)]
-        exclusions = pd.concat(exclusions, ignore_index=True) if exclusions else None
-        return (pairs[~merged].reset_index(drop=True), exclusions,
+        self._event_windows = found.windows  # other events' windows leave estimation (no per-day notes)
+        return (pairs[~merged].reset_index(drop=True), self.estimation_exclusions,
                 pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True))
 
     @staticmethod
@@ -444,6 +442,16 @@ class EventStudy:
                 rows = offsets[asset] + p[hit]
                 masked[rows] = True
                 masked_reason[rows] = block["reason"].astype(str).to_numpy()[hit]
+        noted = masked.copy()  # given exclusions are flagged where they fall in an event window
+        windows = getattr(self, "_event_windows", None)
+        if windows is not None and len(windows):
+            # Sessions inside any event window: +1 at each window start, -1 at its stop, cumulated.
+            known = windows["asset"].isin(offsets.keys()).to_numpy()
+            base = windows["asset"][known].map(offsets).to_numpy(dtype=np.int64)
+            edges = np.zeros(n_rows + 1, dtype=np.int64)
+            np.add.at(edges, base + windows["start"].to_numpy(dtype=np.int64)[known], 1)
+            np.add.at(edges, base + windows["stop"].to_numpy(dtype=np.int64)[known], -1)
+            masked |= np.cumsum(edges[:-1]) > 0
         in_series = ~np.isnat(D)
 
         est_off = np.arange(ea, eb + 1)
@@ -482,7 +490,7 @@ class EventStudy:
             y_ev = Yw_ev[pos[s] + wa]
             x_ev = np.swapaxes(Xw_ev[pos[s] + wa], 1, 2)
             if any_masked:
-                for j, kk in zip(*np.nonzero(masked[ev_idx])):
+                for j, kk in zip(*np.nonzero(noted[ev_idx])):
                     note = f"{masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
                     flags[s[j]] = f"{flags[s[j]]};{note}" if flags[s[j]] else note
             # Event windows must be complete: a missing return would silently shorten a CAR.
@@ -520,7 +528,7 @@ class EventStudy:
                fit_normal_returns(self.model if self.model != "garch" else "market", np.zeros((0, 1)),
                                   np.zeros((0, 1, k)), np.zeros((0, 1), dtype=bool), 1, tuple(names or ())))
         est_dates = _window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
-        pairs["flags"] = drop_own_window_flags(pd.Series(flags, index=pairs.index))
+        pairs["flags"] = flags
         bad = reasons != ""
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
         return self._with_merged(merged, EventStudyResult(
