@@ -86,8 +86,8 @@ def contamination(
 
     ``pairs`` needs ``event_id, asset, day0`` (day 0 is placed on the first of the
     asset's ``sessions`` on or after it, as the study does); pairs without a day 0
-    or whose asset has no sessions are skipped. Vectorised per asset: the cost is
-    linear in pairs plus overlapping pairs.
+    or whose asset has no sessions are skipped. One vectorised pass over all pairs:
+    the cost is linear in pairs plus overlapping pairs.
     """
     if mode not in MODES:
         raise ImpactError(f"unknown contamination mode {mode!r} (choose from {', '.join(MODES)})")
@@ -95,75 +95,82 @@ def contamination(
     span = b - a
     flags = pd.Series("", index=pairs.index, dtype=object)
     reason = pd.Series("", index=pairs.index, dtype=object)
-    window_parts, overlap_parts, note_parts = [], [], []
-    for asset, idx in pairs.groupby("asset", sort=False).indices.items():
+
+    # Each pair's day-0 position in its asset's sessions (-1: not placed).
+    assets = pairs["asset"].astype(str).to_numpy()
+    day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy())).as_unit("ns").asi8
+    pos = np.full(len(pairs), -1, dtype=np.int64)
+    n_sessions = np.zeros(len(pairs), dtype=np.int64)
+    codes, names = pd.factorize(assets)
+    for code, asset in enumerate(names):
         dates = sessions.get(asset)
         if dates is None or len(dates) == 0:
             continue
-        dates = pd.DatetimeIndex(dates)
-        day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy()[idx]))
-        ok = ~day0.isna()
-        pos = np.full(len(idx), -1, dtype=np.int64)
-        pos[ok] = dates.searchsorted(day0[ok], side="left")
-        ok &= pos < len(dates)
-        if not ok.any():
-            continue
-        labels = pairs.index.to_numpy()[idx][ok]
-        ids = pairs["event_id"].astype(str).to_numpy()[idx][ok]
-        p = pos[ok]
-        order = np.lexsort((ids, p))
-        labels, ids, p = labels[order], ids[order], p[order]
+        idx = np.flatnonzero(codes == code)
+        d0 = day0[idx]
+        ok = d0 != np.iinfo(np.int64).min
+        ns = pd.DatetimeIndex(dates).as_unit("ns").asi8
+        p = np.searchsorted(ns, d0, side="left")
+        # As in the study: day 0 after the last session, or before the first, is not placed.
+        ok &= (p < len(ns)) & ((p > 0) | (d0 == ns[0]))
+        pos[idx] = np.where(ok, p, -1)
+        n_sessions[idx] = len(dates)
+    placed = np.flatnonzero(pos >= 0)
+    ids_all = pairs["event_id"].astype(str).to_numpy()
+    order = placed[np.lexsort((ids_all[placed], pos[placed], codes[placed]))]
+    labels = pairs.index.to_numpy()[order]
+    ids, p, code, asset = ids_all[order], pos[order], codes[order], assets[order]
 
-        if mode != "ignore":
-            window_parts.append(pd.DataFrame({"asset": asset, "event_id": ids,
-                                              "start": np.clip(p + a, 0, len(dates)),
-                                              "stop": np.clip(p + b + 1, 0, len(dates))}))
+    if mode != "ignore":
+        windows = pd.DataFrame({"asset": asset, "event_id": ids, "start": np.clip(p + a, 0, n_sessions[order]),
+                                "stop": np.clip(p + b + 1, 0, n_sessions[order])})
+    else:
+        windows = pd.DataFrame(columns=["asset", "event_id", "start", "stop"])
 
-        # Overlapping windows: every (i, j > i) within `span` sessions (p is sorted).
-        reach = np.searchsorted(p, p + span, side="right") - np.arange(len(p)) - 1
-        i = np.repeat(np.arange(len(p)), reach)
-        j = i + 1 + (np.arange(reach.sum()) - np.repeat(np.cumsum(reach) - reach, reach))
-        gap = p[j] - p[i]
-        if mode == "merge":
-            # An event joins the current cluster when its window overlaps the cluster's
-            # *first* event's window (no chaining across a long run of news).
-            head = np.arange(len(p))
-            for k in range(1, len(p)):
-                if p[k] - p[head[k - 1]] <= span:
-                    head[k] = head[k - 1]
-            decision = np.where(head[j] == head[i], np.char.add("merged into ", ids[head[i]].astype(str)),
-                                "flagged; other window excluded from estimation")
-            for k in range(len(p)):
-                members = np.flatnonzero(head == k)
-                if len(members) > 1:
-                    note_parts.append(pd.DataFrame({"label": [labels[k]], "order": [np.inf],
-                                                    "note": ["merged:" + "+".join(ids[members[1:]])]}))
-                elif head[k] != k:
-                    first = ids[head[k]]
-                    reason[labels[k]] = (f"merged into {first}: event windows overlap "
-                                         f"(day 0 {int(p[k] - p[head[k]])} sessions after {first}'s)")
-        else:
-            decision = np.full(len(i), "flagged; other window excluded from estimation" if mode == "exclude"
-                               else "flagged", dtype=object)
-        overlap_parts.append(pd.DataFrame({"asset": asset, "event_id": ids[i], "other_id": ids[j],
-                                           "day0": dates[p[i]], "other_day0": dates[p[j]], "gap": gap,
-                                           "decision": decision}))
+    # Overlapping windows: every (i, j > i) of one asset within `span` sessions; sorting by
+    # (asset, position) makes them neighbours, and the key keeps assets apart.
+    key = code.astype(np.int64) * (int(n_sessions.max(initial=0)) + span + 2) + p
+    reach = np.searchsorted(key, key + span, side="right") - np.arange(len(p)) - 1
+    i = np.repeat(np.arange(len(p)), reach)
+    j = i + 1 + (np.arange(reach.sum()) - np.repeat(np.cumsum(reach) - reach, reach))
+    gap = p[j] - p[i]
+    excluded = "flagged; other window excluded from estimation"
+    decision = np.full(len(i), excluded if mode != "ignore" else "flagged", dtype=object)
+    merge_notes = []
+    if mode == "merge":
+        # An event joins the current cluster when its window overlaps the cluster's
+        # *first* event's window (no chaining across a long run of news).
+        head = np.arange(len(p))
+        for k in range(1, len(p)):
+            if code[k] == code[head[k - 1]] and p[k] - p[head[k - 1]] <= span:
+                head[k] = head[k - 1]
+        same = head[j] == head[i]
+        decision[same] = ["merged into " + x for x in ids[head[i[same]]]]
+        for k in np.unique(head[head != np.arange(len(p))]):
+            members = np.flatnonzero(head == k)
+            merge_notes.append((labels[k], "merged:" + "+".join(ids[members[1:]])))
+            for m in members[1:]:
+                reason[labels[m]] = (f"merged into {ids[k]}: event windows overlap "
+                                     f"(day 0 {int(p[m] - p[k])} sessions after {ids[k]}'s)")
+    overlaps = pd.DataFrame({"asset": asset[i], "event_id": ids[i], "other_id": ids[j],
+                             "day0": np.zeros(len(i), dtype="datetime64[ns]"),
+                             "other_day0": np.zeros(len(i), dtype="datetime64[ns]"),
+                             "gap": gap, "decision": decision})
+    if len(i):
+        session_of = {n: pd.DatetimeIndex(sessions[n]) for n in np.unique(asset[i])}
+        overlaps["day0"] = [session_of[x][y] for x, y in zip(asset[i], p[i])]
+        overlaps["other_day0"] = [session_of[x][y] for x, y in zip(asset[j], p[j])]
         # Each pair's notes in order of the other event's position: i sees j at +gap, j sees i at -gap.
-        note_parts.append(pd.DataFrame({
+        notes = pd.DataFrame({
             "label": np.concatenate([labels[i], labels[j]]),
             "order": np.concatenate([p[j], p[i]]).astype(float),
-            "note": np.concatenate([np.char.add(np.char.add("overlap:", ids[j].astype(str)),
-                                                np.char.mod("@%+d", gap)),
-                                    np.char.add(np.char.add("overlap:", ids[i].astype(str)),
-                                                np.char.mod("@%+d", -gap))]),
-        }))
-    if note_parts:
-        notes = pd.concat(note_parts, ignore_index=True)
+            "note": [f"overlap:{x}@{g:+d}" for x, g in zip(np.concatenate([ids[j], ids[i]]),
+                                                           np.concatenate([gap, -gap]))],
+        })
+        if merge_notes:
+            notes = pd.concat([notes, pd.DataFrame({"label": [m[0] for m in merge_notes], "order": np.inf,
+                                                    "note": [m[1] for m in merge_notes]})], ignore_index=True)
         notes = notes.sort_values(["label", "order"], kind="stable")
         joined = notes.groupby("label", sort=False)["note"].agg(";".join)
         flags.loc[joined.index] = joined.to_numpy()
-    windows = (pd.concat(window_parts, ignore_index=True) if window_parts
-               else pd.DataFrame(columns=["asset", "event_id", "start", "stop"]))
-    overlaps = (pd.concat(overlap_parts, ignore_index=True) if overlap_parts
-                else pd.DataFrame(columns=OVERLAP_COLUMNS))
     return Contamination(mode, flags, reason, windows, overlaps[OVERLAP_COLUMNS], sessions)

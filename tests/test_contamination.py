@@ -108,3 +108,14 @@ def test_study_flags_or_merges_events_closer_than_the_event_window(prices):
     np.testing.assert_allclose(merged.car((-1, 1))["car"], flagged.car((-1, 1)).iloc[:1]["car"], rtol=0, atol=0)
     with pytest.raises(ImpactError, match="unknown contamination 'drop'"):
         EventStudy(prices, events, market="GSPC", contamination="drop")
+
+
+def test_events_before_a_series_starts_are_not_placed_or_merged():
+    """MP listed in June 2020: the 2018 events cannot overlap each other on it."""
+    pairs = pd.DataFrame({"event_id": ["a", "b", "c"], "asset": "X",
+                          "day0": [SESSIONS[0] - pd.Timedelta(days=30), SESSIONS[0] - pd.Timedelta(days=20),
+                                   SESSIONS[3]]})
+    found = contamination(pairs, {"X": SESSIONS}, (-2, 2), mode="merge")
+    assert found.overlaps.empty
+    assert (found.reason == "").all()
+    assert list(found.windows["event_id"]) == ["c"]
