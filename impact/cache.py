@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -220,7 +220,7 @@ class PriceCache:
         symbols = list(dict.fromkeys([symbols] if isinstance(symbols, str) else symbols))
         if not symbols:
             raise DataError("no symbols given")
-        yesterday = pd.Timestamp(datetime.now(timezone.utc).date()) - pd.Timedelta(days=1)
+        yesterday = pd.Timestamp(datetime.now(UTC).date()) - pd.Timedelta(days=1)
         start = pd.Timestamp(start).normalize() if start is not None else DEFAULT_START
         end = min(pd.Timestamp(end).normalize(), yesterday) if end is not None else yesterday
         if start > end:
@@ -283,7 +283,7 @@ class PriceCache:
                     hi = max([end] + ([entry.end] if entry is not None else []))
                     self.write(symbol, merged[list(TIDY_COLUMNS)], {
                         "source": source.name, "adjustment": getattr(source, "adjustment", ""),
-                        "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "start": f"{lo:%Y-%m-%d}", "end": f"{hi:%Y-%m-%d}",
                     })
                     entries[symbol] = self.read(symbol)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 import exchange_calendars as xcals
 import pandas as pd
@@ -93,7 +93,7 @@ def _federal_calendar() -> SessionCalendar:
     return SessionCalendar("USFederal", zone, opens, closes, "pandas.tseries.holiday")
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_calendar(name: str) -> SessionCalendar:
     """The trading calendar ``name`` (an exchange_calendars name such as ``XNYS`` or
     one of :data:`MARKET_CALENDARS` from pandas_market_calendars)."""
@@ -124,7 +124,7 @@ def get_calendar(name: str) -> SessionCalendar:
         return SessionCalendar(name, str(cal.tz), opens, closes, "exchange_calendars")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _closes(calendar: str, close_time: str | None, close_tz: str | None) -> pd.Series:
     cal = get_calendar(calendar)
     closes = cal.closes

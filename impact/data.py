@@ -99,7 +99,7 @@ class ReturnPanel:
     returns: dict[str, pd.Series]
 
     @classmethod
-    def from_prices(cls, prices: pd.DataFrame, kind: str = "log", price_column: str | None = None) -> "ReturnPanel":
+    def from_prices(cls, prices: pd.DataFrame, kind: str = "log", price_column: str | None = None) -> ReturnPanel:
         if kind not in RETURN_KINDS:
             raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
         closes = price_series(prices, price_column)
@@ -109,7 +109,7 @@ class ReturnPanel:
         return panel
 
     @classmethod
-    def from_returns(cls, returns: pd.DataFrame) -> "ReturnPanel":
+    def from_returns(cls, returns: pd.DataFrame) -> ReturnPanel:
         """A wide frame of returns (rows = the time axis, NaN = missing)."""
         frame = returns
         if "date" in frame.columns:
@@ -241,7 +241,8 @@ def validate_prices(frame: pd.DataFrame, origin: str = "prices", header_lines: i
     dup = out.duplicated(["symbol", "date"], keep="first")
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        first = int(np.flatnonzero(((out["symbol"] == out["symbol"].iloc[i]) & (out["date"] == out["date"].iloc[i])).to_numpy())[0])
+        same = (out["symbol"] == out["symbol"].iloc[i]) & (out["date"] == out["date"].iloc[i])
+        first = int(np.flatnonzero(same.to_numpy())[0])
         raise DataError(f"{origin}, {row(i)}: duplicated date {out['date'].iloc[i]:%Y-%m-%d} for "
                         f"{out['symbol'].iloc[i]} (first seen at {row(first)})")
     out = out.dropna(subset=["close"]).sort_values(["symbol", "date"], ignore_index=True)

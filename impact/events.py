@@ -82,7 +82,7 @@ class Catalog:
         confidence: str | Iterable[str] | None = None,
         tags: str | Iterable[str] | None = None,
         ids: str | Iterable[str] | None = None,
-    ) -> "Catalog":
+    ) -> Catalog:
         """Events on or after ``start`` and on or before ``end`` (local dates) whose
         fields take one of the given values; ``tags`` keeps events carrying any tag."""
         ev = self.events
@@ -231,7 +231,7 @@ def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tup
         eid = rec["event_id"]
         where = f"{location} ({eid})" if eid else location
 
-        def bad(column: str, message: str) -> None:
+        def bad(column: str, message: str, where: str = where) -> None:
             problems.append(f"{where}: field '{column}': {message}")
 
         for column in REQUIRED:

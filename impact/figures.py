@@ -67,9 +67,9 @@ def heatmap_figure(matrix: pd.DataFrame, title: str = "Day-0 abnormal returns",
                    column_labels: list[str] | None = None) -> Figure:
     """Assets (rows) x events (columns) abnormal returns in percent.
 
-    Diverging colour map (red negative, blue positive, as in the HTML tables) centred at zero (``TwoSlopeNorm``), symmetric limits at the
-    98th percentile of |AR| so one outlier does not wash out the rest; missing
-    pairs are blank.
+    Diverging colour map (red negative, blue positive, as in the HTML tables)
+    centred at zero (``TwoSlopeNorm``), symmetric limits at the 98th percentile
+    of |AR| so one outlier does not wash out the rest; missing pairs are blank.
     """
     values = 100 * matrix.to_numpy(dtype=float)
     finite = values[np.isfinite(values)]

@@ -63,7 +63,7 @@ class NormalFit:
         """Normal returns for regressors X of shape (P, W, k)."""
         return self.alpha[:, None] + np.einsum("pwk,pk->pw", X, self.beta)
 
-    def take(self, keep: np.ndarray) -> "NormalFit":
+    def take(self, keep: np.ndarray) -> NormalFit:
         """The fit for a subset of pairs (boolean mask or integer index)."""
         return replace(self, **{f.name: getattr(self, f.name)[keep] for f in fields(self)
                                 if isinstance(getattr(self, f.name), np.ndarray)})

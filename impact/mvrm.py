@@ -165,7 +165,7 @@ def mvrm(result, window=None, *, events=None, effect: str = "cumulative", debias
         cols = list(params.index)
         pick = [dummy_names[j] for j in in_window]
 
-        def row_for(name, days):
+        def row_for(name, days, cols=cols):
             r = np.zeros(len(cols))
             for dn in days:
                 r[cols.index(f"{name}_{dn}")] = 1.0
@@ -186,7 +186,7 @@ def mvrm(result, window=None, *, events=None, effect: str = "cumulative", debias
             f_stat = stat / q
             tests.append((event_id, label, hyp, stat, q, float(stats.chi2.sf(stat, q)), f_stat, df_denom,
                           float(stats.f.sf(f_stat, q, df_denom)), N, T))
-        for i, name in enumerate(names):
+        for name in names:
             r = row_for(name, pick)
             est, se = float(r @ b), float(np.sqrt(r @ cov @ r))
             effects.append((event_id, name, label, est, se, est / se if se > 0 else np.nan))

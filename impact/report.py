@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-from collections.abc import Mapping
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -525,8 +525,7 @@ class _Writer:
 
 
 def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[str]:
-    from .figures import (ar_distribution_figure, caar_path_figure, heatmap_figure, placebo_figure,
-                          price_figure)
+    from .figures import ar_distribution_figure, caar_path_figure, heatmap_figure, placebo_figure, price_figure
 
     out = _Writer(folder)
     catalog = spec.load_catalog()
@@ -627,7 +626,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
 
     env = _environment()
     context = dict(
-        spec=spec, version=__version__, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        spec=spec, version=__version__, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         n_events=len(events), n_pairs=len(result.pairs), excluded=result.excluded.to_dict("records"),
         groups={k: v.to_dict("records") for k, v in groups.items()}, window=list(main_window),
         headlines=headlines, figs=figs, events=events.astype(object).where(events.notna(), "").to_dict("records"),

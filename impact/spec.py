@@ -205,7 +205,8 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
             raise SpecError(f"{where('placebo')}: expected a mapping with 'draws' (and optional 'seed')")
         for key, value in placebo.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "draws" else 0):
-                raise SpecError(f"{where('placebo')}.{key}: expected a {'positive' if key == 'draws' else 'non-negative'} integer")
+                kind = "positive" if key == "draws" else "non-negative"
+                raise SpecError(f"{where('placebo')}.{key}: expected a {kind} integer")
     if isinstance(benchmark, dict):
         for key, value in benchmark.items():
             if not isinstance(key, str) or not isinstance(value, str) or not value:

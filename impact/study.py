@@ -17,14 +17,23 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .align import align_events
-from .contamination import MODES as CONTAMINATION_MODES, contamination as find_contamination
+from .contamination import MODES as CONTAMINATION_MODES
+from .contamination import contamination as find_contamination
 from .data import ReturnPanel
-from .rolls import roll_exclusions
-from .errors import DataError, ImpactError
+from .errors import ImpactError
 from .events import Catalog, catalog_from_frame
 from .factors import RF, factors_on, ff3_factors, prepare_factors
-from .models import (FACTOR_MODELS, MODELS, NEEDS_BENCHMARK, NormalFit, concat_fits, fit_from_moments, fit_garch,
-                     fit_normal_returns)
+from .models import (
+    FACTOR_MODELS,
+    MODELS,
+    NEEDS_BENCHMARK,
+    NormalFit,
+    concat_fits,
+    fit_from_moments,
+    fit_garch,
+    fit_normal_returns,
+)
+from .rolls import roll_exclusions
 from .statistics import cross_sectional_t, run_test, significance_stars, t_pvalue
 from .windows import RowSource
 
@@ -138,7 +147,8 @@ class EventStudy:
         if estimation_exclusions is not None:
             missing = {"asset", "date", "reason"} - set(estimation_exclusions.columns)
             if missing:
-                raise ImpactError(f"estimation_exclusions needs columns asset, date, reason (missing {', '.join(sorted(missing))})")
+                raise ImpactError("estimation_exclusions needs columns asset, date, reason "
+                                  f"(missing {', '.join(sorted(missing))})")
         # Futures roll days join the exclusions (reason "roll"): see impact.rolls.
         self.roll_days = roll_days
         rolls = roll_exclusions(prices if isinstance(prices, pd.DataFrame) else None, roll_days)
@@ -159,7 +169,7 @@ class EventStudy:
             self.factors = None
 
     @classmethod
-    def from_returns(cls, returns: pd.DataFrame, events: Catalog | pd.DataFrame, **kwargs) -> "EventStudy":
+    def from_returns(cls, returns: pd.DataFrame, events: Catalog | pd.DataFrame, **kwargs) -> EventStudy:
         """A study on a wide frame of returns (rows are the time axis; NaN = missing)."""
         return cls(None, events, returns_data=returns, **kwargs)
 
@@ -231,7 +241,7 @@ class EventStudy:
                 pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True))
 
     @staticmethod
-    def _with_merged(merged: pd.DataFrame, result: "EventStudyResult") -> "EventStudyResult":
+    def _with_merged(merged: pd.DataFrame, result: EventStudyResult) -> EventStudyResult:
         """Record pairs merged into an earlier overlapping event as excluded, with the reason."""
         if len(merged):
             result.excluded = pd.concat([result.excluded, merged[["event_id", "asset", "excluded_reason"]]
@@ -336,7 +346,7 @@ class EventStudy:
         n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
         return fit, n_masked
 
-    def fit(self) -> "EventStudyResult":
+    def fit(self) -> EventStudyResult:
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
 
         All assets' rows are concatenated into one array, with NaN padding between

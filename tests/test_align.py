@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from impact.align import align_events
 from impact.events import catalog_from_frame

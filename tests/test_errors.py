@@ -1,8 +1,6 @@
 """Bad input fails with one line naming the problem."""
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 

@@ -12,8 +12,14 @@ import pytest
 from matplotlib.colors import TwoSlopeNorm, to_hex
 
 from impact import EventStudy, datasets, load_catalog
-from impact.figures import (DIRECTION_COLORS, ar_distribution_figure, caar_path_figure, heatmap_figure,
-                            placebo_figure, price_figure)
+from impact.figures import (
+    DIRECTION_COLORS,
+    ar_distribution_figure,
+    caar_path_figure,
+    heatmap_figure,
+    placebo_figure,
+    price_figure,
+)
 from impact.report import event_day_table, heatmap_matrix
 
 ASSETS = ["SOXX", "KWEB", "FXI", "MP", "HG_F"]

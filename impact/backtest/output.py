@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import matplotlib
@@ -107,7 +107,7 @@ def _render(result: BacktestResult, folder: Path) -> None:
         rule=result.rule, m=result.metrics, trades=table.to_dict("records"),
         skipped=result.skipped.to_dict("records"), version=__version__,
         by_year=result.by_period("Y").to_dict("records"), notes=result.notes,
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         placebo_median=float(result.placebo["mean_return"].median()) if len(result.placebo) else float("nan"),
     )
     (folder / "index.html").write_text(html, encoding="utf-8")

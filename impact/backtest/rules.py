@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from ..assets import registry
-from ..events import Catalog, DIRECTIONS, load_catalog
 from ..errors import SpecError
+from ..events import DIRECTIONS, Catalog, load_catalog
 from ..resources import PACKAGE_DIR, events_dir
 from ..spec import FILTER_KEYS
 

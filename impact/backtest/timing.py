@@ -25,7 +25,6 @@ from ..calendars import get_calendar, session_closes
 from ..data import price_series
 from ..errors import DataError
 
-
 #: Opening auctions end at most this long before the calendar's session open.
 OPEN_AUCTION_MARGIN = pd.Timedelta(minutes=30)
 
