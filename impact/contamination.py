@@ -102,11 +102,13 @@ def contamination(
     pos = np.full(len(pairs), -1, dtype=np.int64)
     n_sessions = np.zeros(len(pairs), dtype=np.int64)
     codes, names = pd.factorize(assets)
+    by_code = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_code], np.arange(len(names) + 1))
     for code, asset in enumerate(names):
         dates = sessions.get(asset)
         if dates is None or len(dates) == 0:
             continue
-        idx = np.flatnonzero(codes == code)
+        idx = by_code[bounds[code]:bounds[code + 1]]
         d0 = day0[idx]
         ok = d0 != np.iinfo(np.int64).min
         ns = pd.DatetimeIndex(dates).as_unit("ns").asi8
