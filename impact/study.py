@@ -234,7 +234,12 @@ class EventStudy:
         sessions = {a: self.panel.returns[a].index for a in pairs["asset"].unique() if a in self.panel.returns}
         found = find_contamination(pairs, sessions, self.event_window, self.contamination)
         self.contamination_report = found.overlaps
-        pairs = pairs.assign(flags=[";".join(x for x in (f, g) if x) for f, g in zip(pairs["flags"].astype(str), found.flags)])
+        extra = found.flags.to_numpy(dtype=object)
+        has = extra != ""
+        if has.any():
+            flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
+            flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
+            pairs = pairs.assign(flags=flags)
         merged = found.reason != ""
         self._event_windows = found.windows  # other events' windows leave estimation (no per-day notes)
         return (pairs[~merged].reset_index(drop=True), self.estimation_exclusions,
