@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +30,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import __version__, datasets
 from .assets import get_asset, registry
+from .atomic import atomic_folder
 from .errors import DataError, SpecError
 from .progress import progress
 from .spec import BUILTIN_TESTS, ReportSpec
@@ -470,24 +468,10 @@ def write_report(spec: ReportSpec, out_root: str | Path = "out", result: EventSt
         why = f"; first: {first['event_id']} x {first['asset']}: {first['reason']}" if first is not None else ""
         raise DataError(f"{spec.source}: no asset-event pair could be estimated "
                         f"({len(result.excluded)} excluded{why})")
-    out_root = Path(out_root)
-    out_root.mkdir(parents=True, exist_ok=True)
     name = safe_name(spec.name)
-    final = out_root / name
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out_root))
-    try:
+    with atomic_folder(out_root, name) as tmp:
         headlines = _render(spec, result, tmp)
-        if final.exists():
-            old = out_root / f".{name}-old-{os.getpid()}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return ReportOutput(final, result, headlines)
+    return ReportOutput(Path(out_root) / name, result, headlines)
 
 
 class _Writer:

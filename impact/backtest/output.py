@@ -2,9 +2,6 @@
 and the trades table, written atomically (a temporary folder renamed into place)."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import yaml  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from .. import __version__  # noqa: E402
+from ..atomic import atomic_folder  # noqa: E402
 from ..figures import STYLE  # noqa: E402
 from .result import BacktestResult  # noqa: E402
 
@@ -53,24 +51,9 @@ def write_backtest_report(result: BacktestResult, out_root: str | Path = "out") 
     """Write ``<out_root>/<rule name>/index.html`` (+ figures/, trades.csv, spec.yaml) atomically;
     returns the path of ``index.html``."""
     name = result.rule.name
-    out_root = Path(out_root)
-    out_root.mkdir(parents=True, exist_ok=True)
-    final = out_root / name
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out_root))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a report folder is meant to be shared
-    try:
+    with atomic_folder(out_root, name) as tmp:
         _render(result, tmp)
-        if final.exists():
-            old = out_root / f".{name}-old-{os.getpid()}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final / "index.html"
+    return Path(out_root) / name / "index.html"
 
 
 def _describe(value, unit: str = "") -> str:
