@@ -92,6 +92,28 @@ class NormalFit:
         return self.sigma2 * factor
 
 
+def _solve_slopes(model: str, xtx: np.ndarray, xty: np.ndarray, scale: np.ndarray, flat: np.ndarray,
+                  few: np.ndarray, problem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slopes from centred cross-products for every pair; records unidentified pairs in ``problem``.
+
+    ``flat``: a regressor without variation; collinear factors are caught by the smallest
+    eigenvalue of their correlation matrix being ~0. Unidentified pairs get an identity
+    system (their results are discarded) so one bad pair cannot break the batch.
+    """
+    k = xtx.shape[1]
+    problem[flat] = ("benchmark returns constant over the estimation window" if model == "market"
+                     else "a factor is constant over the estimation window")
+    singular = flat | few
+    if k > 1:
+        d = 1.0 / np.sqrt(np.where(scale > 0, scale, 1.0))
+        corr = np.where(singular[:, None, None], np.eye(k), xtx * d[:, :, None] * d[:, None, :])
+        collinear = (np.linalg.eigvalsh(corr)[:, 0] < 1e-10) & ~singular
+        problem[collinear] = "factors are collinear over the estimation window"
+        singular = singular | collinear
+    xtx_inv = np.linalg.inv(np.where(singular[:, None, None], np.eye(k), xtx))
+    return xtx_inv, np.einsum("pkj,pj->pk", xtx_inv, xty)
+
+
 def n_parameters(model: str, k: int) -> int:
     """Parameters estimated in the normal-return model (intercept and slopes)."""
     if model in OLS_MODELS or model == "garch":
@@ -140,20 +162,7 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
         # A regressor with no variation in the window cannot identify its slope.
         scale = np.einsum("pkk->pk", xtx)
         flat = (scale <= 1e-14 * n_safe[:, None]).any(axis=1) & ~few
-        problem[flat] = ("benchmark returns constant over the estimation window" if model == "market"
-                         else "a factor is constant over the estimation window")
-        singular = flat | few
-        if k > 1:
-            # Collinear factors: the smallest eigenvalue of the correlation matrix is ~0.
-            d = 1.0 / np.sqrt(np.where(scale > 0, scale, 1.0))
-            corr = xtx * d[:, :, None] * d[:, None, :]
-            corr = np.where(singular[:, None, None], np.eye(k), corr)
-            collinear = (np.linalg.eigvalsh(corr)[:, 0] < 1e-10) & ~singular
-            problem[collinear] = "factors are collinear over the estimation window"
-            singular = singular | collinear
-        xtx_safe = np.where(singular[:, None, None], np.eye(k), xtx)
-        xtx_inv = np.linalg.inv(xtx_safe)
-        beta = np.einsum("pkj,pj->pk", xtx_inv, xty)
+        xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
         alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
         mean_estimated = True
     elif model == "constant_mean":
@@ -308,18 +317,7 @@ def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, 
         # Raw second moments bound the rounding of the centred ones.
         raw_scale = np.einsum("pkk->pk", sxx)
         flat = (scale <= np.maximum(1e-14 * n_safe[:, None], 1e-12 * raw_scale)).any(axis=1) & ~few
-        problem[flat] = ("benchmark returns constant over the estimation window" if model == "market"
-                         else "a factor is constant over the estimation window")
-        singular = flat | few
-        if k > 1:
-            d = 1.0 / np.sqrt(np.where(scale > 0, scale, 1.0))
-            corr = xtx * d[:, :, None] * d[:, None, :]
-            corr = np.where(singular[:, None, None], np.eye(k), corr)
-            collinear = (np.linalg.eigvalsh(corr)[:, 0] < 1e-10) & ~singular
-            problem[collinear] = "factors are collinear over the estimation window"
-            singular = singular | collinear
-        xtx_inv = np.linalg.inv(np.where(singular[:, None, None], np.eye(k), xtx))
-        beta = np.einsum("pkj,pj->pk", xtx_inv, xty)
+        xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
         alpha = (ybar + shift_y) - np.einsum("pk,pk->p", xbar + shift_x, beta)
         ssr = syy_c - np.einsum("pk,pk->p", beta, xty)
         mean_estimated = True
