@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from .errors import CatalogError
-from .resources import default_catalog_path
+from .resources import default_catalog_path, events_dir
 
 ACTORS = ("US", "China", "both")
 KINDS = (
@@ -292,6 +292,18 @@ def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tup
     if not frame.empty:
         frame["date"] = pd.to_datetime(frame["date"])
     return frame, problems
+
+
+def resolve_catalog(name_or_path: str | Path, relative_to: str | None = None) -> Path:
+    """A bundled catalog name (``us_china_trade_policy``) or a path; a relative path that
+    does not exist from the working directory is tried beside ``relative_to`` (the spec
+    file that names it)."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        return events_dir() / f"{name_or_path}.csv"
+    if not path.is_absolute() and not path.exists() and relative_to not in (None, "<memory>"):
+        return Path(relative_to).parent / path
+    return path
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

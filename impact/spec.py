@@ -12,9 +12,9 @@ from typing import Any
 import yaml
 
 from .errors import SpecError
-from .events import Catalog, load_catalog
+from .events import Catalog, load_catalog, resolve_catalog
 from .models import MODELS
-from .resources import events_dir, reports_dir
+from .resources import reports_dir
 
 FILTER_KEYS = ("start", "end", "actor", "kind", "direction", "confidence", "tags", "ids")
 #: Pair attributes a report can group CAARs by (catalog fields or the asset's class).
@@ -69,12 +69,7 @@ class ReportSpec:
     source: str = "<memory>"
 
     def load_catalog(self) -> Catalog:
-        path = Path(self.catalog)
-        if not path.suffix:
-            path = events_dir() / f"{self.catalog}.csv"
-        elif not path.is_absolute() and not path.exists() and self.source != "<memory>":
-            path = Path(self.source).parent / path
-        catalog = load_catalog(path)
+        catalog = load_catalog(resolve_catalog(self.catalog, self.source))
         return catalog.filter(**self.filters) if self.filters else catalog
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,8 +16,8 @@ import yaml
 
 from ..assets import registry
 from ..errors import SpecError
-from ..events import DIRECTIONS, Catalog, load_catalog
-from ..resources import PACKAGE_DIR, events_dir
+from ..events import DIRECTIONS, Catalog, load_catalog, resolve_catalog
+from ..resources import PACKAGE_DIR
 from ..spec import FILTER_KEYS
 
 ENTRIES = ("close", "next_open")
@@ -107,12 +107,7 @@ class BacktestRule:
 
     def load_catalog(self, filtered: bool = True) -> Catalog:
         """The rule's catalog, with its event filters applied unless ``filtered=False``."""
-        path = Path(self.catalog)
-        if not path.suffix:
-            path = events_dir() / f"{self.catalog}.csv"
-        elif not path.is_absolute() and not path.exists() and self.source != "<memory>":
-            path = Path(self.source).parent / path
-        catalog = load_catalog(path)
+        catalog = load_catalog(resolve_catalog(self.catalog, self.source))
         return catalog.filter(**self.events) if self.events and filtered else catalog
 
     def to_dict(self) -> dict[str, Any]:
