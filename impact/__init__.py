@@ -12,7 +12,8 @@ from . import datasets
 from .align import align_events
 from .errors import CatalogError, DataError, ImpactError, SpecError
 from .events import Catalog, load_catalog, merge_catalogs
-from .study import EventStudy, EventStudyResult
+from .result import EventStudyResult
+from .study import EventStudy
 
 __version__ = "0.1.0"
 

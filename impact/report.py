@@ -33,9 +33,10 @@ from .assets import get_asset, registry
 from .atomic import atomic_folder
 from .errors import DataError, SpecError
 from .progress import progress
+from .result import EventStudyResult
 from .spec import BUILTIN_TESTS, ReportSpec
 from .statistics import significance_stars
-from .study import EventStudy, EventStudyResult
+from .study import EventStudy
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ImpactError
+
+Window = tuple[int, int]
+
 
 @dataclass
 class RowSource:
@@ -57,3 +61,19 @@ class RowSource:
                 d[~inside] = np.datetime64("NaT")
             out["dates"] = d
         return out
+
+
+def check_window(window, name: str) -> Window:
+    try:
+        a, b = (int(v) for v in window)
+    except (TypeError, ValueError):
+        raise ImpactError(f"{name} must be a pair of integers (start, end), got {window!r}") from None
+    if a > b:
+        raise ImpactError(f"{name} start {a} is after its end {b}")
+    return a, b
+
+
+def window_dates(D, pos, lo, hi, ea, eb):
+    first = np.clip(pos + ea, lo, hi - 1)
+    last = np.clip(pos + eb, lo, hi - 1)
+    return D[first], D[last]
