@@ -62,8 +62,11 @@ class EventStudy:
     assets : list of str, optional
         Assets to study; default every symbol in ``prices`` except the benchmarks.
     min_estimation_obs : int, optional
-        Pairs with fewer usable estimation rows are excluded (default: half the
-        estimation window, rounded up).
+        Pairs with fewer usable estimation rows are excluded (default: 40% of the
+        estimation window, rounded up: 100 of the default 250 sessions). Other events'
+        windows and roll days are left out of estimation by default, so clustered
+        news (30 announcements in 2025) can cost a window a third of its rows; 40%
+        keeps such pairs while still refusing a window that is mostly missing.
     alignment_policy : {"earliest", "latest"}
         Session chosen when an unknown time of day leaves day 0 uncertain.
     estimation_exclusions : DataFrame, optional
@@ -123,7 +126,7 @@ class EventStudy:
         self.returns_kind = returns
         self.alignment_policy = alignment_policy
         length = self.estimation_window[1] - self.estimation_window[0] + 1
-        self.min_estimation_obs = int(min_estimation_obs) if min_estimation_obs is not None else math.ceil(length / 2)
+        self.min_estimation_obs = int(min_estimation_obs) if min_estimation_obs is not None else math.ceil(0.4 * length)
         if prices is not None:
             self.panel = ReturnPanel.from_prices(prices, returns, price_column)
         else:

@@ -70,7 +70,7 @@ def test_report_errors_are_one_line(tmp_path, capsys):
 def test_report_with_no_estimable_pair_is_a_one_line_error(tmp_path, capsys):
     spec = tmp_path / "none.yaml"
     spec.write_text("name: none\ntitle: None\nassets: [MP]\nfilters: {ids: [USCN-2026-01]}\n"
-                    "estimation_window: [-2900, -11]\n", encoding="utf-8")
+                    "estimation_window: [-5000, -11]\n", encoding="utf-8")  # MP has ~1,400 sessions
     assert main(["report", str(spec), "--out", str(tmp_path / "out"), "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert "no asset-event pair could be estimated" in err and "too few estimation observations" in err
