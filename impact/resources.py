@@ -26,5 +26,10 @@ def reports_dir() -> Path:
     return _bundled("reports")
 
 
+def backtests_dir() -> Path:
+    """The bundled backtest specs (``impact backtest NAME``)."""
+    return _bundled("backtests")
+
+
 def default_catalog_path() -> Path:
     return events_dir() / "us_china_trade_policy.csv"

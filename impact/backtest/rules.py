@@ -17,7 +17,7 @@ import yaml
 from ..assets import registry
 from ..errors import SpecError
 from ..events import DIRECTIONS, Catalog, load_catalog, resolve_catalog
-from ..resources import PACKAGE_DIR
+from ..resources import backtests_dir
 from ..spec import FILTER_KEYS
 
 ENTRIES = ("close", "next_open")
@@ -353,11 +353,6 @@ def _parse_bps(value: Any, where: str) -> dict[str, float]:
         out[str(key)] = float(bps)
     return out
 
-
-def backtests_dir() -> Path:
-    """The bundled backtest specs: ``backtests/`` in the repository, ``impact/_bundled/backtests`` in a wheel."""
-    installed = PACKAGE_DIR / "_bundled" / "backtests"
-    return installed if installed.is_dir() else PACKAGE_DIR.parent / "backtests"
 
 
 def available_rules() -> list[str]:
