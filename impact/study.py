@@ -340,6 +340,83 @@ class EventStudy:
         n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
         return fit, n_masked
 
+    def _place_day0(self, pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict, bench: dict,
+                    needs_bench: bool, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi).
+
+        Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
+        an observed session moves to the next one and is flagged ``day0_moved``.
+        """
+        pos = np.zeros(len(pairs), dtype=np.int64)
+        lo = np.zeros(len(pairs), dtype=np.int64)
+        hi = np.zeros(len(pairs), dtype=np.int64)
+        # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
+        day0_all = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
+        D_i8 = D.view(np.int64)
+        nat_all = day0_all == np.iinfo(np.int64).min
+        for asset, idx in pairs.groupby("asset", sort=False).indices.items():
+            o, m = offsets[asset], lengths[asset]
+            dates = D_i8[o:o + m]
+            day0 = day0_all[idx]
+            p = np.searchsorted(dates, day0, side="left")
+            pos[idx] = o + p
+            lo[idx] = o
+            hi[idx] = o + m
+            if needs_bench and bench[asset] == asset:
+                reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
+                continue
+            nat = nat_all[idx]
+            after = ~nat & (p >= m)
+            found = dates[np.clip(p, 0, max(m - 1, 0))] if m else day0
+            off = ~nat & ~after & (found != day0)
+            before = off & (p == 0)
+            moved = off & (p > 0)
+            if not (nat.any() or after.any() or off.any()):
+                continue
+            day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
+            for i in idx[nat]:
+                reasons[i] = pairs.at[i, "reason"] if pairs.get("reason") is not None and pairs.at[i, "reason"] \
+                    else "day 0 lies after the end of the trading calendar"  # align_events states why
+            for i, d in zip(idx[after], day0[after]):
+                reasons[i] = f"no data on or after day 0 ({day(d)}); series ends {day(dates[-1])}"
+            for i, d in zip(idx[before], day0[before]):
+                reasons[i] = f"series starts {day(dates[0])}, after day 0 ({day(d)})"
+            for i, d, f in zip(idx[moved], day0[moved], found[moved]):
+                note = f"day0_moved:{day(d)}->{day(f)}"
+                flags[i] = f"{flags[i]};{note}" if flags[i] else note
+
+        return pos, lo, hi
+
+    def _row_masks(self, exclusions: pd.DataFrame | None, offsets: dict, n_rows: int) -> tuple[np.ndarray, ...]:
+        """Rows left out of estimation windows (masked), why (masked_reason), and which
+        of them are flagged when they fall in an event window (noted: the given
+        exclusions — roll days, the user's — not other events' windows)."""
+        masked = np.zeros(n_rows, dtype=bool)
+        masked_reason = np.full(n_rows, "", dtype=object)
+        if exclusions is not None and len(exclusions):
+            ex = exclusions
+            for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
+                if asset not in offsets:
+                    continue
+                dates = self.panel.returns[asset].index
+                when = pd.DatetimeIndex(pd.to_datetime(block["date"]))
+                p = dates.get_indexer(when)
+                hit = p >= 0
+                rows = offsets[asset] + p[hit]
+                masked[rows] = True
+                masked_reason[rows] = block["reason"].astype(str).to_numpy()[hit]
+        noted = masked.copy()  # given exclusions are flagged where they fall in an event window
+        windows = getattr(self, "_event_windows", None)
+        if windows is not None and len(windows):
+            # Sessions inside any event window: +1 at each window start, -1 at its stop, cumulated.
+            known = windows["asset"].isin(offsets.keys()).to_numpy()
+            base = windows["asset"][known].map(offsets).to_numpy(dtype=np.int64)
+            edges = np.zeros(n_rows + 1, dtype=np.int64)
+            np.add.at(edges, base + windows["start"].to_numpy(dtype=np.int64)[known], 1)
+            np.add.at(edges, base + windows["stop"].to_numpy(dtype=np.int64)[known], -1)
+            masked |= np.cumsum(edges[:-1]) > 0
+        return masked, masked_reason, noted
+
     def fit(self) -> EventStudyResult:
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
 
@@ -394,68 +471,8 @@ class EventStudy:
 
         reasons = np.full(len(pairs), "", dtype=object)
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
-        pos = np.zeros(len(pairs), dtype=np.int64)
-        lo = np.zeros(len(pairs), dtype=np.int64)
-        hi = np.zeros(len(pairs), dtype=np.int64)
-        # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
-        day0_all = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
-        D_i8 = D.view(np.int64)
-        nat_all = day0_all == np.iinfo(np.int64).min
-        for asset, idx in pairs.groupby("asset", sort=False).indices.items():
-            o, m = offsets[asset], lengths[asset]
-            dates = D_i8[o:o + m]
-            day0 = day0_all[idx]
-            p = np.searchsorted(dates, day0, side="left")
-            pos[idx] = o + p
-            lo[idx] = o
-            hi[idx] = o + m
-            if needs_bench and bench[asset] == asset:
-                reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
-                continue
-            nat = nat_all[idx]
-            after = ~nat & (p >= m)
-            found = dates[np.clip(p, 0, max(m - 1, 0))] if m else day0
-            off = ~nat & ~after & (found != day0)
-            before = off & (p == 0)
-            moved = off & (p > 0)
-            if not (nat.any() or after.any() or off.any()):
-                continue
-            day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
-            for i in idx[nat]:
-                reasons[i] = pairs.at[i, "reason"] if pairs.get("reason") is not None and pairs.at[i, "reason"] \
-                    else "day 0 lies after the end of the trading calendar"  # align_events states why
-            for i, d in zip(idx[after], day0[after]):
-                reasons[i] = f"no data on or after day 0 ({day(d)}); series ends {day(dates[-1])}"
-            for i, d in zip(idx[before], day0[before]):
-                reasons[i] = f"series starts {day(dates[0])}, after day 0 ({day(d)})"
-            for i, d, f in zip(idx[moved], day0[moved], found[moved]):
-                note = f"day0_moved:{day(d)}->{day(f)}"
-                flags[i] = f"{flags[i]};{note}" if flags[i] else note
-
-        masked = np.zeros(n_rows, dtype=bool)
-        masked_reason = np.full(n_rows, "", dtype=object)
-        if exclusions is not None and len(exclusions):
-            ex = exclusions
-            for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
-                if asset not in offsets:
-                    continue
-                dates = self.panel.returns[asset].index
-                when = pd.DatetimeIndex(pd.to_datetime(block["date"]))
-                p = dates.get_indexer(when)
-                hit = p >= 0
-                rows = offsets[asset] + p[hit]
-                masked[rows] = True
-                masked_reason[rows] = block["reason"].astype(str).to_numpy()[hit]
-        noted = masked.copy()  # given exclusions are flagged where they fall in an event window
-        windows = getattr(self, "_event_windows", None)
-        if windows is not None and len(windows):
-            # Sessions inside any event window: +1 at each window start, -1 at its stop, cumulated.
-            known = windows["asset"].isin(offsets.keys()).to_numpy()
-            base = windows["asset"][known].map(offsets).to_numpy(dtype=np.int64)
-            edges = np.zeros(n_rows + 1, dtype=np.int64)
-            np.add.at(edges, base + windows["start"].to_numpy(dtype=np.int64)[known], 1)
-            np.add.at(edges, base + windows["stop"].to_numpy(dtype=np.int64)[known], -1)
-            masked |= np.cumsum(edges[:-1]) > 0
+        pos, lo, hi = self._place_day0(pairs, D, offsets, lengths, bench, needs_bench, reasons, flags)
+        masked, masked_reason, noted = self._row_masks(exclusions, offsets, n_rows)
         in_series = ~np.isnat(D)
 
         est_off = np.arange(ea, eb + 1)
