@@ -35,6 +35,7 @@ import pandas as pd
 
 from .data import TIDY_COLUMNS
 from .errors import DataError
+from .progress import progress
 
 ENV_VAR = "IMPACT_CACHE_DIR"
 DEFAULT_START = pd.Timestamp("2017-01-01")
@@ -263,7 +264,7 @@ class PriceCache:
                     for lo, hi in ranges:
                         groups.setdefault((lo, hi), []).append(symbol)
                 new: dict[str, list[pd.DataFrame]] = {}
-                for (lo, hi), group in groups.items():
+                for (lo, hi), group in progress(list(groups.items()), desc="download", unit="batch"):
                     got = source.fetch(group, lo, hi)
                     for symbol in group:
                         if symbol in got.failed:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ImpactError
+from .progress import progress
 
 #: cells (pseudo pairs x window rows) gathered per chunk
 CHUNK_CELLS = 4_000_000
@@ -80,7 +81,7 @@ def _placebo_ar(result, positions: np.ndarray):
     ar = np.empty((len(flat), len(ev_off)))
     X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
     names = tuple(getattr(result.fit, "names", ()) or ())
-    for c0 in range(0, len(flat), chunk):
+    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):
         pos = flat[c0:c0 + chunk]
         # pseudo windows lie inside their asset's rows by construction: plain fancy indexing
         est_idx, ev_idx = pos[:, None] + est_off[None, :], pos[:, None] + ev_off[None, :]
@@ -137,7 +138,7 @@ def _placebo_ar_sums(result, positions: np.ndarray) -> np.ndarray | None:
     flat = positions.reshape(-1)
     out = np.empty((len(flat), len(ev_off)))
     chunk = max(1, CHUNK_CELLS // (len(ev_off) * (k + 1)))
-    for c0 in range(0, len(flat), chunk):
+    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):
         pos = flat[c0:c0 + chunk]
         a, b = pos + ea, pos + eb + 1
         n = S["n"][b] - S["n"][a]

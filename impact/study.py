@@ -31,6 +31,7 @@ from .models import (
     fit_garch,
     fit_normal_returns,
 )
+from .progress import progress
 from .result import EventStudyResult
 from .rolls import roll_exclusions
 from .windows import RowSource, Window, check_window, window_dates
@@ -493,7 +494,7 @@ class EventStudy:
             fit_all, n_masked_all = self._fit_by_moments(
                 Y, X, finite_row, finite_row & ~masked, offsets, n_rows, pos[sel], lo[sel], ea, eb, names)
         fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
-        for c0 in range(0, max(len(sel), 1), self.chunk_size):
+        for c0 in progress(range(0, max(len(sel), 1), self.chunk_size), desc="pairs", unit="chunk"):
             s = sel[c0:c0 + self.chunk_size]
             if not len(s):
                 break
