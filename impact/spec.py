@@ -5,6 +5,7 @@ A spec is validated field by field; errors name the file and the field.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,20 @@ from .models import MODELS
 from .resources import reports_dir
 
 FILTER_KEYS = ("start", "end", "actor", "kind", "direction", "confidence", "tags", "ids")
+
+
+def catalog_filters(value: Any, where: str) -> dict[str, Any]:
+    """Validate a spec's catalog filters (``Catalog.filter`` keywords); ``where`` names the field.
+
+    Dates stay strings: YAML turns unquoted dates into date objects.
+    """
+    filters = value or {}
+    if not isinstance(filters, Mapping):
+        raise SpecError(f"{where}: expected a mapping of catalog filters")
+    bad = sorted(set(filters) - set(FILTER_KEYS))
+    if bad:
+        raise SpecError(f"{where}: unknown filter '{bad[0]}' (known: {', '.join(FILTER_KEYS)})")
+    return {k: (str(v) if k in ("start", "end") else v) for k, v in filters.items()}
 #: Pair attributes a report can group CAARs by (catalog fields or the asset's class).
 GROUP_KEYS = ("direction", "kind", "actor", "asset_class", "asset", "confidence")
 #: Tests every report computes itself; other names are passed to ``result.test(name, window)``.
@@ -147,15 +162,7 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
     returns = data.get("returns", "log")
     if returns not in ("log", "simple"):
         raise SpecError(f"{where('returns')}: expected 'log' or 'simple', got {returns!r}")
-    filters = data.get("filters") or {}
-    if not isinstance(filters, dict):
-        raise SpecError(f"{where('filters')}: expected a mapping")
-    bad = sorted(set(filters) - set(FILTER_KEYS))
-    if bad:
-        raise SpecError(f"{where('filters')}: unknown filter '{bad[0]}' (known: {', '.join(FILTER_KEYS)})")
-    for key in ("start", "end"):  # YAML turns unquoted dates into date objects
-        if key in filters:
-            filters[key] = str(filters[key])
+    filters = catalog_filters(data.get("filters"), where("filters"))
     benchmark = data.get("benchmark", "GSPC")
     if isinstance(benchmark, str):
         benchmark = bundled_symbol(benchmark)

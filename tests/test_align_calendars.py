@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from catalog_rows import catalog_events as _events
 
 from impact.align import align_catalog, align_events
 from impact.assets import get_asset, registry
 from impact.calendars import get_calendar, session_closes, sessions
 from impact.errors import ImpactError
-from impact.events import catalog_from_frame
-
-
-def _events(*rows):
-    frame = pd.DataFrame(rows, columns=["event_id", "date", "time_local", "timezone", "us_timing"])
-    for column, value in (("actor", "US"), ("kind", "tariff"), ("direction", "escalation"),
-                          ("title", "t"), ("source", "s"), ("confidence", "high")):
-        frame[column] = value
-    return catalog_from_frame(frame).events
 
 
 def _day0(events, assets, policy="earliest"):

@@ -18,7 +18,7 @@ from ..assets import registry
 from ..errors import SpecError
 from ..events import DIRECTIONS, Catalog, load_catalog, resolve_catalog
 from ..resources import backtests_dir
-from ..spec import FILTER_KEYS
+from ..spec import catalog_filters
 
 ENTRIES = ("close", "next_open")
 OVERLAPS = ("skip", "allow")
@@ -174,13 +174,7 @@ def rule_from_dict(data: Any, source: str = "<memory>") -> BacktestRule:
         raise SpecError(f"{where('assets')}: unknown asset {unknown_assets[0]!r} "
                         f"(known: {', '.join(sorted(known))})")
 
-    events = data.get("events") or {}
-    if not isinstance(events, Mapping):
-        raise SpecError(f"{where('events')}: expected a mapping of catalog filters")
-    bad = sorted(set(events) - set(FILTER_KEYS))
-    if bad:
-        raise SpecError(f"{where('events')}: unknown filter '{bad[0]}' (known: {', '.join(FILTER_KEYS)})")
-    events = {k: (str(v) if k in ("start", "end") else v) for k, v in events.items()}
+    events = catalog_filters(data.get("events"), where("events"))
     if "start" in events and "end" in events and events["start"] > events["end"]:
         raise SpecError(f"{where('events')}: start {events['start']} is after end {events['end']} (no event can match)")
     if "direction" in events:
