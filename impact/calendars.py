@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 
 import exchange_calendars as xcals
@@ -146,15 +145,3 @@ def session_closes(asset: Asset) -> pd.Series:
 def sessions(asset: Asset) -> pd.DatetimeIndex:
     """The asset's session dates (naive, one per daily bar)."""
     return pd.DatetimeIndex(session_closes(asset).index)
-
-
-def describe_close(asset: Asset) -> str:
-    cal = get_calendar(asset.calendar)
-    if asset.close_time:
-        return (f"{asset.calendar} sessions ({cal.source}), price struck {asset.close_time:%H:%M} "
-                f"{asset.close_tz} (or the early close)")
-    return f"{asset.calendar} sessions ({cal.source}), exchange close ({cal.tz})"
-
-
-def to_utc(local: datetime | pd.Timestamp, zone: str) -> pd.Timestamp:
-    return pd.Timestamp(local).tz_localize(zone).tz_convert("UTC")

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 import pandas as pd
 import yaml
@@ -34,7 +34,6 @@ CONFIDENCE = ("high", "medium", "low")
 TIMING_CLASSES = ("pre_open", "intraday", "after_close", "weekend", "holiday", "unknown")
 
 REQUIRED = ("event_id", "date", "timezone", "actor", "kind", "direction", "title", "source", "confidence")
-OPTIONAL = ("time_local", "us_timing", "notes", "tags")
 COLUMNS = (
     "event_id", "date", "time_local", "timezone", "actor", "kind", "direction", "title",
     "source", "confidence", "us_timing", "notes", "tags",
@@ -353,10 +352,3 @@ def merge_catalogs(*catalogs: Catalog) -> Catalog:
         raise CatalogError([f"duplicate event id {d!r} across merged catalogs" for d in dupes])
     sources = tuple(s for c in catalogs for s in c.sources)
     return Catalog(events.sort_values(["date", "event_id"], ignore_index=True), sources)
-
-
-def check_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CatalogError([f"unknown IANA time zone {name!r}"]) from None

@@ -42,17 +42,6 @@ _TRANSIENT = ("ratelimit", "rate limit", "too many requests", "timeout", "timed 
               "temporarily", "503", "502", "504", "reset by peer")
 
 
-class YahooError(DataError):
-    """Some symbols could not be downloaded; ``failed`` maps symbol -> reason."""
-
-    def __init__(self, failed: dict[str, str], fetched: Iterable[str] = ()):
-        self.failed = dict(failed)
-        self.fetched = list(fetched)
-        what = "; ".join(f"{s} ({r})" for s, r in self.failed.items())
-        kept = f"; fetched: {', '.join(self.fetched)}" if self.fetched else ""
-        super().__init__(f"yfinance download failed for {len(self.failed)} symbol(s): {what}{kept}")
-
-
 def yahoo_ticker(symbol: str) -> str:
     """Yahoo's ticker for a package symbol (``ZS_F`` -> ``ZS=F``); other strings pass through."""
     from .assets import registry
