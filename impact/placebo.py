@@ -238,6 +238,11 @@ def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int =
     """
     observed, draws, _ = placebo_draws(result, window, statistic=statistic, n_draws=n_draws, seed=seed,
                                        guard=guard, **options)
+    return placebo_summary(result, window, observed, draws, n_draws, seed)
+
+
+def placebo_summary(result, window, observed: np.ndarray, draws: np.ndarray, n_draws: int, seed: int) -> pd.DataFrame:
+    """The :func:`placebo_test` table for draws already made (:func:`placebo_draws`)."""
     p, pct = _p_two_sided(observed, draws)
     rel = result.rel_days
     key = pd.DataFrame({"rel_day": rel}) if window is None else pd.DataFrame({"window": [f"[{window[0]},{window[1]}]"]})

@@ -13,8 +13,6 @@ place at the end, so a failed run never leaves a half-written report. Layout of
 """
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +29,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from . import __version__, datasets
 from .assets import get_asset, registry
 from .atomic import atomic_folder
-from .errors import DataError, SpecError
+from .errors import DataError, ImpactError, SpecError
+from .events import Catalog
 from .progress import progress
 from .result import EventStudyResult
 from .spec import BUILTIN_TESTS, ReportSpec
@@ -99,13 +98,10 @@ def run_spec(spec: ReportSpec) -> EventStudyResult:
     catalog = spec.load_catalog()
     market = resolve_benchmarks(spec)
     prices = load_spec_prices(spec, [*spec.assets, *_benchmark_symbols(market)], catalog)
-    options = {}
-    if "contamination" in inspect.signature(EventStudy).parameters:  # overlap handling, when present
-        options["contamination"] = spec.contamination
     study = EventStudy(
         prices, catalog, market=market, model=spec.model, estimation_window=spec.estimation_window,
         event_window=spec.event_window, returns=spec.returns, assets=spec.assets,
-        min_estimation_obs=spec.min_estimation_obs, **options,
+        min_estimation_obs=spec.min_estimation_obs, contamination=spec.contamination,
     )
     return study.fit()
 
@@ -242,31 +238,23 @@ def spec_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.D
 
 
 def quality_tables(result: EventStudyResult, prices: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], str]:
-    """Data-quality findings from :func:`impact.quality.check_prices` (when this version has
-    it): all findings, a count per symbol and issue, and the findings that fall inside an
-    event window (those can move a CAR). Returns ``({}, note)`` when unavailable."""
-    if importlib.util.find_spec("impact.quality") is None:
-        return {}, "The data-quality checks (impact.quality) are not part of this version of the package."
-    from . import quality  # type: ignore[attr-defined]
+    """Data-quality findings from :func:`impact.quality.check_prices`: all findings, a count
+    per symbol and issue, and the findings that fall inside an event window (those can move
+    a CAR). Returns ``({}, note)`` when the checks cannot run on these prices."""
+    from . import quality
 
-    check = getattr(quality, "check_prices", None)
-    if not callable(check):
-        return {}, "impact.quality is present but has no check_prices(prices)."
     try:
-        findings = check(prices)
-    except Exception as exc:  # the checks must not sink the report; say what happened
-        return {}, f"impact.quality.check_prices failed: {type(exc).__name__}: {exc}"
-    findings = pd.DataFrame(findings)
-    out = {"data_quality": findings}
-    if hasattr(quality, "quality_summary"):
-        out["data_quality_summary"] = quality.quality_summary(findings)
+        findings = pd.DataFrame(quality.check_prices(prices))
+    except ValueError as exc:  # bad input for the checks must not sink the report; say what happened
+        return {}, f"impact.quality.check_prices failed: {exc}"
+    out = {"data_quality": findings, "data_quality_summary": quality.quality_summary(findings)}
     if {"symbol", "date"} <= set(findings.columns):
         windows = result.ar[["asset", "date", "event_id", "rel_day"]].rename(columns={"asset": "symbol"})
         found = findings.assign(date=pd.to_datetime(findings["date"]))
         out["data_quality_in_windows"] = found.merge(windows, on=["symbol", "date"]).sort_values(
             ["event_id", "symbol", "rel_day"], ignore_index=True)
     note = (f"{len(findings)} findings from impact.quality.check_prices on every series used "
-            f"(issues: {', '.join(getattr(quality, 'ISSUES', ())) or 'see the table'}).")
+            f"(issues: {', '.join(quality.ISSUES)}).")
     return out, note
 
 
@@ -276,23 +264,14 @@ def placebo_run(result: EventStudyResult, spec: ReportSpec, window) -> tuple[dic
     two-sided placebo p-value. ``(None, note)`` when not asked for or not available."""
     if not spec.placebo:
         return None, "No placebo run requested in the spec (field 'placebo')."
-    if importlib.util.find_spec("impact.placebo") is None:
-        return None, "Placebo runs (impact.placebo) are not part of this version of the package."
-    from . import placebo  # type: ignore[attr-defined]
+    from . import placebo
 
-    if not (hasattr(placebo, "placebo_draws") and hasattr(placebo, "placebo_test")):
-        return None, "impact.placebo is present but has no placebo_draws/placebo_test."
     n, seed = int(spec.placebo.get("draws", 500)), int(spec.placebo.get("seed", 0))
     try:
         observed, draws, _ = placebo.placebo_draws(result, window, n_draws=n, seed=seed)
-        if hasattr(placebo, "_p_two_sided"):  # same draws, same p as placebo_test, without drawing twice
-            p, pct = placebo._p_two_sided(observed, draws)
-            test = pd.DataFrame({"window": [_window_label(window)], "statistic": observed, "p_value": p,
-                                 "n": len(result.pairs), "percentile": pct, "n_draws": n, "seed": seed})
-        else:
-            test = placebo.placebo_test(result, window, n_draws=n, seed=seed)
-    except Exception as exc:  # the report still stands without the placebo section
-        return None, f"placebo run failed: {type(exc).__name__}: {exc}"
+    except ImpactError as exc:  # e.g. too few pairs: the report still stands without the section
+        return None, f"placebo run failed: {exc}"
+    test = placebo.placebo_summary(result, window, observed, draws, n, seed)
     row = test.iloc[0]
     return ({"observed": float(observed[0]), "draws": np.asarray(draws, dtype=float)[:, 0], "table": test,
              "p_value": float(row["p_value"])},
@@ -513,7 +492,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     from .figures import ar_distribution_figure, caar_path_figure, heatmap_figure, placebo_figure, price_figure
 
     out = _Writer(folder)
-    catalog = spec.load_catalog()
+    catalog = result.study.events if isinstance(result.study.events, Catalog) else spec.load_catalog()
     events = catalog.events
     main_window = spec.car_windows[0]
     cars = {w: result.car(w) for w in spec.car_windows}
@@ -549,7 +528,9 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     if len(overlaps):
         out.table("contamination", overlaps)
     used = list(dict.fromkeys([*(result.study.assets or []), *_benchmark_symbols(result.study.market)]))
-    prices = load_spec_prices(spec, used, catalog)
+    prices = result.study.prices
+    if prices is None or not set(used) <= set(prices["symbol"]):
+        prices = load_spec_prices(spec, used, catalog)
     prices = prices.assign(date=pd.to_datetime(prices["date"]))
     alignment = result.alignment.merge(events[["event_id", "direction"]], on="event_id", how="left")
     first, last = pd.Timestamp(events["date"].min()), pd.Timestamp(events["date"].max())

@@ -132,6 +132,7 @@ class EventStudy:
             self.panel = ReturnPanel.from_prices(prices, returns, price_column)
         else:
             self.panel = ReturnPanel.from_returns(returns_data)
+        self.prices = prices  # the input frame (None for returns data), e.g. for quality checks
         self.events = events
         self.assets = assets
         if estimation_exclusions is not None:
