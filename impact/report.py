@@ -210,19 +210,17 @@ def battery_table(result: EventStudyResult, names=None, windows=None) -> pd.Data
 
 
 def spec_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.DataFrame, list[str]]:
-    """Tests named in the spec beyond the built-in ones, via ``result.test(name, window)``
-    when this version of the package has it; unavailable tests are listed, not fatal."""
+    """Tests named in the spec beyond the built-in ones, via ``result.test(name, window)``;
+    a test undefined for this sample is listed with its reason, not fatal."""
     rows, notes = [], []
     extra = [t for t in spec.tests if t not in BUILTIN_TESTS]
     if not extra:
         return pd.DataFrame(), notes
-    if not hasattr(result, "test"):
-        return pd.DataFrame(), [f"{name}: the test battery is not available in this version" for name in extra]
     for name in extra:
         for window in spec.car_windows:
             try:
                 table = result.test(name, window)
-            except Exception as exc:  # a missing or failing test must not sink the report
+            except ImpactError as exc:  # e.g. a test undefined for one pair must not sink the report
                 notes.append(f"{name} {_window_label(window)}: not available ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else 'no message'})")
                 break
@@ -523,8 +521,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     figs: dict[str, Any] = {}
     todo = [("caar", key) for key in spec.grouping] + [("heatmap", None), ("distribution", None)]
     todo += [("price", a) for a in result.study.assets or sorted(result.pairs["asset"].unique())]
-    overlaps = getattr(result, "contamination", None)
-    overlaps = overlaps if isinstance(overlaps, pd.DataFrame) else pd.DataFrame()
+    overlaps = result.contamination
     if len(overlaps):
         out.table("contamination", overlaps)
     used = list(dict.fromkeys([*(result.study.assets or []), *_benchmark_symbols(result.study.market)]))
@@ -602,7 +599,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         placebo_note=placebo_note, quality_note=quality_note,
         quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
                      .to_dict("records"), "n": len(v)} for k, v in quality.items() if k != "data_quality"},
-        overlaps=_overlap_summary(overlaps, getattr(result.study, "contamination", None)),
+        overlaps=_overlap_summary(overlaps, result.study.contamination),
         alignment=align_info, benchmark=resolve_benchmarks(spec), provenance=provenance.to_dict("records"),
         catalog_sources=[Path(str(src)).name for src in catalog.sources], tables=out.table_names,
     )
