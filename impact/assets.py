@@ -9,9 +9,11 @@ the FRED noon fixing), which is what alignment needs.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
@@ -66,3 +68,15 @@ def get_asset(symbol: str, default_calendar: str = "XNYS") -> Asset:
         currency=row["currency"] or None,
         yahoo=row["yahoo"] or None,
     )
+
+
+def by_asset(mapping: Mapping[str, Any], symbol: str, default: Any = None) -> Any:
+    """A per-asset setting from a spec-style mapping: the entry for ``symbol`` itself,
+    else for its asset class (``equity_etf``, ``agriculture_future``, ...), else
+    ``default`` (the mapping's own ``"default"`` entry first)."""
+    if symbol in mapping:
+        return mapping[symbol]
+    cls = get_asset(symbol).asset_class
+    if cls in mapping:
+        return mapping[cls]
+    return mapping.get("default", default)

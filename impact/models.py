@@ -53,11 +53,19 @@ class NormalFit:
     df: np.ndarray             # (P,) residual degrees of freedom
     xbar: np.ndarray           # (P, k) regressor means over the estimation rows
     xtx_inv: np.ndarray | None # (P, k, k) inverse centred cross-products (estimated slopes)
-    mean_estimated: bool       # whether the intercept/mean is estimated
+    mean_estimated: bool | np.ndarray  # whether the intercept/mean is estimated ((P,) bool when models mix)
     problem: np.ndarray        # (P,) object: "" or the reason the fit is unusable
     names: tuple = ()          # regressor names (k)
     event_var: np.ndarray | None = None  # (P, W) forecast error variance per event day (garch)
     param_cov: np.ndarray | None = None  # (P, 1+k, 1+k) covariance of (alpha, beta) (garch)
+    pair_model: np.ndarray | None = None  # (P,) model of each pair when a study mixes models
+
+    @property
+    def models(self) -> np.ndarray:
+        """The normal-return model of every pair, (P,) object array."""
+        if self.pair_model is not None:
+            return self.pair_model
+        return np.full(len(self.alpha), self.model, dtype=object)
 
     def expected(self, X: np.ndarray) -> np.ndarray:
         """Normal returns for regressors X of shape (P, W, k)."""
@@ -84,8 +92,7 @@ class NormalFit:
             return self.event_var[:, window].sum(axis=1) + np.einsum("pk,pkj,pj->p", g, self.param_cov, g)
         length = float(window.sum())
         factor = np.full(len(self.alpha), length)
-        if self.mean_estimated:
-            factor = factor + length**2 / self.n_obs
+        factor = factor + np.where(self.mean_estimated, length**2 / self.n_obs, 0.0)
         if self.xtx_inv is not None:
             s = (X[:, window, :] - self.xbar[:, None, :]).sum(axis=1)
             factor = factor + np.einsum("pk,pkj,pj->p", s, self.xtx_inv, s)
@@ -268,6 +275,62 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
         sigma2[p] = (resid**2).sum() / (n[p] - 1 - k)
     return NormalFit("garch", alpha, beta, sigma2, n.astype(int), (n - 1 - k).astype(int),
                      np.zeros((P, k)), None, True, problem, tuple(names), event_var, param_cov)
+
+
+#: Models that can share one study: regressors (benchmark or factors) plus models that ignore them.
+MIXABLE_FREE = ("constant_mean", "raw")
+
+
+def check_model_mix(models: set[str]) -> None:
+    """Models in one study share one design matrix: at most one regression family
+    (benchmark: market, market_adjusted; or one factor model), plus the models that
+    ignore their regressors (constant_mean, raw). garch is fitted on its own."""
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise ImpactError(f"unknown model {unknown[0]!r} (choose from {', '.join(MODELS)})")
+    if len(models) < 2:
+        return
+    if "garch" in models:
+        raise ImpactError("model 'garch' cannot be mixed with other models in one study; fit it in a study of its own")
+    regress = set(models) - set(MIXABLE_FREE)
+    families = {"factors" if m in FACTOR_MODELS else "benchmark" for m in regress}
+    if len(families) > 1 or len(regress & set(FACTOR_MODELS)) > 1:
+        raise ImpactError(f"models {', '.join(sorted(regress))} need different regressors and cannot share a study; "
+                          "mix one of them with constant_mean or raw, or run two studies")
+
+
+def fit_by_model(models: str | np.ndarray, fit_one) -> NormalFit:
+    """Fit every pair with its own model: ``fit_one(model, index)`` fits the pairs at
+    ``index``. One model: its fit unchanged. Several: the fits are scattered back into
+    pair order, with per-pair ``mean_estimated`` and ``pair_model``, and zero slope
+    cross-products for pairs without estimated slopes (so Var(CAR) adds nothing for them)."""
+    if isinstance(models, str):
+        return fit_one(models, slice(None))
+    models = np.asarray(models, dtype=object)
+    kinds = list(dict.fromkeys(models.tolist()))
+    if len(kinds) == 1:
+        return replace(fit_one(kinds[0], slice(None)), pair_model=models.copy())
+    parts = [(np.flatnonzero(models == m), fit_one(m, np.flatnonzero(models == m))) for m in kinds]
+    P = len(models)
+    ref = next((f for _, f in parts if f.xtx_inv is not None), parts[0][1])
+    k = ref.beta.shape[1]
+
+    def scatter(name, shape, fill, dtype=float):
+        out = np.full((P, *shape), fill, dtype=dtype)
+        for idx, f in parts:
+            value = getattr(f, name)
+            if name == "mean_estimated":
+                value = np.broadcast_to(value, len(idx))
+            if value is not None:
+                out[idx] = value
+        return out
+
+    return NormalFit(
+        model="mixed", alpha=scatter("alpha", (), np.nan), beta=scatter("beta", (k,), np.nan),
+        sigma2=scatter("sigma2", (), np.nan), n_obs=scatter("n_obs", (), 0, int), df=scatter("df", (), 0, int),
+        xbar=scatter("xbar", (k,), 0.0), xtx_inv=scatter("xtx_inv", (k, k), 0.0),
+        mean_estimated=scatter("mean_estimated", (), False, bool), problem=scatter("problem", (), "", object),
+        names=ref.names, pair_model=models.copy())
 
 
 def concat_fits(parts: list[NormalFit]) -> NormalFit:

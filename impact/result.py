@@ -73,13 +73,13 @@ class EventStudyResult:
 
     @property
     def params(self) -> pd.DataFrame:
-        """Normal-return parameters per pair: ``event_id, asset, alpha, beta, sigma, n_obs``."""
+        """Normal-return parameters per pair: ``event_id, asset, model, alpha, beta, sigma, n_obs``."""
         f = self.fit
-        beta = f.beta[:, 0] if f.beta.shape[1] else np.full(len(f.alpha), np.nan)
-        if self.study.model in ("constant_mean", "raw"):
-            beta = np.full(len(f.alpha), np.nan)
+        models = f.models
+        beta = f.beta[:, 0].copy() if f.beta.shape[1] else np.full(len(f.alpha), np.nan)
+        beta[np.isin(models, ("constant_mean", "raw"))] = np.nan  # no slope is estimated
         return pd.DataFrame({
-            "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
+            "event_id": self.pairs["event_id"], "asset": self.pairs["asset"], "model": models,
             "alpha": f.alpha, "beta": beta, "sigma": np.sqrt(f.sigma2), "n_obs": f.n_obs, "df": f.df,
             "estimation_start": pd.to_datetime(self.estimation_dates[0]),
             "estimation_end": pd.to_datetime(self.estimation_dates[1]),

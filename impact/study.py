@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .align import align_events
+from .assets import by_asset
 from .contamination import MODES as CONTAMINATION_MODES
 from .contamination import contamination as find_contamination
 from .data import ReturnPanel
@@ -26,7 +27,9 @@ from .models import (
     FACTOR_MODELS,
     MODELS,
     NEEDS_BENCHMARK,
+    check_model_mix,
     concat_fits,
+    fit_by_model,
     fit_from_moments,
     fit_garch,
     fit_normal_returns,
@@ -51,9 +54,18 @@ class EventStudy:
         asset's first session on or after ``date``). A frame of ``event_id, date``
         applies each date to every asset.
     market : str or mapping, optional
-        Benchmark symbol, or a mapping asset -> benchmark.
-    model : {"market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch"}
-        Normal-return model (formulas and references in :mod:`impact.models`).
+        Benchmark symbol, or a mapping keyed by asset, asset class or ``"default"``
+        (e.g. ``{"default": "GSPC", "china_equity": "HSI"}``).
+    model : str or mapping, default "market"
+        Normal-return model, one of "market", "constant_mean", "market_adjusted",
+        "raw", "ff3", "factors", "garch" (formulas and references in
+        :mod:`impact.models`), or a mapping keyed by asset, asset class or
+        ``"default"`` (e.g. ``{"default": "market", "equity_index": "constant_mean",
+        "agriculture_future": "constant_mean"}``): a market-wide shock moves the
+        benchmark itself, so the index, commodities and FX are better measured
+        against their own mean (docs/methods.md, "Study design"). One study may mix
+        one regression family (market/market_adjusted, or one factor model) with
+        constant_mean and raw; ``result.params["model"]`` gives each pair's model.
         ``ff3`` regresses excess returns R - rf on the bundled Fama-French factors
         (converted from percent to decimals); ``factors`` on the columns of ``factors=``;
         ``garch`` is the market model with GARCH(1,1) errors (extra ``impact[garch]``).
@@ -112,7 +124,9 @@ class EventStudy:
         factors: pd.DataFrame | None = None,
         roll_days: str | pd.DataFrame | None = "auto",
     ):
-        if model not in MODELS:
+        if not isinstance(model, (str, Mapping)):
+            raise ImpactError(f"model must be a model name or a mapping asset/class -> model, got {model!r}")
+        if isinstance(model, str) and model not in MODELS:
             raise ImpactError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
         self.estimation_window = check_window(estimation_window, "estimation_window")
         self.event_window = check_window(event_window, "event_window")
@@ -122,7 +136,7 @@ class EventStudy:
             )
         if (prices is None) == (returns_data is None):
             raise ImpactError("give either prices or returns_data (EventStudy.from_returns), not both or neither")
-        self.model = model
+        self.model_spec = model
         self.market = market
         self.returns_kind = returns
         self.alignment_policy = alignment_policy
@@ -135,6 +149,12 @@ class EventStudy:
         self.prices = prices  # the input frame (None for returns data), e.g. for quality checks
         self.events = events
         self.assets = assets
+        # Each asset's model; ``model`` is the one name when all agree, else "mixed".
+        self.asset_models = {a: self._resolve_model(a) for a in self._study_assets()}
+        used = set(self.asset_models.values()) or ({model} if isinstance(model, str) else set())
+        check_model_mix(used)
+        self.model = next(iter(used)) if len(used) == 1 else "mixed"
+        model = self.model if self.model != "mixed" else next((m for m in used if m in FACTOR_MODELS), "mixed")
         if estimation_exclusions is not None:
             missing = {"asset", "date", "reason"} - set(estimation_exclusions.columns)
             if missing:
@@ -165,9 +185,27 @@ class EventStudy:
         return cls(None, events, returns_data=returns, **kwargs)
 
     # -- set-up ---------------------------------------------------------------------------
+    def _resolve_model(self, asset: str) -> str:
+        if isinstance(self.model_spec, str):
+            return self.model_spec
+        found = by_asset(self.model_spec, asset)
+        if found is None:
+            raise ImpactError(f"model: no entry for {asset} (nor its asset class) and no 'default'; "
+                              "add one to the model mapping")
+        if found not in MODELS:
+            raise ImpactError(f"model for {asset}: unknown model {found!r} (choose from {', '.join(MODELS)})")
+        return found
+
+    def model_of(self, asset: str) -> str:
+        """The normal-return model used for ``asset``."""
+        if asset not in self.asset_models:
+            self.asset_models[asset] = self._resolve_model(asset)
+            check_model_mix(set(self.asset_models.values()))
+        return self.asset_models[asset]
+
     def _benchmark_of(self, asset: str) -> str | None:
         if isinstance(self.market, Mapping):
-            return self.market.get(asset)
+            return by_asset(self.market, asset)
         return self.market
 
     def _study_assets(self) -> list[str]:
@@ -176,6 +214,12 @@ class EventStudy:
             return list(dict.fromkeys(self.assets))
         benchmarks = set(self.market.values()) if isinstance(self.market, Mapping) else {self.market}
         return [s for s in self.panel.symbols if s not in benchmarks]
+
+    def _pair_models(self, assets) -> str | np.ndarray:
+        """The model name when the study has one, else each pair's model (for :func:`fit_by_model`)."""
+        if self.model != "mixed":
+            return self.model
+        return np.array([self.model_of(a) for a in assets], dtype=object)
 
     def _pairs(self, assets: list[str]) -> pd.DataFrame:
         """event_id, asset, day0 (session date or given date), rule, flags."""
@@ -252,15 +296,20 @@ class EventStudy:
     #: (measured fastest on the 2-core CI machine among 1k-16k).
     chunk_size: int = 2_048
 
-    def _design(self, asset: str, bench: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,), names."""
+    def _design(self, asset: str, bench: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str] | None]:
+        """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,),
+        regressor names (None for a model that ignores its regressors)."""
         r = self.panel.returns[asset]
         ret = r.to_numpy(dtype=float)
+        model = self.model_of(asset)
+        if model in ("constant_mean", "raw"):
+            # Regressors are ignored: zeros of the study's width keep one design matrix.
+            return ret, np.zeros((len(ret), self._n_regressors())), ret, None
         # Assets sharing a time axis (a returns frame, one exchange) share their regressors.
         cache = self.__dict__.setdefault("_design_cache", {})
-        key = (bench if self.model in NEEDS_BENCHMARK else None)
+        key = (bench if model in NEEDS_BENCHMARK else None)
         hit = cache.get(key)
-        if self.model in FACTOR_MODELS:
+        if model in FACTOR_MODELS:
             if hit is not None and hit[0].equals(r.index):
                 f = hit[1]
             else:
@@ -269,7 +318,7 @@ class EventStudy:
             names = [c for c in f.columns if c != RF]
             y = ret - f[RF].to_numpy() if RF in f.columns else ret
             return y, f[names].to_numpy(dtype=float), ret, names
-        if self.model in NEEDS_BENCHMARK:
+        if model in NEEDS_BENCHMARK:
             if bench == asset:
                 return ret, ret[:, None], ret, [str(bench)]
             if hit is not None and hit[0].equals(r.index):
@@ -280,6 +329,12 @@ class EventStudy:
             return ret, x[:, None], ret, [str(bench)]
         return ret, np.zeros((len(ret), 1)), ret, ["none"]
 
+    def _n_regressors(self) -> int:
+        """Columns of the design matrix: the factors of a factor model, else one (the benchmark)."""
+        if self.factors is not None and any(m in FACTOR_MODELS for m in self.asset_models.values()):
+            return len([c for c in self.factors.columns if c != RF])
+        return 1
+
     #: "windows" (default): gather every pair's (pairs x L) estimation window and fit all
     #: of them in batched closed form (garch always uses it). "moments": the same OLS from
     #: window sums of per-asset prefix sums, O(rows + pairs) and ~1.5x faster at 1M pairs;
@@ -287,7 +342,7 @@ class EventStudy:
     #: so the default stays bit-faithful to the window-by-window fit.
     engine: str = "windows"
 
-    def _fit_by_moments(self, Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names):
+    def _fit_by_moments(self, Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names, models):
         """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
 
         Per asset, returns are shifted by their mean over usable rows and cumulated;
@@ -337,13 +392,14 @@ class EventStudy:
             return top - bottom
 
         n = np.rint(wsum(C["n"]))
-        fit = fit_from_moments(self.model, n, wsum(C["y"]), wsum(C["x"]), wsum(C["xx"]), wsum(C["xy"]),
-                               wsum(C["yy"]), shift_y[lo], shift_x[lo], self.min_estimation_obs, tuple(names))
+        sums = [wsum(C[key]) for key in ("y", "x", "xx", "xy", "yy")]
+        fit = fit_by_model(models, lambda m, i: fit_from_moments(
+            m, n[i], *(v[i] for v in sums), shift_y[lo][i], shift_x[lo][i], self.min_estimation_obs, tuple(names)))
         n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
         return fit, n_masked
 
     def _place_day0(self, pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict, bench: dict,
-                    needs_bench: bool, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
+                    needs_bench: set, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
         """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi).
 
         Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
@@ -364,7 +420,7 @@ class EventStudy:
             pos[idx] = o + p
             lo[idx] = o
             hi[idx] = o + m
-            if needs_bench and bench[asset] == asset:
+            if asset in needs_bench and bench[asset] == asset:
                 reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
                 continue
             nat = nat_all[idx]
@@ -435,13 +491,14 @@ class EventStudy:
         if dupes.any():
             first = pairs[dupes].iloc[0]
             raise ImpactError(f"event {first['event_id']} is given twice for asset {first['asset']}")
-        needs_bench = self.model in NEEDS_BENCHMARK
         bench = {a: self._benchmark_of(a) for a in pairs["asset"].unique()}
+        needs_bench = {a for a in bench if self.model_of(a) in NEEDS_BENCHMARK}
         if needs_bench:
-            missing = [a for a, b in bench.items() if b is None]
+            missing = [a for a in needs_bench if bench[a] is None]
             if missing:
-                raise ImpactError(f"model '{self.model}' needs a benchmark; none given for {', '.join(missing)}")
-            self.panel.require(bench.values(), "benchmark")
+                raise ImpactError(f"model '{self.model_of(missing[0])}' needs a benchmark; none given for "
+                                  f"{', '.join(missing)}")
+            self.panel.require([bench[a] for a in needs_bench], "benchmark")
 
         ea, eb = self.estimation_window
         wa, wb = self.event_window
@@ -454,15 +511,17 @@ class EventStudy:
         start = pad
         for asset in pairs["asset"].unique():
             y, x, ret, nm = self._design(asset, bench[asset])
-            names = names or nm
+            names = names or nm  # None for constant_mean/raw assets: the regression assets name them
             offsets[asset], lengths[asset] = start, len(y)
             parts.append((y, x, ret, self.panel.returns[asset].index.to_numpy()))
             start += len(y) + pad
+        names = names or ["none"]
         k = parts[0][1].shape[1] if parts else 1
         n_rows = max(start, eb - ea + 1, wb - wa + 1)  # the window views need at least one full window
         Y = np.full(n_rows, np.nan)
         X = np.full((n_rows, k), np.nan)
-        R = Y if self.model not in FACTOR_MODELS else np.full(n_rows, np.nan)
+        uses_factors = any(self.model_of(a) in FACTOR_MODELS for a in offsets)
+        R = Y if not uses_factors else np.full(n_rows, np.nan)
         D = np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[ns]")
         for asset, (y, x, ret, dates) in zip(offsets, parts):
             s = offsets[asset]
@@ -489,11 +548,12 @@ class EventStudy:
         finite_w = sliding_window_view(finite_row, L)
         usable_w = sliding_window_view(finite_row & ~masked, L) if any_masked else finite_w
         sel = np.flatnonzero(reasons == "")
+        models = self._pair_models(pairs["asset"].to_numpy()[sel])
         by_moments = self.engine == "moments" and self.model != "garch"
         if by_moments:
             # Every pair's estimation-window sums from per-asset prefix sums: O(rows + pairs).
             fit_all, n_masked_all = self._fit_by_moments(
-                Y, X, finite_row, finite_row & ~masked, offsets, n_rows, pos[sel], lo[sel], ea, eb, names)
+                Y, X, finite_row, finite_row & ~masked, offsets, n_rows, pos[sel], lo[sel], ea, eb, names, models)
         fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
         for c0 in progress(range(0, max(len(sel), 1), self.chunk_size), desc="pairs", unit="chunk"):
             s = sel[c0:c0 + self.chunk_size]
@@ -532,7 +592,9 @@ class EventStudy:
             elif self.model == "garch":
                 fit = fit_garch(y_est, x_est, usable, self.min_estimation_obs, ev_off - eb, tuple(names))
             else:
-                fit = fit_normal_returns(self.model, y_est, x_est, usable, self.min_estimation_obs, tuple(names))
+                chunk_models = models if isinstance(models, str) else models[c0:c0 + len(s)]
+                fit = fit_by_model(chunk_models, lambda m, i: fit_normal_returns(
+                    m, y_est[i], x_est[i], usable[i], self.min_estimation_obs, tuple(names)))
             for j in np.flatnonzero(fit.problem != ""):
                 if not reasons[s[j]]:
                     reasons[s[j]] = fit.problem[j]
@@ -548,7 +610,7 @@ class EventStudy:
         kept = np.concatenate(kept_parts) if kept_parts else np.zeros(0, dtype=np.int64)
         W = len(ev_off)
         fit = (concat_fits(fits) if fits else
-               fit_normal_returns(self.model if self.model != "garch" else "market", np.zeros((0, 1)),
+               fit_normal_returns(self.model if self.model not in ("garch", "mixed") else "market", np.zeros((0, 1)),
                                   np.zeros((0, 1, k)), np.zeros((0, 1), dtype=bool), 1, tuple(names or ())))
         est_dates = window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
         pairs["flags"] = flags
