@@ -1,8 +1,17 @@
 """Placebo (permutation-style) inference: the same study on random non-event dates.
 
-For every studied pair, each of ``n_draws`` draws picks a random day 0 in the
-same asset's series (seeded, reproducible), away from that asset's real event
-windows, with the whole estimation and event window inside the series. The
+Each of ``n_draws`` draws gives every *event* one random pseudo-date (seeded,
+reproducible), shared by all assets of that event and mapped to each asset's own
+sessions (its first session on or after the date): a policy shock hits many
+assets on one session, and their abnormal returns are correlated that day, so
+the placebo must keep that cross-sectional structure or its spread is too
+narrow (Brown & Warner 1985, event-date clustering; Bernard 1987; Kolari &
+Pynnönen 2010). A pseudo-date is admissible when, for every asset of the event,
+the pseudo event window stays off that asset's real event windows and the whole
+estimation and event window lies inside the series. ``clusters="pair"`` draws an
+independent date for every pair instead (the classic design, valid only when
+events do not share dates); an array of labels (one per pair) defines other
+clusters, e.g. the bundles of :meth:`EventStudyResult.by_bundle`. The
 normal-return model is refitted on every pseudo pair, all at once (for the CAAR
 statistic by a sliding-window OLS from running sums, otherwise by the study's
 batched closed-form fit; chunked to bound memory) and the statistic is recomputed
@@ -24,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ImpactError
+from .models import OLS_MODELS, fit_by_model, fit_normal_returns, n_parameters
 from .progress import progress
 
 #: cells (pseudo pairs x window rows) gathered per chunk
@@ -49,27 +59,73 @@ def _allowed_positions(result, guard: int) -> dict[int, np.ndarray]:
     return out
 
 
-def draw_positions(result, n_draws: int, seed: int = 0, guard: int = 0) -> np.ndarray:
-    """(n_draws, P) random day-0 rows, each from the pair's own asset."""
+def _cluster_labels(result, clusters) -> np.ndarray | None:
+    """One label per pair (pairs sharing a label share their pseudo-dates), or None for "pair"."""
+    if isinstance(clusters, str):
+        if clusters == "pair":
+            return None
+        if clusters == "event":
+            return result.pairs["event_id"].astype(str).to_numpy()
+        raise ImpactError(f"placebo: clusters must be 'event', 'pair' or one label per pair, got {clusters!r}")
+    labels = np.asarray(clusters)
+    if labels.shape != (len(result.pairs),):
+        raise ImpactError(f"placebo: clusters needs one label per pair ({len(result.pairs)}), got shape {labels.shape}")
+    return labels
+
+
+def draw_positions(result, n_draws: int, seed: int = 0, guard: int = 0, clusters="event") -> np.ndarray:
+    """(n_draws, P) random day-0 rows: one shared pseudo-date per cluster (default: per
+    event), mapped to each asset's first session on or after it; ``clusters="pair"``:
+    an independent row for every pair."""
     rows = result.rows
     rng = np.random.default_rng(seed)
     allowed = _allowed_positions(result, guard)
     out = np.empty((n_draws, len(rows.pos)), dtype=np.int64)
     for lo, cand in allowed.items():
-        cols = np.flatnonzero(rows.lo == lo)
         if not len(cand):
-            asset = result.pairs["asset"].iloc[cols[0]]
+            asset = result.pairs["asset"].iloc[int(np.flatnonzero(rows.lo == lo)[0])]
             raise ImpactError(f"placebo: {asset} has no non-event dates with a full estimation and event window")
-        out[:, cols] = cand[rng.integers(0, len(cand), size=(n_draws, len(cols)))]
+    labels = _cluster_labels(result, clusters)
+    if labels is None:
+        for lo, cand in allowed.items():
+            cols = np.flatnonzero(rows.lo == lo)
+            out[:, cols] = cand[rng.integers(0, len(cand), size=(n_draws, len(cols)))]
+        return out
+    # A common grid of calendar dates (every session of any asset); per asset, the row of
+    # its first session on or after each grid date and whether that row is admissible.
+    D = rows.D.view(np.int64)
+    grid = np.unique(D[~np.isnat(rows.D)])
+    row_of, ok_of = {}, {}
+    for lo, cand in allowed.items():
+        hi = int(rows.hi[rows.lo == lo][0])
+        r = lo + np.searchsorted(D[lo:hi], grid, side="left")
+        inside = r < hi
+        mask = np.zeros(len(rows.D) + 1, dtype=bool)
+        mask[cand] = True
+        row_of[lo], ok_of[lo] = r, inside & mask[np.minimum(r, len(rows.D))]
+    for label in pd.unique(labels):
+        cols = np.flatnonzero(labels == label)
+        los = np.unique(rows.lo[cols])
+        ok = np.logical_and.reduce([ok_of[int(lo)] for lo in los])
+        choices = np.flatnonzero(ok)
+        if not len(choices):
+            raise ImpactError(f"placebo: no pseudo-date is admissible for every asset of {label} at once "
+                              "(their real event windows cover every candidate); use clusters='pair'")
+        drawn = choices[rng.integers(0, len(choices), size=n_draws)]
+        for c in cols:
+            out[:, c] = row_of[int(rows.lo[c])][drawn]
     return out
+
+
+def _pair_models(result) -> str | np.ndarray:
+    """The study's model, or (P,) per-pair models when it mixes them."""
+    return result.study.model if result.study.model != "mixed" else result.fit.models
 
 
 def _placebo_ar(result, positions: np.ndarray):
     """Abnormal returns (B, P, W) of the pseudo pairs (NaN where a pair cannot be fitted)."""
-    from .models import fit_normal_returns
-
     study = result.study
-    if study.model not in ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors"):
+    if study.model not in ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "mixed"):
         raise ImpactError(f"placebo: model {study.model!r} is not supported (use an OLS or parameter-free model)")
     rows = result.rows
     ea, eb = study.estimation_window
@@ -81,13 +137,17 @@ def _placebo_ar(result, positions: np.ndarray):
     ar = np.empty((len(flat), len(ev_off)))
     X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
     names = tuple(getattr(result.fit, "names", ()) or ())
+    models = _pair_models(result)
+    flat_models = models if isinstance(models, str) else np.tile(models, B)
     for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):
         pos = flat[c0:c0 + chunk]
+        chunk_models = flat_models if isinstance(flat_models, str) else flat_models[c0:c0 + chunk]
         # pseudo windows lie inside their asset's rows by construction: plain fancy indexing
         est_idx, ev_idx = pos[:, None] + est_off[None, :], pos[:, None] + ev_off[None, :]
         y_est, x_est = rows.Y[est_idx], X[est_idx]
         usable = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2) & ~rows.masked[est_idx]
-        fit = fit_normal_returns(study.model, y_est, x_est, usable, study.min_estimation_obs, names)
+        fit = fit_by_model(chunk_models, lambda m, i: fit_normal_returns(
+            m, y_est[i], x_est[i], usable[i], study.min_estimation_obs, names))
         with np.errstate(invalid="ignore"):
             a = rows.Y[ev_idx] - fit.expected(X[ev_idx])
         a[(fit.problem != "") | ~np.isfinite(a).all(axis=1)] = np.nan  # unusable pseudo pairs drop out
@@ -113,6 +173,22 @@ def _prefix_sums(rows) -> dict[str, np.ndarray]:
 
 
 def _placebo_ar_sums(result, positions: np.ndarray) -> np.ndarray | None:
+    """Pseudo-pair ARs (B, P, W) from window sums, each pair with its own model (see
+    :func:`_ar_sums`); None when a model is not covered."""
+    models = _pair_models(result)
+    if isinstance(models, str):
+        return _ar_sums(result, models, positions)
+    out = np.empty(positions.shape + (result.abnormal.shape[1],))
+    for model in pd.unique(models):
+        cols = np.flatnonzero(models == model)
+        part = _ar_sums(result, model, positions[:, cols])
+        if part is None:
+            return None
+        out[:, cols] = part
+    return out
+
+
+def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
     """Pseudo-pair ARs (B, P, W) from window sums: O(1) per fit instead of O(L).
 
     Same estimator as :func:`impact.models.fit_normal_returns` (OLS on the usable
@@ -120,10 +196,7 @@ def _placebo_ar_sums(result, positions: np.ndarray) -> np.ndarray | None:
     draws equal a full re-run up to floating-point rounding of the running sums.
     Returns None when the model is not covered (the batched fit is used instead).
     """
-    from .models import OLS_MODELS, n_parameters
-
     study = result.study
-    model = study.model
     if model not in (*OLS_MODELS, "constant_mean", "market_adjusted", "raw"):
         return None
     rows = result.rows
@@ -181,8 +254,13 @@ def _p_two_sided(observed: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, n
 
 
 def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
-                  guard: int = 0, **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observed statistic (m,), its placebo draws (B, m) and the drawn day-0 rows (B, P)."""
+                  guard: int = 0, clusters="event", weights: np.ndarray | None = None,
+                  **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed statistic (m,), its placebo draws (B, m) and the drawn day-0 rows (B, P).
+
+    ``weights`` (P,), for ``statistic="caar"``: the statistic is the mean of
+    ``weight * CAR`` over pairs with a non-zero weight (e.g. -1 flips an asset expected
+    to rise, 0 leaves a pair out), in the observed data and in every draw alike."""
     from .battery import inputs, run_test
 
     if result.rows is None or not len(result.pairs):
@@ -200,17 +278,27 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
                           "not to statistic='caar'")
     rel = result.rel_days
     mask = np.ones(len(rel), dtype=bool) if window is None else (rel >= window[0]) & (rel <= window[1])
-    positions = draw_positions(result, int(n_draws), seed, guard)
+    if weights is not None:
+        if statistic != "caar":
+            raise ImpactError("placebo: weights apply to statistic='caar' only")
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != (len(result.pairs),) or not (weights != 0).any():
+            raise ImpactError(f"placebo: weights needs one value per pair ({len(result.pairs)}), not all zero")
+    positions = draw_positions(result, int(n_draws), seed, guard, clusters)
     ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None
     if ar is None:
         ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
     if statistic == "caar":
+        real = result.abnormal
+        if weights is not None:
+            use = weights != 0
+            real, ar = real[use] * weights[use, None], ar[:, use] * weights[None, use, None]
         if window is None:
-            observed = result.abnormal.mean(axis=0)
+            observed = real.mean(axis=0)
             with np.errstate(invalid="ignore"):
                 draws = np.nanmean(ar, axis=1)
         else:
-            observed = np.array([result.abnormal[:, mask].sum(axis=1).mean()])
+            observed = np.array([real[:, mask].sum(axis=1).mean()])
             with np.errstate(invalid="ignore"):
                 draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
         return observed, draws, positions
@@ -226,18 +314,20 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
 
 
 def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
-                 guard: int = 0, **options) -> pd.DataFrame:
+                 guard: int = 0, clusters="event", weights: np.ndarray | None = None, **options) -> pd.DataFrame:
     """Observed statistic against its distribution on random non-event dates.
 
     ``statistic="caar"`` (default, fully vectorised): the mean AR per rel_day
     (``window=None``) or the mean CAR over ``window``. Any battery test name
     (e.g. ``"bmp"``, with its ``options``) is recomputed draw by draw instead.
     ``guard`` widens the real event windows the pseudo windows must avoid.
+    ``clusters`` (default ``"event"``: one pseudo-date per event shared by its assets;
+    ``"pair"``: independent dates) and ``weights`` as in :func:`placebo_draws`.
     Columns: ``statistic`` (observed), ``p_value``, ``n`` (pairs), ``percentile``
     (share of placebo draws <= observed), ``n_draws``, ``seed``.
     """
     observed, draws, _ = placebo_draws(result, window, statistic=statistic, n_draws=n_draws, seed=seed,
-                                       guard=guard, **options)
+                                       guard=guard, clusters=clusters, weights=weights, **options)
     return placebo_summary(result, window, observed, draws, n_draws, seed)
 
 
@@ -257,7 +347,6 @@ def _pseudo_inputs(result, base, positions, ar, ok):
     from dataclasses import replace
 
     from .battery import BatteryInputs
-    from .models import fit_normal_returns
 
     if ok.sum() < 2:
         return None
@@ -267,8 +356,11 @@ def _pseudo_inputs(result, base, positions, ar, ok):
     wa, wb = study.event_window
     est, ev = rows.gather(np.arange(ea, eb + 1)), rows.gather(np.arange(wa, wb + 1))
     usable = np.isfinite(est["y"]) & np.isfinite(est["x"]).all(axis=2) & ~est["masked"]
-    fit = fit_normal_returns(study.model, est["y"], est["x"], usable, study.min_estimation_obs,
-                             tuple(getattr(result.fit, "names", ()) or ()))
+    models = _pair_models(result)
+    models = models if isinstance(models, str) else models[ok]
+    names = tuple(getattr(result.fit, "names", ()) or ())
+    fit = fit_by_model(models, lambda m, i: fit_normal_returns(m, est["y"][i], est["x"][i], usable[i],
+                                                               study.min_estimation_obs, names))
     resid = np.where(usable, est["y"] - fit.expected(np.where(usable[:, :, None], est["x"], 0.0)), np.nan)
     return BatteryInputs(ar=ar[ok], rel_days=base.rel_days, resid=resid, x_est=est["x"],
                          n_obs=np.asarray(fit.n_obs, dtype=float), df=np.asarray(fit.df, dtype=float),

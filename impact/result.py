@@ -8,7 +8,7 @@ the joint MVRM test and notebook views (``summary``, ``_repr_html_``, plots).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +16,7 @@ import pandas as pd
 
 from .errors import ImpactError
 from .events import Catalog
+from .hypotheses import pair_hypotheses
 from .models import NormalFit
 from .statistics import cross_sectional_t, run_test, significance_stars, t_pvalue
 from .windows import RowSource, Window, check_window
@@ -44,7 +45,145 @@ class EventStudyResult:
     excluded: pd.DataFrame
     alignment: pd.DataFrame
     rows: RowSource | None = field(default=None, repr=False)  # estimation rows for the test battery
+    event_table: pd.DataFrame | None = field(default=None, repr=False)  # events of bundled results
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def events_frame(self) -> pd.DataFrame:
+        """The events behind ``event_id`` (for a :meth:`by_bundle` result, one row per bundle)."""
+        if self.event_table is not None:
+            return self.event_table
+        events = self.study.events
+        frame = events.events if isinstance(events, Catalog) else events
+        return frame.assign(event_id=frame["event_id"].astype(str))
+
+    def take(self, index) -> EventStudyResult:
+        """The result for a subset of pairs (integer positions), with fresh caches."""
+        index = np.asarray(index, dtype=np.int64)
+        rows = self.rows
+        if rows is not None:
+            rows = replace(rows, pos=rows.pos[index], lo=rows.lo[index], hi=rows.hi[index])
+        return replace(
+            self, pairs=self.pairs.iloc[index].reset_index(drop=True), fit=self.fit.take(index),
+            abnormal=self.abnormal[index], raw=self.raw[index], benchmark=self.benchmark[index],
+            dates=self.dates[index], estimation_dates=tuple(d[index] for d in self.estimation_dates),
+            estimation_masked=self.estimation_masked[index], rows=rows, _cache={})
+
+    @property
+    def day0(self) -> np.ndarray:
+        """(P,) the day-0 session of every pair."""
+        return self.dates[:, int(np.flatnonzero(self.rel_days == 0)[0])]
+
+    @property
+    def bundles(self) -> pd.DataFrame:
+        """Announcements priced in the same session of an asset: one row per (asset, day-0
+        session), ``bundle`` (ids joined by ``+`` in catalog order), ``events``, ``n_events``
+        and the members' common ``direction``, ``kind`` and ``actor`` (``mixed`` when they
+        disagree). Such pairs share every abnormal return, so one session's move is one
+        finding: :meth:`by_bundle` keeps each once."""
+        if "bundles" not in self._cache:
+            events = self.events_frame.drop_duplicates("event_id").reset_index(drop=True)
+            order = pd.Series(np.arange(len(events)), index=events["event_id"])
+            pairs = pd.DataFrame({"pair": np.arange(len(self.pairs)), "event_id": self.pairs["event_id"].astype(str),
+                                  "asset": self.pairs["asset"].to_numpy(), "day0": pd.to_datetime(self.day0)})
+            pairs["order"] = pairs["event_id"].map(order).fillna(len(order))
+            pairs = pairs.sort_values(["asset", "day0", "order"], kind="stable")
+            attrs = events.set_index("event_id")
+            rows = []
+            for (asset, day0), block in pairs.groupby(["asset", "day0"], sort=False):
+                ids = block["event_id"].tolist()
+                row = {"bundle": "+".join(ids), "asset": asset, "day0": day0, "events": ", ".join(ids),
+                       "n_events": len(ids), "first_pair": int(block["pair"].iloc[0])}
+                for col in ("direction", "kind", "actor"):
+                    values = {str(attrs.at[e, col]) for e in ids if col in attrs.columns and e in attrs.index}
+                    row[col] = values.pop() if len(values) == 1 else ("mixed" if values else "")
+                rows.append(row)
+            self._cache["bundles"] = pd.DataFrame(rows, columns=[
+                "bundle", "asset", "day0", "events", "n_events", "direction", "kind", "actor", "first_pair"])
+        return self._cache["bundles"].drop(columns="first_pair")
+
+    def by_bundle(self) -> EventStudyResult:
+        """The result with each (asset, day-0 session) once: ``event_id`` is the bundle id
+        (``USCN-2025-23+USCN-2025-24``), the events frame has one row per bundle (first
+        member's date and time, titles joined, direction/kind/actor ``mixed`` when the
+        members disagree) and each pair's hypothesis is the members' common one (0 when
+        they disagree). Tables, tests and placebo runs on it never count a move twice."""
+        self.bundles  # noqa: B018 - fills the cache
+        table = self._cache["bundles"]
+        hyp = self.hypotheses.assign(pair=np.arange(len(self.pairs)))
+        out = self.take(table["first_pair"].to_numpy())
+        pairs = out.pairs.assign(event_id=table["bundle"].to_numpy(), members=table["events"].to_numpy())
+        # the members' common hypothesis, else none
+        members = table["events"].str.split(", ")
+        lookup = hyp.set_index([self.pairs["event_id"].astype(str), self.pairs["asset"]])
+        common, esc = [], []
+        for ids, asset in zip(members, table["asset"]):
+            h = {int(lookup.at[(e, asset), "hypothesis"]) for e in ids}
+            common.append(h.pop() if len(h) == 1 else 0)
+            esc.append(int(lookup.at[(ids[0], asset), "escalation_sign"]))
+        out.pairs = pairs.assign(hypothesis=common, escalation_sign=esc)
+        events = self.events_frame.drop_duplicates("event_id").set_index("event_id")
+        rows = []
+        for bundle, block in table.groupby("bundle", sort=False):
+            ids = block["events"].iloc[0].split(", ")
+            first = events.loc[ids[0]] if ids[0] in events.index else pd.Series(dtype=object)
+            row = {"event_id": bundle, "members": ", ".join(ids), "n_events": len(ids)}
+            for col in events.columns:
+                if col in ("direction", "kind", "actor"):
+                    row[col] = block[col].iloc[0]
+                elif col == "title" and len(ids) > 1:
+                    row[col] = " + ".join(str(events.at[e, "title"]) for e in ids if e in events.index)
+                else:
+                    row[col] = first.get(col)
+            rows.append(row)
+        out.event_table = pd.DataFrame(rows)
+        return out
+
+    @property
+    def hypotheses(self) -> pd.DataFrame:
+        """Per pair: ``event_id, asset, escalation_sign`` (the asset's expected sign on an
+        escalation of the event's kind) and ``hypothesis`` (+1/-1 for escalations and
+        de-escalations, 0 for other directions and mixed bundles); :mod:`impact.hypotheses`."""
+        if {"hypothesis", "escalation_sign"} <= set(self.pairs.columns):
+            signs = self.pairs[["escalation_sign", "hypothesis"]].reset_index(drop=True)
+        else:
+            attrs = self._with_attributes(self.pairs[["event_id", "asset"]].astype({"event_id": str}),
+                                          [c for c in ("kind", "direction") if c in self.events_frame.columns])
+            signs = pair_hypotheses(attrs.reset_index(drop=True), getattr(self.study, "hypotheses", None))
+        return pd.concat([self.pairs[["event_id", "asset"]].reset_index(drop=True), signs], axis=1)
+
+    def caar_aligned(self, window: Window | None = None, by: str | None = "direction") -> pd.DataFrame:
+        """Sign-aligned CAAR: CARs of assets expected to *rise* on an escalation (the VIX,
+        gold, USD/CNY, ...) are flipped, so every pair reads as a risk asset and a pooled
+        mean is not cancelled by opposite reactions. Only pairs with a hypothesis enter
+        (escalations and de-escalations; mixed bundles and neutral news are left out:
+        ``n_left_out``). Columns: ``caar_aligned`` with its cross-sectional t and p
+        (Brown & Warner 1985), ``n``, ``n_hypothesised`` and ``share_hypothesised`` (pairs
+        whose CAR has the hypothesised sign), ``hypothesis`` (the risk-asset sign expected:
+        ``-`` for escalations)."""
+        cars = self.car(window)
+        signs = self.hypotheses
+        cars = cars.assign(escalation_sign=signs["escalation_sign"].to_numpy(), hypothesis=signs["hypothesis"].to_numpy())
+        cars["car_aligned"] = -cars["escalation_sign"] * cars["car"]
+        keys = [by] if by else []
+        cars = self._with_attributes(cars, keys) if keys else cars
+        has = cars["hypothesis"] != 0
+        rows = []
+        groups = cars.groupby(keys, sort=False) if keys else [((None,), cars)]
+        for key, block in groups:
+            use = block[block["hypothesis"] != 0]
+            test = cross_sectional_t(use["car_aligned"])
+            hit = int((np.sign(use["car"]) == use["hypothesis"]).sum())
+            expected = ("-" if (use["hypothesis"] * use["escalation_sign"] > 0).all() else
+                        "+" if (use["hypothesis"] * use["escalation_sign"] < 0).all() else "±") if len(use) else ""
+            row = {"window": cars["window"].iloc[0] if len(cars) else "", "caar_aligned": test["mean"],
+                   "t": test["t"], "p_value": test["p_value"], "n": len(use), "n_hypothesised": hit,
+                   "share_hypothesised": hit / len(use) if len(use) else np.nan, "hypothesis": expected,
+                   "n_left_out": int((~has[block.index]).sum())}
+            if keys:
+                row = {by: key[0] if isinstance(key, tuple) else key, **row}
+            rows.append(row)
+        return pd.DataFrame(rows)
 
     @property
     def contamination(self) -> pd.DataFrame:
@@ -222,7 +361,7 @@ class EventStudyResult:
         missing = [k for k in keys if k not in frame.columns]
         if not missing:
             return frame
-        events = self.study.events.events if isinstance(self.study.events, Catalog) else self.study.events
+        events = self.events_frame
         if "asset_class" in missing:
             classes = registry()["asset_class"]
             frame = frame.assign(asset_class=frame["asset"].map(classes).fillna("unknown"))

@@ -22,6 +22,7 @@ from .contamination import contamination as find_contamination
 from .data import ReturnPanel
 from .errors import ImpactError
 from .events import Catalog, catalog_from_frame
+from .hypotheses import check_overrides
 from .factors import RF, factors_on, ff3_factors, prepare_factors
 from .models import (
     FACTOR_MODELS,
@@ -102,6 +103,11 @@ class EventStudy:
         event windows. ``"auto"`` (default) detects them in tidy ``prices``
         (:func:`impact.rolls.detect_rolls`); a frame/CSV of ``symbol, date`` is a user
         roll calendar; None disables.
+    hypotheses : mapping, optional
+        Overrides of each asset's expected sign on an escalation (asset, asset
+        class or ``default`` -> ``"+"``/``"-"``, or -> ``{kind: sign}``); the defaults
+        and their reasons are in the asset registry (:mod:`impact.hypotheses`). Used
+        by ``result.caar_aligned`` and the report's sign-aligned pooling.
     """
 
     def __init__(
@@ -123,6 +129,7 @@ class EventStudy:
         contamination: str = "exclude",
         factors: pd.DataFrame | None = None,
         roll_days: str | pd.DataFrame | None = "auto",
+        hypotheses: Mapping | None = None,
     ):
         if not isinstance(model, (str, Mapping)):
             raise ImpactError(f"model must be a model name or a mapping asset/class -> model, got {model!r}")
@@ -137,6 +144,7 @@ class EventStudy:
         if (prices is None) == (returns_data is None):
             raise ImpactError("give either prices or returns_data (EventStudy.from_returns), not both or neither")
         self.model_spec = model
+        self.hypotheses = check_overrides(hypotheses)
         self.market = market
         self.returns_kind = returns
         self.alignment_policy = alignment_policy
