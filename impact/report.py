@@ -26,11 +26,12 @@ import pandas as pd
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import __version__, datasets
+from . import __version__, datasets, headlines
 from .assets import get_asset, registry
 from .atomic import atomic_folder
 from .errors import DataError, ImpactError, SpecError
 from .events import Catalog
+from .models import NEEDS_BENCHMARK
 from .progress import progress
 from .result import EventStudyResult
 from .spec import BUILTIN_TESTS, ReportSpec
@@ -102,6 +103,7 @@ def run_spec(spec: ReportSpec) -> EventStudyResult:
         prices, catalog, market=market, model=spec.model, estimation_window=spec.estimation_window,
         event_window=spec.event_window, returns=spec.returns, assets=spec.assets,
         min_estimation_obs=spec.min_estimation_obs, contamination=spec.contamination,
+        hypotheses=spec.hypotheses,
     )
     return study.fit()
 
@@ -120,11 +122,7 @@ class ReportOutput:
 # -- tables -----------------------------------------------------------------------------------
 
 def _events_frame(result: EventStudyResult) -> pd.DataFrame:
-    events = result.study.events
-    frame = events.events if hasattr(events, "events") else events
-    frame = frame.copy()
-    frame["event_id"] = frame["event_id"].astype(str)
-    return frame
+    return result.events_frame.copy()
 
 
 def _window_label(w) -> str:
@@ -147,19 +145,58 @@ def event_labels(result: EventStudyResult, event_ids) -> list[str]:
             for e in event_ids]
 
 
+#: What each model's abnormal return is measured against, for tables and sentences.
+_AGAINST = {"constant_mean": "its own mean (constant-mean model)", "raw": "zero (raw returns)",
+            "ff3": "the Fama-French three factors", "factors": "the study's factors"}
+
+
+def _against(model: str, bench: str | None) -> str:
+    if model == "market":
+        return f"the market model on {headlines.label(bench)} ({bench})"
+    if model == "market_adjusted":
+        return f"{headlines.label(bench)} ({bench}), market-adjusted"
+    if model == "garch":
+        return f"the GARCH(1,1) market model on {bench}"
+    return _AGAINST.get(model, model)
+
+
+def to_simple(values: np.ndarray, kind: str) -> np.ndarray:
+    """Simple returns from the study's returns (log returns converted: e^r - 1)."""
+    values = np.asarray(values, dtype=float)
+    return np.expm1(values) if kind == "log" else values
+
+
 def event_day_table(result: EventStudyResult) -> pd.DataFrame:
-    """One row per (event, asset): the day-0 session, raw return, abnormal return and its test."""
-    ar = result.ar
-    day0 = ar[ar["rel_day"] == 0][["event_id", "asset", "date", "ret", "ar"]].rename(columns={"date": "day0"})
-    test = result.car((0, 0))[["event_id", "asset", "se", "t", "p_value"]]
-    ev = _events_frame(result)[["event_id", "date", "title", "actor", "kind", "direction"]]
-    out = day0.merge(test, on=["event_id", "asset"]).merge(ev.rename(columns={"date": "event_date"}), on="event_id",
-                                                             how="left")
-    out["asset_class"] = out["asset"].map(registry()["asset_class"]).fillna("unknown")
+    """One row per (event or bundle, asset) on its day-0 session: the asset's own return
+    ``ret_pct`` (simple), the normal return, the abnormal return (``ar`` in the model's
+    units, ``ar_pct`` in simple terms: e^AR - 1 for log returns), what it is abnormal
+    against (``model``, ``benchmark``, ``benchmark_ret_pct``), the CAR t-test, and the
+    hypothesis (``escalation_sign``, ``hypothesis``, ``as_hypothesised``)."""
+    study = result.study
+    k0 = int(np.flatnonzero(result.rel_days == 0)[0])
+    kind = study.returns_kind
+    ret, ar = result.raw[:, k0], result.abnormal[:, k0]
+    models = result.fit.models
+    bench = [study._benchmark_of(a) if m in NEEDS_BENCHMARK else None for a, m in zip(result.pairs["asset"], models)]
+    bench_ret = np.where([b is not None for b in bench], to_simple(result.benchmark[:, k0, 0], kind), np.nan)
+    test = result.car((0, 0))
+    signs = result.hypotheses
+    out = pd.DataFrame({
+        "event_id": result.pairs["event_id"].astype(str).to_numpy(), "asset": result.pairs["asset"].to_numpy(),
+        "day0": pd.to_datetime(result.day0), "ret_pct": to_simple(ret, kind), "normal_pct": to_simple(ret - ar, kind),
+        "ar": ar, "ar_pct": to_simple(ar, kind), "model": models, "benchmark": [b or "" for b in bench],
+        "benchmark_ret_pct": bench_ret, "against": [_against(m, b) for m, b in zip(models, bench)],
+        "se": test["se"].to_numpy(), "t": test["t"].to_numpy(), "p_value": test["p_value"].to_numpy(),
+        "escalation_sign": signs["escalation_sign"].to_numpy(), "hypothesis": signs["hypothesis"].to_numpy(),
+    })
+    out["as_hypothesised"] = np.where(out["hypothesis"] != 0, np.sign(out["ar"]) == out["hypothesis"], pd.NA)
+    cols = [c for c in ("date", "title", "actor", "kind", "direction", "members") if c in result.events_frame.columns]
+    ev = _events_frame(result)[["event_id", *cols]].drop_duplicates("event_id").rename(columns={"date": "event_date"})
+    out = out.merge(ev, on="event_id", how="left")
+    out.insert(2, "label", out["asset"].map(headlines.label))
+    out.insert(3, "asset_class", out["asset"].map(registry()["asset_class"]).fillna("unknown"))
     out["stars"] = out["p_value"].map(significance_stars)
-    cols = ["event_id", "event_date", "title", "actor", "kind", "direction", "asset", "asset_class", "day0",
-            "ret", "ar", "se", "t", "p_value", "stars"]
-    return out[cols].reset_index(drop=True)
+    return out.reset_index(drop=True)
 
 
 def _with_stars(frame: pd.DataFrame) -> pd.DataFrame:
@@ -167,18 +204,24 @@ def _with_stars(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_event_table(result: EventStudyResult, window) -> pd.DataFrame:
-    """Mean CAR across assets for each event, cross-sectional t (Brown & Warner 1985)."""
-    table = result.caar(window, by="event_id")
-    ev = _events_frame(result)[["event_id", "date", "title", "actor", "kind", "direction"]]
+    """Per event (or bundle): the sign-aligned mean CAR across its assets
+    (:meth:`EventStudyResult.caar_aligned`), the share that moved the hypothesised way,
+    and the session most assets first priced it in. Mixed bundles have no hypothesis
+    (``n = 0``, ``n_left_out``): their move is in the event-day table, not pooled."""
+    table = result.caar_aligned(window, by="event_id")
+    cols = [c for c in ("date", "title", "actor", "kind", "direction", "members") if c in result.events_frame.columns]
+    ev = _events_frame(result)[["event_id", *cols]].drop_duplicates("event_id")
     # The session most assets first priced the news in (announcement date and day 0 can differ).
-    day0 = result.ar[result.ar["rel_day"] == 0].groupby("event_id")["date"].agg(lambda d: d.mode().iloc[0])
+    day0 = pd.Series(pd.to_datetime(result.day0)).groupby(result.pairs["event_id"].astype(str).to_numpy()).agg(
+        lambda d: d.mode().iloc[0])
     out = ev.merge(table, on="event_id", how="inner")
     out.insert(2, "day0", out["event_id"].map(day0))
     return _with_stars(out)
 
 
 def per_asset_table(result: EventStudyResult, window) -> pd.DataFrame:
-    """Mean CAR across events for each asset, cross-sectional t."""
+    """Mean CAR across events for each asset (unsigned: one asset, one hypothesis),
+    cross-sectional t."""
     table = result.caar(window, by="asset")
     names = registry()["name"]
     table.insert(1, "name", table["asset"].map(names).fillna(table["asset"]))
@@ -186,6 +229,18 @@ def per_asset_table(result: EventStudyResult, window) -> pd.DataFrame:
     order = {a: i for i, a in enumerate(result.study.assets or [])}
     table = table.sort_values("asset", key=lambda s: s.map(order).fillna(len(order)))
     return _with_stars(table.reset_index(drop=True))
+
+
+#: Grouping keys whose groups hold one kind of asset: their CAARs stay unsigned.
+UNSIGNED_KEYS = ("asset_class", "asset")
+
+
+def grouped_caar(result: EventStudyResult, window, key: str) -> pd.DataFrame:
+    """CAAR by ``key``: unsigned within an asset class or asset, sign-aligned otherwise
+    (groups that pool assets with opposite hypotheses)."""
+    if key in UNSIGNED_KEYS:
+        return _with_stars(result.caar(window, by=key))
+    return _with_stars(result.caar_aligned(window, by=key))
 
 
 def battery_table(result: EventStudyResult, names=None, windows=None) -> pd.DataFrame:
@@ -256,110 +311,97 @@ def quality_tables(result: EventStudyResult, prices: pd.DataFrame) -> tuple[dict
     return out, note
 
 
+def escalation_weights(result: EventStudyResult) -> np.ndarray:
+    """Weights that make the placebo statistic the sign-aligned escalation CAAR: -1 for
+    assets expected to rise on an escalation, +1 otherwise, 0 for pairs that are not
+    escalations or carry no hypothesis."""
+    signs = result.hypotheses
+    direction = result.pairs["event_id"].astype(str).map(
+        _events_frame(result).drop_duplicates("event_id").set_index("event_id")["direction"]).to_numpy()
+    use = (signs["hypothesis"].to_numpy() != 0) & (direction == "escalation")
+    return np.where(use, -signs["escalation_sign"].to_numpy(), 0)
+
+
 def placebo_run(result: EventStudyResult, spec: ReportSpec, window) -> tuple[dict | None, str]:
-    """The spec's placebo run (field ``placebo``: draws, seed) through :mod:`impact.placebo`:
-    the observed CAAR over ``window``, its draws on random non-event dates and the
-    two-sided placebo p-value. ``(None, note)`` when not asked for or not available."""
+    """The spec's placebo run (field ``placebo``: draws, seed) through :mod:`impact.placebo`
+    on the sign-aligned escalation CAAR over ``window``: every draw gives each event (bundle)
+    one pseudo-date shared by all its assets, so the cross-asset correlation of a shock
+    that hits many assets on one session is kept. ``(None, note)`` when not asked for
+    or not available."""
     if not spec.placebo:
         return None, "No placebo run requested in the spec (field 'placebo')."
     from . import placebo
 
     n, seed = int(spec.placebo.get("draws", 500)), int(spec.placebo.get("seed", 0))
+    weights = escalation_weights(result)
+    if not (weights != 0).any():
+        return None, "placebo run skipped: no escalation with a hypothesis in the sample"
     try:
-        observed, draws, _ = placebo.placebo_draws(result, window, n_draws=n, seed=seed)
+        observed, draws, _ = placebo.placebo_draws(result, window, n_draws=n, seed=seed, weights=weights)
     except ImpactError as exc:  # e.g. too few pairs: the report still stands without the section
         return None, f"placebo run failed: {exc}"
     test = placebo.placebo_summary(result, window, observed, draws, n, seed)
     row = test.iloc[0]
     return ({"observed": float(observed[0]), "draws": np.asarray(draws, dtype=float)[:, 0], "table": test,
              "p_value": float(row["p_value"])},
-            f"{n} draws of pseudo-event dates (seed {seed}) on the same assets away from the real event windows "
-            f"(impact.placebo): observed CAAR {_window_label(window)} {_pct(float(observed[0]))}, placebo p = "
-            f"{float(row['p_value']):.3f}, {100 * float(row['percentile']):.0f}% of the draws lie at or below it.")
+            f"{n} draws (seed {seed}) of one pseudo-date per announcement, shared by all its assets and mapped to "
+            f"each asset's own sessions, away from the real event windows (impact.placebo): observed sign-aligned "
+            f"escalation CAAR {_window_label(window)} {_pct(float(observed[0]))}, placebo p = "
+            f"{float(row['p_value']):.3f}; {100 * float(row['percentile']):.0f}% of the draws lie at or below it.")
 
 
 # -- words -------------------------------------------------------------------------------------
 
-def _pct(v: float, d: int = 2) -> str:
-    return "n/a" if v is None or not np.isfinite(v) else f"{100 * v:+.{d}f}%"
+_pct = headlines.pct
 
 
-def _sig(p: float) -> str:
-    if not np.isfinite(p):
-        return "not testable"
-    if p < 0.01:
-        return "significant at 1%"
-    if p < 0.05:
-        return "significant at 5%"
-    if p < 0.10:
-        return "significant at 10% only"
-    return "not significant"
+def _histories(result: EventStudyResult) -> dict[str, pd.Series]:
+    """Each asset's one-session simple returns over its whole series (for a move's rank)."""
+    panel = result.study.panel
+    return {a: pd.Series(to_simple(panel.returns[a].to_numpy(), result.study.returns_kind),
+                         index=panel.returns[a].index) for a in result.pairs["asset"].unique()}
+
+
+def lead_asset(result: EventStudyResult) -> str | None:
+    """The asset a session sentence starts with: the first equity index (or broad ETF) studied."""
+    assets = list(result.study.assets or result.pairs["asset"].unique())
+    classes = registry()["asset_class"]
+    for wanted in (("equity_index",), ("equity_etf",)):
+        for a in assets:
+            if classes.get(a) in wanted:
+                return a
+    return assets[0] if assets else None
 
 
 def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_day: pd.DataFrame,
-                      per_event: pd.DataFrame, per_asset: pd.DataFrame) -> list[str]:
-    """Sentences computed from the tables (nothing here is typed by hand)."""
-    lines = []
+                      placebo: dict | None = None) -> list[str]:
+    """Sentences computed from the tables (nothing here is typed by hand): what markets
+    did on the sessions that priced the news, the sign-aligned pooled effect by direction
+    with its tests, the largest abnormal moves, and the count of significant pairs.
+    ``result`` is bundled (:meth:`EventStudyResult.by_bundle`): no move is counted twice."""
+    units = "log " if result.study.returns_kind == "log" else ""
+    lines = headlines.session_sentences(event_day, _histories(result), lead_asset(result), units=units)
     w = _window_label(window)
-    overall = result.caar(window).iloc[0]
-    lines.append(
-        f"Across {int(overall['n'])} asset-event pairs the mean CAR over days {w} is {_pct(overall['caar'])} "
-        f"(t = {overall['t']:.2f}, p = {overall['p_value']:.3f}: {_sig(overall['p_value'])}).")
-    if "direction" in _events_frame(result).columns:
-        by_dir = result.caar(window, by="direction")
-        parts = [f"{r.direction} {_pct(r.caar)} (n = {int(r.n)}, t = {r.t:.2f}, {_sig(r.p_value)})"
-                 for r in by_dir.itertuples()]
-        lines.append(f"By direction of the announcement, mean CAR {w}: " + "; ".join(parts) + ".")
-    if len(per_event):
-        top = per_event.loc[per_event["caar"].abs().idxmax()]
-        lines.append(
-            f"Largest average move across assets: {top['event_id']} (\u201c{top['title']}\u201d), announced "
-            f"{pd.Timestamp(top['date']):%Y-%m-%d}, first priced by most assets on {pd.Timestamp(top['day0']):%Y-%m-%d}: "
-            f"mean CAR {w} {_pct(top['caar'])} over {int(top['n'])} assets (t = {top['t']:.2f}, {_sig(top['p_value'])}).")
-    if len(per_asset):
-        top = per_asset.loc[per_asset["caar"].abs().idxmax()]
-        lines.append(
-            f"Most affected asset on average: {top['asset']} ({top['name']}), mean CAR {w} {_pct(top['caar'])} "
-            f"across {int(top['n'])} events (t = {top['t']:.2f}, {_sig(top['p_value'])}).")
-    if len(event_day):
-        # One session can be day 0 of several announcements: report each (asset, session) once.
-        sessions = event_day.groupby(["asset", "day0"], sort=False).agg(
-            ar=("ar", "first"), ret=("ret", "first"), t=("t", "first"),
-            events=("event_id", lambda e: ", ".join(e))).reset_index()
-        moves = sessions.reindex(sessions["ar"].abs().sort_values(ascending=False).index).head(3)
-        parts = [
-            f"{r.asset} {'fell' if r.ar < 0 else 'rose'} {_pct(abs(r.ar)).lstrip('+')} beyond its normal return "
-            f"(raw {_pct(r.ret)}) on {pd.Timestamp(r.day0):%Y-%m-%d}, day 0 of {r.events} (t = {r.t:.2f})"
-            for r in moves.itertuples()]
-        lines.append("Largest day-0 abnormal returns: " + "; ".join(parts) + ".")
-    if len(event_day):
-        lines.extend(_session_sentences(event_day))
+    if "direction" in result.events_frame.columns:
+        aligned = result.caar_aligned(window, by="direction")
+        mixed = event_day[event_day["direction"] == "mixed"]
+        left_out = ""
+        if len(mixed):
+            ids = ", ".join(dict.fromkeys(mixed["event_id"]))
+            left_out = (f"Left out of the directional pooling: {len(mixed)} asset-sessions of mixed bundles ({ids}), "
+                        "whose announcements point in opposite directions.")
+        note = f"; placebo p = {placebo['p_value']:.3f} with shared pseudo-dates" if placebo else ""
+        sentence = headlines.aligned_sentence(aligned, w, note, left_out, units)
+        if sentence:
+            lines.append(sentence)
+    moves = headlines.largest_moves_sentence(event_day)
+    if moves:
+        lines.append(moves)
     n_sig = int((event_day["p_value"] < 0.05).sum()) if len(event_day) else 0
-    lines.append(f"{n_sig} of {len(event_day)} day-0 abnormal returns are significant at 5% "
-                 f"(about {0.05 * len(event_day):.0f} would be by chance alone); "
+    lines.append(f"{n_sig} of {len(event_day)} day-0 abnormal returns (asset-sessions) are significant at 5% by the "
+                 f"CAR t-test (about {0.05 * len(event_day):.0f} would be by chance alone); "
                  f"{len(result.excluded)} pairs were excluded (reasons listed below).")
     return lines
-
-
-def _session_sentences(event_day: pd.DataFrame, top: int = 2, movers: int = 4) -> list[str]:
-    """The sessions with the largest mean raw return across assets (each asset and session
-    counted once): mean return and abnormal return, the mean by asset class and the
-    biggest movers that day."""
-    once = event_day.drop_duplicates(["asset", "day0"])
-    events = event_day.groupby("day0")["event_id"].agg(lambda e: ", ".join(sorted(set(e))))
-    sessions = once.groupby("day0").agg(ret=("ret", "mean"), ar=("ar", "mean"), n=("asset", "size"))
-    sessions = sessions[sessions["n"] >= 2]
-    out = []
-    for day, s in sessions.reindex(sessions["ret"].abs().sort_values(ascending=False).index).head(top).iterrows():
-        block = once[once["day0"] == day]
-        classes = block.groupby("asset_class")["ret"].mean().sort_values()
-        by_class = ", ".join(f"{c.replace('_', ' ')} {_pct(v)}" for c, v in classes.items())
-        big = block.reindex(block["ret"].abs().sort_values(ascending=False).index).head(movers)
-        names = ", ".join(f"{r.asset} {_pct(r.ret)}" for r in big.itertuples())
-        out.append(f"Session {pd.Timestamp(day):%Y-%m-%d} (day 0 of {events[day]} for at least one asset): mean return "
-                   f"across {int(s['n'])} assets {_pct(s['ret'])}, abnormal {_pct(s['ar'])}; by class: {by_class}; "
-                   f"largest moves: {names}.")
-    return out
 
 
 # -- provenance --------------------------------------------------------------------------------
@@ -493,13 +535,16 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     catalog = result.study.events if isinstance(result.study.events, Catalog) else spec.load_catalog()
     events = catalog.events
     main_window = spec.car_windows[0]
+    # Announcements priced in one session of an asset share every number: report them once, as a bundle.
+    original, result = result, result.by_bundle()
     cars = {w: result.car(w) for w in spec.car_windows}
 
     # Tables
+    out.table("bundles", original.bundles)
     out.table("abnormal_returns", result.ar)
     out.table("parameters", result.params)
     out.table("excluded", result.excluded)
-    out.table("alignment", result.alignment.drop(columns=["instant_lo", "instant_hi"], errors="ignore"))
+    out.table("alignment", original.alignment.drop(columns=["instant_lo", "instant_hi"], errors="ignore"))
     out.table("aar", result.aar())
     for w, frame in cars.items():
         out.table(f"car_{w[0]}_{w[1]}", _with_stars(frame))
@@ -509,9 +554,10 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     out.table("per_event", per_event)
     per_asset = per_asset_table(result, main_window)
     out.table("per_asset", per_asset)
-    groups = {"all pairs": _with_stars(result.caar(main_window))}
+    groups = {}
     for key in spec.grouping:
-        groups[f"by {key.replace('_', ' ')}"] = _with_stars(result.caar(main_window, by=key))
+        how = "" if key in UNSIGNED_KEYS else ", sign-aligned"
+        groups[f"by {key.replace('_', ' ')}{how}"] = grouped_caar(result, main_window, key)
     out.table("caar", pd.concat([t.assign(grouping=k) for k, t in groups.items()], ignore_index=True))
     battery, battery_notes = spec_battery_table(result, spec)
     if len(battery):
@@ -529,15 +575,19 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     if prices is None or not set(used) <= set(prices["symbol"]):
         prices = load_spec_prices(spec, used, catalog)
     prices = prices.assign(date=pd.to_datetime(prices["date"]))
-    alignment = result.alignment.merge(events[["event_id", "direction"]], on="event_id", how="left")
+    alignment = original.alignment.merge(events[["event_id", "direction"]], on="event_id", how="left")
     first, last = pd.Timestamp(events["date"].min()), pd.Timestamp(events["date"].max())
     for kind, arg in progress(todo, desc="figures", unit="fig"):
         if kind == "caar":
-            path = result.caar_path(by=arg)
+            aligned = arg not in UNSIGNED_KEYS
+            path = result.caar_path(by=arg, aligned=aligned)
             name = "caar_path" if arg == spec.grouping[0] else f"caar_path_{arg}"
+            how = " (sign-aligned: assets expected to rise on an escalation flipped)" if aligned else ""
             figs.setdefault("caar", []).append({
-                "src": out.figure(name, caar_path_figure(path, f"CAAR by {arg.replace('_', ' ')}")),
-                "alt": f"CAAR path over the event window by {arg} with confidence bands", "svg": f"figures/{name}.svg"})
+                "src": out.figure(name, caar_path_figure(path, f"CAAR by {arg.replace('_', ' ')}"
+                                                         + (", sign-aligned" if aligned else ""))),
+                "alt": f"CAAR path over the event window by {arg}{how} with confidence bands",
+                "svg": f"figures/{name}.svg"})
         elif kind == "heatmap":
             hw = spec.heatmap_window
             label = "Day-0 abnormal returns" if hw == (0, 0) else f"CARs over {_window_label(hw)}"
@@ -548,9 +598,12 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
                                "alt": f"Heatmap of {label.lower()}, assets by events", "svg": f"figures/{name}.svg"}
         elif kind == "distribution":
             frame = event_day.dropna(subset=["kind", "direction"])
+            frame = frame[frame["hypothesis"] != 0].assign(ar_aligned=lambda f: -f["escalation_sign"] * f["ar_pct"])
             figs["distribution"] = {
-                "src": out.figure("ar_distribution", ar_distribution_figure(frame)),
-                "alt": "Distribution of day-0 abnormal returns by kind and direction",
+                "src": out.figure("ar_distribution", ar_distribution_figure(
+                    frame, value="ar_aligned", title="Day-0 abnormal returns, sign-aligned")),
+                "alt": "Distribution of sign-aligned day-0 abnormal returns by kind and direction (assets expected "
+                       "to rise on an escalation flipped; mixed bundles left out)",
                 "svg": "figures/ar_distribution.svg"}
         elif kind == "price":
             series = prices[prices["symbol"] == arg].set_index("date")["close"]
@@ -581,20 +634,19 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     provenance = provenance_table(used, spec.data)
     out.table("provenance", provenance)
 
-    headlines = headline_findings(result, spec, main_window, event_day, per_event, per_asset)
-    if run is not None:
-        headlines.insert(1, "Against random non-event dates: " + placebo_note)
-    align_info = {"rules": result.alignment["rule"].value_counts().to_dict(),
-            "flags": int((result.alignment["flags"].astype(str) != "").sum())}
+    findings = headline_findings(result, spec, main_window, event_day, run)
+    align_info = {"rules": original.alignment["rule"].value_counts().to_dict(),
+                  "flags": int((original.alignment["flags"].astype(str) != "").sum())}
 
     env = _environment()
     context = dict(
         spec=spec, version=__version__, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         n_events=len(events), n_pairs=len(result.pairs), excluded=result.excluded.to_dict("records"),
         groups={k: v.to_dict("records") for k, v in groups.items()}, window=list(main_window),
-        headlines=headlines, figs=figs, events=events.astype(object).where(events.notna(), "").to_dict("records"),
+        headlines=findings, figs=figs, events=events.astype(object).where(events.notna(), "").to_dict("records"),
         per_event=per_event.to_dict("records"), per_asset=per_asset.to_dict("records"),
-        event_day=event_day.sort_values(["event_date", "event_id"]).to_dict("records"),
+        event_day=event_day.sort_values(["event_date", "event_id", "asset"]).to_dict("records"),
+        bundles=original.bundles.query("n_events > 1").drop_duplicates("bundle").to_dict("records"),
         battery=battery.to_dict("records"), battery_columns=list(battery.columns), battery_notes=battery_notes,
         placebo_note=placebo_note, quality_note=quality_note,
         quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
@@ -604,17 +656,17 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         catalog_sources=[Path(str(src)).name for src in catalog.sources], tables=out.table_names,
     )
     (folder / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
-    (folder / "summary.md").write_text(_markdown(spec, headlines, per_asset, per_event, main_window), encoding="utf-8")
+    (folder / "summary.md").write_text(_markdown(spec, findings, per_asset, per_event, main_window), encoding="utf-8")
     (folder / "spec.yaml").write_text(
         yaml.safe_dump(spec.to_dict() | {"impact_version": __version__}, sort_keys=False), encoding="utf-8")
     (folder / "version.txt").write_text(f"impact {__version__}\n", encoding="utf-8")
-    return headlines
+    return findings
 
 
 def _markdown(spec: ReportSpec, headlines: list[str], per_asset: pd.DataFrame, per_event: pd.DataFrame,
               window) -> str:
     def esc(text) -> str:  # Markdown viewers render inline HTML: user text must not become tags
-        return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return str(text).replace("<", "&lt;").replace(">", "&gt;")
 
     def row(cells):
         return "| " + " | ".join(esc(c).replace("|", "\\|") for c in cells) + " |"
@@ -625,9 +677,13 @@ def _markdown(spec: ReportSpec, headlines: list[str], per_asset: pd.DataFrame, p
     lines += ["", f"## Mean CAR {w} by asset", "", row(["asset", "CAAR", "t", "p", "n", ""]), row(["---"] * 6)]
     lines += [row([r.asset, _pct(r.caar), f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n), r.stars])
               for r in per_asset.itertuples()]
-    lines += ["", f"## Mean CAR {w} across assets, by event", "",
-              row(["event", "date", "title", "CAAR", "t", "p", "n", ""]), row(["---"] * 8)]
-    lines += [row([r.event_id, f"{pd.Timestamp(r.date):%Y-%m-%d}", r.title, _pct(r.caar), f"{r.t:.2f}",
-                   f"{r.p_value:.3f}", int(r.n), r.stars]) for r in per_event.itertuples()]
+    lines += ["", f"## Sign-aligned mean CAR {w} across assets, by event or bundle", "",
+              "Assets expected to rise on an escalation are flipped; mixed bundles have no hypothesis.", "",
+              row(["event / bundle", "date", "direction", "title", "aligned CAAR", "t", "p", "n",
+                   "as hypothesised", ""]), row(["---"] * 10)]
+    lines += [row([r.event_id, f"{pd.Timestamp(r.date):%Y-%m-%d}", r.direction, r.title, _pct(r.caar_aligned),
+                   f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n),
+                   f"{int(r.n_hypothesised)} of {int(r.n)}" if r.n else "", r.stars])
+              for r in per_event.itertuples()]
     lines += ["", "Stars: * p<0.10, ** p<0.05, *** p<0.01. Full tables: `tables/` (CSV and Parquet).", ""]
     return "\n".join(lines)

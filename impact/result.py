@@ -319,16 +319,24 @@ class EventStudyResult:
         rows["n"] = rows["n"].astype(int)
         return rows.reset_index()
 
-    def caar_path(self, by: str | None = None, level: float = 0.95) -> pd.DataFrame:
+    def caar_path(self, by: str | None = None, level: float = 0.95, aligned: bool = False) -> pd.DataFrame:
         """CAAR from the event-window start to each day, with a cross-sectional
-        confidence band: mean of per-pair cumulative ARs +/- t_{n-1} * sd / sqrt(n)."""
+        confidence band: mean of per-pair cumulative ARs +/- t_{n-1} * sd / sqrt(n).
+        ``aligned=True``: sign-aligned ARs as in :meth:`caar_aligned` (assets expected to
+        rise on an escalation flipped; pairs without a hypothesis left out)."""
         from scipy import stats
 
-        cum = np.cumsum(self.abnormal, axis=1)
-        groups = {"all": np.arange(len(self.pairs))}
+        ar = self.abnormal
+        keep = np.ones(len(self.pairs), dtype=bool)
+        if aligned:
+            signs = self.hypotheses
+            keep = signs["hypothesis"].to_numpy() != 0
+            ar = ar * -signs["escalation_sign"].to_numpy()[:, None]
+        cum = np.cumsum(ar, axis=1)
+        groups = {"all": np.flatnonzero(keep)}
         if by is not None:
             labels = self._with_attributes(self.pairs[["event_id", "asset"]].copy(), [by])[by].to_numpy()
-            groups = {g: np.flatnonzero(labels == g) for g in pd.unique(labels)}
+            groups = {g: np.flatnonzero((labels == g) & keep) for g in pd.unique(labels[keep])}
         rows = []
         for g, idx in groups.items():
             block = cum[idx]
@@ -403,13 +411,17 @@ class EventStudyResult:
 
         return result_html(self)
 
-    def plot_caar(self, by: str | None = None, level: float = 0.95, title: str | None = None):
+    def plot_caar(self, by: str | None = None, level: float = 0.95, title: str | None = None,
+                  aligned: bool = False):
         """CAAR path over the event window with its confidence band (one line per group
-        of ``by``); returns the matplotlib Figure (see :func:`impact.figures.caar_path_figure`)."""
+        of ``by``; ``aligned=True``: sign-aligned as in :meth:`caar_aligned`); returns the
+        matplotlib Figure (see :func:`impact.figures.caar_path_figure`)."""
         from .figures import caar_path_figure
 
         title = title or ("Cumulative average abnormal return" if by is None else f"CAAR by {by}")
-        return caar_path_figure(self.caar_path(by=by, level=level), title, level)
+        if aligned:
+            title += ", sign-aligned"
+        return caar_path_figure(self.caar_path(by=by, level=level, aligned=aligned), title, level)
 
     def plot_heatmap(self, window: Window = (0, 0), title: str | None = None):
         """Assets x events heatmap of CARs over ``window`` (day-0 ARs by default), colours

@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError
+from .errors import ImpactError, SpecError
 from .events import Catalog, load_catalog, resolve_catalog
+from .hypotheses import check_overrides
 from .models import MODELS
 from .resources import reports_dir
 
@@ -68,7 +69,7 @@ class ReportSpec:
     filters: dict[str, Any] = field(default_factory=dict)
     assets: list[str] = field(default_factory=list)
     benchmark: str | dict[str, str] | None = "GSPC"
-    model: str = "market"
+    model: str | dict[str, str] = "market"
     returns: str = "log"
     estimation_window: tuple[int, int] = (-260, -11)
     event_window: tuple[int, int] = (-5, 5)
@@ -80,6 +81,7 @@ class ReportSpec:
     placebo: dict[str, int] | None = None
     data: str = "bundled"
     contamination: str = "exclude"
+    hypotheses: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     source: str = "<memory>"
 
@@ -96,7 +98,7 @@ class ReportSpec:
             "car_windows": [list(w) for w in self.car_windows], "min_estimation_obs": self.min_estimation_obs,
             "tests": list(self.tests), "grouping": list(self.grouping),
             "heatmap_window": list(self.heatmap_window), "placebo": self.placebo, "data": self.data,
-            "contamination": self.contamination,
+            "contamination": self.contamination, "hypotheses": self.hypotheses,
         }
 
 
@@ -157,8 +159,19 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
         raise SpecError(f"{where('assets')}: expected a non-empty list of symbols")
     assets = list(dict.fromkeys(bundled_symbol(a) for a in assets))
     model = data.get("model", "market")
-    if model not in MODELS:
-        raise SpecError(f"{where('model')}: unknown model {model!r} (choose from {', '.join(MODELS)})")
+    if isinstance(model, dict):
+        for key, value in model.items():
+            if not isinstance(key, str) or value not in MODELS:
+                raise SpecError(f"{where('model')}: entry {key!r}: unknown model {value!r} "
+                                f"(choose from {', '.join(MODELS)})")
+        model = dict(model)
+    elif model not in MODELS:
+        raise SpecError(f"{where('model')}: unknown model {model!r} (choose from {', '.join(MODELS)}, "
+                        "or a mapping asset/asset class/default -> model)")
+    try:
+        hypotheses = check_overrides(data.get("hypotheses"), where("hypotheses"))
+    except ImpactError as exc:
+        raise SpecError(str(exc)) from None
     returns = data.get("returns", "log")
     if returns not in ("log", "simple"):
         raise SpecError(f"{where('returns')}: expected 'log' or 'simple', got {returns!r}")
@@ -240,6 +253,6 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
         filters=filters, assets=list(assets), benchmark=benchmark, model=model, returns=returns,
         estimation_window=est, event_window=ev, car_windows=car_windows, min_estimation_obs=min_obs,
         tests=list(tests), grouping=list(dict.fromkeys(grouping)), heatmap_window=heat, placebo=placebo, data=source_name,
-        contamination=contamination,
+        contamination=contamination, hypotheses=hypotheses,
         description=str(data.get("description", "")), source=source,
     )

@@ -39,5 +39,5 @@ def test_example_notebook_runs_without_error(tmp_path, monkeypatch):
     assert "<b>Event study</b>" in html and "Largest CARs" in html
     text = "".join(o.get("text", "") for o in outputs)
     assert "CAAR[-1, 1]" in text            # summary()
-    assert "Across " in text                # the report's headline findings
+    assert "Sign-aligned mean abnormal log return" in text   # the report's headline findings
     assert "heatmap_day0.png" in "".join(o["data"].get("text/plain", "") for o in outputs if "data" in o)

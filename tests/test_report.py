@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from impact import __version__, datasets
-from impact.report import _Writer, run_spec, safe_name, write_report
+from impact import placebo
+from impact.report import _Writer, escalation_weights, run_spec, safe_name, write_report
 from impact.resources import default_catalog_path
 from impact.spec import load_spec
 from impact.statistics import significance_stars
@@ -137,10 +138,22 @@ def _log_return(symbol: str, day: str) -> float:
     return float(np.log(close.iloc[i] / close.iloc[i - 1]))
 
 
+def _simple_return(symbol: str, day: str) -> float:
+    return float(np.expm1(_log_return(symbol, day)))
+
+
+BUNDLE_13_OCT = "USCN-2025-23+USCN-2025-24"
+
+
+def _headline(folder: Path, start: str) -> str:
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    return next(line for line in summary.splitlines() if line.startswith(start))
+
+
 def test_rare_earths_shows_the_10_october_drops_and_13_october_rebound(folder):
-    """Issue 6 acceptance: semiconductors and China equities fell on Fri 2025-10-10 (the
-    10:57 ET post threatening a 'massive' tariff rise), and rebounded on Mon 2025-10-13
-    after the weekend walk-back."""
+    """Issues 6 and 10: semiconductors and China equities fell on Fri 2025-10-10 (the 10:57 ET
+    post threatening a 'massive' tariff rise) and rebounded on Mon 2025-10-13, the session
+    that priced both the 100% threat (after Friday's close) and the Sunday walk-back."""
     day = _table(folder, "event_day")
     html = (folder / "index.html").read_text(encoding="utf-8")
 
@@ -150,45 +163,90 @@ def test_rare_earths_shows_the_10_october_drops_and_13_october_rebound(folder):
         return r.iloc[0]
 
     for asset in ("SOXX", "KWEB", "FXI"):
-        drop, rebound = row("USCN-2025-22", asset), row("USCN-2025-24", asset)
+        drop, rebound = row("USCN-2025-22", asset), row(BUNDLE_13_OCT, asset)
         assert drop["day0"] == "2025-10-10" and rebound["day0"] == "2025-10-13"
-        # the table's raw returns are the bundled closes' log returns
-        assert drop["ret"] == pytest.approx(_log_return(asset, "2025-10-10"), abs=1e-12)
-        assert rebound["ret"] == pytest.approx(_log_return(asset, "2025-10-13"), abs=1e-12)
-        assert drop["ret"] < -0.05 and drop["ar"] < -0.01           # a drop, beyond the market's
-        assert rebound["ret"] > 0.03 and rebound["ar"] > 0.015      # and the rebound
+        # the table's own return is the bundled closes' simple return, whatever the model's returns
+        assert drop["ret_pct"] == pytest.approx(_simple_return(asset, "2025-10-10"), abs=1e-12)
+        assert rebound["ret_pct"] == pytest.approx(_simple_return(asset, "2025-10-13"), abs=1e-12)
+        assert drop["ret_pct"] < -0.05 and rebound["ret_pct"] > 0.03
         for r in (drop, rebound):  # the same numbers are in the HTML day-0 table
-            assert (f"<td>{100 * r['ret']:+.2f}%</td>" in html) and (f"{100 * r['ar']:+.2f}%</td>" in html)
-    # ... and the headline findings say so in words, computed from the same table
-    once = day.drop_duplicates(["asset", "day0"])
-    china = once[(once["day0"] == "2025-10-10") & (once["asset_class"] == "china_equity")]["ret"].mean()
-    etfs = once[(once["day0"] == "2025-10-13") & (once["asset_class"] == "equity_etf")]["ret"].mean()
-    assert china < -0.04 and etfs > 0.03
+            assert f"{100 * r['ret_pct']:+.2f}%</td>" in html and f"{100 * r['ar_pct']:+.2f}%</td>" in html
+    assert row("USCN-2025-22", "SOXX")["ret_pct"] == pytest.approx(-0.0627, abs=5e-4)
+    assert row("USCN-2025-22", "KWEB")["ret_pct"] == pytest.approx(-0.0706, abs=5e-4)
+    assert row("USCN-2025-22", "GSPC")["ret_pct"] == pytest.approx(-0.0271, abs=5e-5)
+    assert row(BUNDLE_13_OCT, "SOXX")["ret_pct"] == pytest.approx(0.0474, abs=5e-4)
+    # the index is not regressed on itself: its abnormal return is its move less its own mean
+    spx = row("USCN-2025-22", "GSPC")
+    assert spx["model"] == "constant_mean" and spx["ar_pct"] < -0.025 and "own mean" in spx["against"]
+    assert row("USCN-2025-22", "MP")["model"] == "market" and row("USCN-2025-22", "MP")["benchmark"] == "GSPC"
+
+
+def test_headline_describes_10_october_as_a_broad_fall(folder):
+    """Issue 10 acceptance: computed, not typed — the S&P 500's fall with its rank in its own
+    history, and which assets fell and rose, taken from the event-day table."""
+    day = _table(folder, "event_day")
+    friday = _headline(folder, "- On 2025-10-10")
+    assert "day 0 of USCN-2025-22, escalation" in friday and "markets fell broadly" in friday
+    spx = day[(day["asset"] == "GSPC") & (day["day0"] == "2025-10-10")].iloc[0]
+    assert f"S&P 500 {100 * spx['ret_pct']:+.2f}%, its largest one-day fall since 2025-04-10" in friday
+    # the rank is the data's: no S&P 500 session between 2025-04-10 and 2025-10-10 fell as far
+    close = datasets.load_prices(["GSPC"]).set_index("date")["adj_close"]
+    ret = close.pct_change().loc["2025-04-10":"2025-10-10"]
+    assert ret.iloc[0] < spx["ret_pct"] and (ret.iloc[1:-1] > spx["ret_pct"]).all()
+    down, up = friday.split("; down: ")[1].split("; up: ")
+    for label in ("semiconductors", "China internet", "China large caps", "copper", "soybeans", "wheat", "cotton"):
+        assert f"{label} -" in down, label
+    assert "VIX +" in up and "gold +" in up
+    for asset, label in (("SOXX", "semiconductors"), ("ZS_F", "soybeans"), ("VIX", "VIX")):
+        r = day[(day["asset"] == asset) & (day["day0"] == "2025-10-10")].iloc[0]
+        assert f"{label} {100 * r['ret_pct']:+.2f}%" in friday
+    per_event = _table(folder, "per_event").set_index("event_id")
+    threat = per_event.loc["USCN-2025-22"]  # the sign-aligned pooled escalation effect that day
+    assert threat["caar_aligned"] < -0.03 and threat["n_hypothesised"] >= 0.9 * threat["n"]
+    assert (f"Sign-aligned mean abnormal log return {100 * threat['caar_aligned']:+.2f}%; "
+            f"{int(threat['n_hypothesised'])} of {int(threat['n'])} assets moved in the hypothesised direction") in friday
+
+
+def test_13_october_rebound_is_the_bundles_not_the_tariff_threats(folder):
+    """Issue 10 acceptance: the 13 October move belongs to the bundle of USCN-2025-23 (the 100%
+    threat) and USCN-2025-24 (the walk-back); no table or sentence credits it to one of them."""
+    monday = _headline(folder, "- On 2025-10-13")
+    assert "day 0 of the bundle USCN-2025-23 + USCN-2025-24" in monday and "mixed" in monday
+    assert "the move is the bundle's, not any one announcement's" in monday
     summary = (folder / "summary.md").read_text(encoding="utf-8")
-    friday = next(line for line in summary.splitlines() if line.startswith("- Session 2025-10-10"))
-    monday = next(line for line in summary.splitlines() if line.startswith("- Session 2025-10-13"))
-    assert f"china equity {100 * china:+.2f}%" in friday
-    assert f"equity etf {100 * etfs:+.2f}%" in monday
-    for asset in ("KWEB", "FXI"):  # China equities fell 4-5% more than their beta implies
-        drop = row("USCN-2025-22", asset)
-        assert drop["ar"] < -0.035 and drop["t"] < -1.9
-    assert row("USCN-2025-22", "SOXX")["ret"] == pytest.approx(-0.0648, abs=5e-4)
-    assert row("USCN-2025-22", "KWEB")["ret"] == pytest.approx(-0.0733, abs=5e-4)
-    assert row("USCN-2025-24", "SOXX")["ret"] == pytest.approx(0.0463, abs=5e-4)
+    assert "USCN-2025-23 (" not in summary and "day 0 of USCN-2025-23" not in summary
+    bundles = _table(folder, "bundles")
+    spx = bundles[(bundles["asset"] == "GSPC") & (bundles["day0"] == "2025-10-13")].iloc[0]
+    assert spx["bundle"] == BUNDLE_13_OCT and spx["direction"] == "mixed" and spx["n_events"] == 2
+    # no table shows one session's move under two event ids
+    for name in ("event_day", "car_0_0", "car_-1_1", "parameters"):
+        table = _table(folder, name)
+        assert not {"USCN-2025-23", "USCN-2025-24"} & set(table["event_id"]), name
+    day = _table(folder, "event_day")
+    assert not day.duplicated(["asset", "day0"]).any()
+    ar = _table(folder, "abnormal_returns")
+    assert not ar.duplicated(["asset", "date", "rel_day"]).any()
+    per_event = _table(folder, "per_event").set_index("event_id")
+    assert per_event.loc[BUNDLE_13_OCT, "n"] == 0 and per_event.loc[BUNDLE_13_OCT, "n_left_out"] > 0
+    heat = pd.read_csv(folder / "tables" / "per_event.csv")["event_id"]
+    assert heat.is_unique
 
 
 def test_headlines_are_computed_from_the_tables(folder):
     caar = _table(folder, "caar")
-    overall = caar[caar["grouping"] == "all pairs"].iloc[0]
-    summary = (folder / "summary.md").read_text(encoding="utf-8")
-    assert (f"Across {int(overall['n'])} asset-event pairs the mean CAR over days [0,0] is "
-            f"{100 * overall['caar']:+.2f}% (t = {overall['t']:.2f}, p = {overall['p_value']:.3f}") in summary
-    per_asset = _table(folder, "per_asset")
-    top = per_asset.loc[per_asset["caar"].abs().idxmax()]
-    assert f"Most affected asset on average: {top['asset']}" in summary
-    assert f"mean CAR [0,0] {100 * top['caar']:+.2f}% across {int(top['n'])} events" in summary
+    esc = caar[(caar["grouping"] == "by direction, sign-aligned") & (caar["direction"] == "escalation")].iloc[0]
+    line = _headline(folder, "- Sign-aligned mean abnormal log return [0,0]")
+    assert (f"escalations {100 * esc['caar_aligned']:+.2f}% across {int(esc['n'])} asset-sessions (cross-sectional "
+            f"t = {esc['t']:.2f}, p = {esc['p_value']:.3f}") in line
+    assert esc["caar_aligned"] < 0 and esc["share_hypothesised"] > 0.8  # risk assets fell on escalations
+    assert f"{int(esc['n_hypothesised'])} of {int(esc['n'])} ({100 * esc['share_hypothesised']:.0f}%)" in line
+    placebo = _table(folder, "placebo_test").iloc[0]
+    assert f"placebo p = {placebo['p_value']:.3f} with shared pseudo-dates" in line
+    # grouped by asset class: unsigned (one kind of asset per group)
+    by_class = caar[caar["grouping"] == "by asset class"]
+    assert "caar" in by_class.columns and by_class["caar"].notna().all()
     html = (folder / "index.html").read_text(encoding="utf-8")
-    assert f"Most affected asset on average: {top['asset']}" in html
+    assert "Sign-aligned mean abnormal log return [0,0]" in html
 
 
 def test_significance_marks_in_per_event_and_per_asset_tables(folder):
@@ -199,7 +257,7 @@ def test_significance_marks_in_per_event_and_per_asset_tables(folder):
     day = _table(folder, "event_day")
     assert (day["stars"] == "***").any()  # REMX on 2025-10-13: t = 5.6
     html = (folder / "index.html").read_text(encoding="utf-8")
-    remx = day[(day["asset"] == "REMX") & (day["event_id"] == "USCN-2025-24")].iloc[0]
+    remx = day[(day["asset"] == "REMX") & (day["event_id"] == BUNDLE_13_OCT)].iloc[0]
     assert f"<td>{remx['p_value']:.3f} ***</td>" in html
 
 
@@ -208,7 +266,7 @@ def test_test_battery_section_matches_result_test(folder):
     tests = _table(folder, "tests")
     assert set(tests["test"]) == set(spec.tests) - {"car_t", "cross_sectional_t"}
     assert set(tests["window"]) == {"[0,0]", "[-1,1]", "[0,2]"}
-    result = rare_earths_result()
+    result = rare_earths_result().by_bundle()
     patell = result.test("patell", (0, 0)).iloc[0]
     row = tests[(tests["test"] == "patell") & (tests["window"] == "[0,0]")].iloc[0]
     assert row["statistic"] == pytest.approx(patell["statistic"], rel=1e-10)
@@ -216,17 +274,20 @@ def test_test_battery_section_matches_result_test(folder):
 
 
 def test_placebo_section_is_the_placebo_test(folder):
-    placebo = pytest.importorskip("impact.placebo")
+    """The report's placebo: the sign-aligned escalation CAAR, one pseudo-date per bundle shared
+    by all its assets (impact.placebo's default clusters)."""
     spec = load_spec("rare_earths_2025")
     table = _table(folder, "placebo_test").iloc[0]
-    fresh = placebo.placebo_test(rare_earths_result(), (0, 0), n_draws=spec.placebo["draws"],
-                                 seed=spec.placebo["seed"]).iloc[0]
+    result = rare_earths_result().by_bundle()
+    fresh = placebo.placebo_test(result, (0, 0), n_draws=spec.placebo["draws"], seed=spec.placebo["seed"],
+                                 weights=escalation_weights(result)).iloc[0]
     assert table["p_value"] == pytest.approx(fresh["p_value"], rel=1e-12)
     assert table["statistic"] == pytest.approx(fresh["statistic"], rel=1e-12)
     draws = _table(folder, "placebo_draws")
     assert len(draws) == spec.placebo["draws"]
-    overall = _table(folder, "caar").iloc[0]
-    assert table["statistic"] == pytest.approx(overall["caar"], rel=1e-10)
+    caar = _table(folder, "caar")
+    esc = caar[(caar["grouping"] == "by direction, sign-aligned") & (caar["direction"] == "escalation")].iloc[0]
+    assert table["statistic"] == pytest.approx(esc["caar_aligned"], rel=1e-10)
 
 
 def test_overlapping_windows_are_reported(folder):
@@ -248,7 +309,7 @@ def test_data_quality_and_provenance(folder):
     assert "extreme_return" in set(soxx["issue"])  # the real -6.5% day is flagged, not hidden
     prov = _table(folder, "provenance")
     spec = load_spec("rare_earths_2025")
-    assert prov["symbol"].tolist() == [*spec.assets, "GSPC"]
+    assert prov["symbol"].tolist() == list(dict.fromkeys([*spec.assets, "GSPC"]))
     assert prov.set_index("symbol").loc["SOXX", "source"].startswith("dsturdy/Factor_Attribution")
     assert prov["source"].notna().all()
     html = (folder / "index.html").read_text(encoding="utf-8")
@@ -318,12 +379,13 @@ def test_trade_war_spec_renders_offline(tmp_path):
         folder = write_report(spec, tmp_path).folder
     per_event = _table(folder, "per_event")
     expected = spec.load_catalog().events
-    assert set(per_event["event_id"]) <= set(expected["event_id"]) and len(per_event) >= len(expected) - 2
+    members = {e for bundle in per_event["event_id"] for e in bundle.split("+")}
+    assert members <= set(expected["event_id"]) and len(members) >= len(expected) - 2
     assert pd.to_datetime(per_event["date"]).dt.year.between(2018, 2019).all()
     for stem in ("heatmap_-1_1", "caar_path", "caar_path_actor", "price_DEXCHUS", "placebo"):
         assert (folder / "figures" / f"{stem}.png").is_file(), stem
     groups = set(_table(folder, "caar")["grouping"])
-    assert groups == {"all pairs", "by direction", "by kind", "by actor", "by asset class"}
+    assert groups == {"by direction, sign-aligned", "by kind, sign-aligned", "by actor, sign-aligned", "by asset class"}
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert "The 2018-2019 US-China trade war" in html
     assert "<code>CAT</code>→<code>GSPC</code>" in html  # the per-class benchmark mapping, resolved per asset
