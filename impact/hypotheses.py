@@ -62,7 +62,7 @@ def escalation_sign(asset: str, kind: str | None = None, overrides: Mapping[str,
     if isinstance(entry, Mapping):
         entry = entry.get(kind, entry.get("default")) if kind is not None else entry.get("default")
     if entry is not None:
-        return int(entry)
+        return parse_sign(entry, f"hypotheses.{asset}")
     table = registry()
     if asset in table.index and "escalation_sign" in table.columns and table.at[asset, "escalation_sign"]:
         return _SIGNS[table.at[asset, "escalation_sign"]]
