@@ -18,6 +18,7 @@ comes from.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,29 @@ def _check_ambiguous_order(values, dates, sym, slash, origin, row, dayfirst) -> 
                 raise DataError(f"{origin}, {row(i)}: date {values.iloc[i]!r} read {order} is "
                                 f"{dates.iloc[i]:%A %Y-%m-%d}, not a {asset.calendar} session; "
                                 f"{fix} or write ISO dates (YYYY-MM-DD)")
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def as_day(value, what: str = "date") -> pd.Timestamp:
+    """A calendar day from a ``YYYY-MM-DD`` string, a date or a Timestamp (time of day dropped).
+
+    Words such as ``yesterday`` and other spellings are refused: a range bound must
+    mean the same day whenever and wherever it is read.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DAY.fullmatch(text):
+            raise DataError(f"{what} {value!r} is not a date; give it as YYYY-MM-DD")
+        value = text
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise DataError(f"{what} {value!r} is not a date; give it as YYYY-MM-DD") from None
+    if pd.isna(day):
+        raise DataError(f"{what} is empty; give it as YYYY-MM-DD")
+    return day.tz_localize(None).normalize() if day.tzinfo is not None else day.normalize()
 
 
 def price_values(values: pd.Series, name: str, symbols: pd.Series, dates: pd.Series, origin: str = "prices",
@@ -457,6 +481,8 @@ def load_price_file(path, symbol: str | None = None, symbols: Iterable[str] | No
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such price file")
+    if path.stat().st_size < 4096 and not path.read_bytes().strip():  # sniffing would fail obscurely
+        raise DataError(f"{path}: empty file; a price file needs a header row (date, close) and data rows")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             raw = pd.read_parquet(path)
@@ -465,7 +491,9 @@ def load_price_file(path, symbol: str | None = None, symbols: Iterable[str] | No
         else:
             raw = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False,
                               skip_blank_lines=True)
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: empty file; a price file needs a header row (date, close) and data rows") from None
+    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: cannot read as {'parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'} "
                         f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
     header_lines = 1
