@@ -337,7 +337,10 @@ class ReturnPanel:
         frame = frame.set_axis(index, axis=0)
         if index.has_duplicates:
             raise DataError(f"returns: duplicated date {index[index.duplicated()][0]:%Y-%m-%d}")
-        panel = cls({str(c): pd.to_numeric(frame[c], errors="coerce").rename(str(c)) for c in frame.columns})
+        # Same rule as prices: text and inf are refused, not dropped (returns may be <= 0).
+        panel = cls({str(c): price_values(frame[c], str(c), pd.Series(str(c), index=frame.index),
+                                          pd.Series(index, index=frame.index), "returns", positive=False).rename(str(c))
+                     for c in frame.columns})
         panel.closes = None
         panel.kind = "given"
         return panel

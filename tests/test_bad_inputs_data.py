@@ -303,6 +303,9 @@ CASES = [
     ("text close in a wide frame", lambda ctx: ReturnPanel.from_prices(
         pd.DataFrame({"SPY": [1.0, "x"]}, index=pd.DatetimeIndex(["2025-01-02", "2025-01-03"]))),
      "prices, row 2: SPY 'x' is not a number"),
+    ("text in a given returns frame (was dropped)", lambda ctx: ReturnPanel.from_returns(
+        pd.DataFrame({"SPY": [0.01, "oops"]}, index=pd.DatetimeIndex(["2025-01-02", "2025-01-03"]))),
+     "returns, row 2: SPY 'oops' is not a number"),
     ("empty cells stay missing prices, not errors",
      lambda ctx: price_series(_tidy("SPY", [1.0, None, 2.0]))["SPY"].reset_index(),
      _dates_are("2025-01-02", "2025-01-06")),
