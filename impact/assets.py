@@ -51,13 +51,20 @@ def _parse_time(text: str) -> time | None:
     return time(int(hours), int(minutes))
 
 
-def get_asset(symbol: str, default_calendar: str = "XNYS") -> Asset:
-    """Metadata for ``symbol``; unknown symbols are assumed to follow ``default_calendar``
-    and are marked ``known=False`` so alignment can flag the assumption."""
+@lru_cache(maxsize=1)
+def _by_ticker() -> dict[str, str]:
     table = registry()
-    if symbol not in table.index:
+    return {ticker: symbol for symbol, ticker in table["yahoo"].items() if ticker}
+
+
+def get_asset(symbol: str, default_calendar: str = "XNYS") -> Asset:
+    """Metadata for ``symbol`` (a package symbol, or its Yahoo ticker such as ``000001.SS``);
+    unknown symbols are assumed to follow ``default_calendar`` and are marked
+    ``known=False`` so alignment can flag the assumption."""
+    table = registry()
+    if symbol not in table.index and symbol not in _by_ticker():
         return Asset(symbol, symbol, "unknown", default_calendar, known=False)
-    row = table.loc[symbol]
+    row = table.loc[symbol if symbol in table.index else _by_ticker()[symbol]]
     return Asset(
         symbol=symbol,
         name=row["name"],

@@ -17,7 +17,12 @@ Durability rules:
 * a file that cannot be read or whose metadata is missing is *corrupt*: it is
   reported and re-fetched, never read;
 * a per-symbol :class:`filelock.FileLock` serialises processes fetching the same
-  symbol; the second one finds the data already cached.
+  symbol; the second one finds the data already cached. Reading needs no lock (files
+  are replaced atomically): in a folder where the lock cannot be created (read-only)
+  cached data are still served, and only a download is refused;
+* a reply marks a range as covered only if it brought rows for it, or the symbol's
+  trading calendar has no session in it (:func:`covered_range`): an empty reply is
+  never cached as "up to date".
 """
 from __future__ import annotations
 
@@ -32,8 +37,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
-from .data import TIDY_COLUMNS
+from .assets import get_asset
+from .calendars import sessions
+from .data import TIDY_COLUMNS, as_day
 from .errors import DataError
 from .progress import progress
 
@@ -89,6 +97,7 @@ class FetchReport:
     fetched: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # symbol -> ranges
     corrupt: dict[str, str] = field(default_factory=dict)                     # symbol -> problem
     failed: dict[str, str] = field(default_factory=dict)                      # symbol -> reason
+    incomplete: dict[str, str] = field(default_factory=dict)                  # symbol -> what is not covered
 
     def raise_for_failures(self) -> None:
         if self.failed:
@@ -104,14 +113,15 @@ class PriceCache:
     def __init__(self, root: str | Path | None = None, lock_timeout: float = 300.0):
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
         self.lock_timeout = lock_timeout
+        if self.root.exists() and not self.root.is_dir():
+            raise DataError(f"price cache folder {self.root} is a file, not a folder; set {ENV_VAR} "
+                            "(or --cache-dir) to a folder")
 
     # -- files ----------------------------------------------------------------------------
     def path(self, symbol: str) -> Path:
         return self.root / f"{_safe_name(symbol)}.parquet"
 
-    def lock(self, symbol: str):
-        from filelock import FileLock
-
+    def lock(self, symbol: str) -> FileLock:
         self.root.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.root / f".{_safe_name(symbol)}.lock"), timeout=self.lock_timeout)
 
@@ -206,6 +216,22 @@ class PriceCache:
                 junk.unlink(missing_ok=True)
         return removed
 
+    def _lock_all(self, stack: ExitStack, symbols: list[str]) -> str | None:
+        """Lock every symbol (in a fixed order: no deadlock between processes).
+
+        Returns why the locks cannot be created (a read-only folder), None once locked:
+        reads go on lock-free, since files are only ever replaced atomically.
+        """
+        for symbol in sorted(symbols):
+            try:
+                stack.enter_context(self.lock(symbol))
+            except Timeout:
+                raise DataError(f"{symbol}: another process has held the cache lock in {self.root} for "
+                                f"{self.lock_timeout:g} s; try again when it has finished") from None
+            except OSError as exc:
+                return exc.strerror or type(exc).__name__
+        return None
+
     # -- fetch ----------------------------------------------------------------------------
     def fetch(self, symbols: Iterable[str], start=None, end=None, source=None, *, offline: bool = False,
               refresh: bool = False) -> FetchReport:
@@ -222,8 +248,8 @@ class PriceCache:
         if not symbols:
             raise DataError("no symbols given")
         yesterday = pd.Timestamp(datetime.now(UTC).date()) - pd.Timedelta(days=1)
-        start = pd.Timestamp(start).normalize() if start is not None else DEFAULT_START
-        end = min(pd.Timestamp(end).normalize(), yesterday) if end is not None else yesterday
+        start = as_day(start, "start") if start is not None else DEFAULT_START
+        end = min(as_day(end, "end"), yesterday) if end is not None else yesterday
         if start > end:
             raise DataError(f"start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         if source is None and not offline:
@@ -233,9 +259,7 @@ class PriceCache:
         report = FetchReport(prices=pd.DataFrame(columns=list(TIDY_COLUMNS)))
         frames = []
         with ExitStack() as stack:
-            if not offline:
-                for symbol in sorted(symbols):  # a fixed order: no deadlock between processes
-                    stack.enter_context(self.lock(symbol))
+            unlocked = None if offline else self._lock_all(stack, symbols)
             entries, plans = {}, {}
             for symbol in symbols:
                 try:
@@ -249,6 +273,11 @@ class PriceCache:
                         or entry.meta.get("adjustment") != getattr(source, "adjustment", "")):
                     entry = entries[symbol] = None  # another source or adjustment: start afresh
                 plans[symbol] = _missing_ranges(entry, start, end, refresh)
+            needed = [s for s, ranges in plans.items() if ranges]
+            if unlocked is not None and needed:
+                raise DataError(f"price cache folder {self.root} is not writable ({unlocked}): cannot store "
+                                f"{', '.join(needed)} for {start:%Y-%m-%d}..{end:%Y-%m-%d}; make it writable, "
+                                f"set {ENV_VAR} (or --cache-dir) to a writable folder, or pass --offline")
             if offline:
                 for symbol, ranges in plans.items():
                     if symbol in report.corrupt:
@@ -263,31 +292,47 @@ class PriceCache:
                 for symbol, ranges in plans.items():
                     for lo, hi in ranges:
                         groups.setdefault((lo, hi), []).append(symbol)
-                new: dict[str, list[pd.DataFrame]] = {}
+                new: dict[str, list[tuple[pd.DataFrame, tuple]]] = {}
                 for (lo, hi), group in progress(list(groups.items()), desc="download", unit="batch"):
                     got = source.fetch(group, lo, hi)
                     for symbol in group:
                         if symbol in got.failed:
                             report.failed[symbol] = got.failed[symbol]
-                        else:
-                            rows = got.prices[got.prices["symbol"] == symbol]
-                            new.setdefault(symbol, []).append(rows[rows["date"] <= hi])
-                            report.fetched.setdefault(symbol, []).append((f"{lo:%Y-%m-%d}", f"{hi:%Y-%m-%d}"))
+                            continue
+                        rows = got.prices[got.prices["symbol"] == symbol]
+                        rows = rows[(rows["date"] >= lo) & (rows["date"] <= hi)]
+                        entry = entries[symbol]
+                        calendar = sessions(get_asset(symbol))
+                        tail = entry is None or hi > entry.end  # beyond what is known: data may lag
+                        cover = covered_range(rows["date"], lo, hi, calendar, tail)
+                        if cover is None:
+                            report.incomplete[symbol] = _no_rows(source.name, symbol, lo, hi, calendar)
+                            continue
+                        if cover[1] < hi:
+                            report.incomplete[symbol] = (f"{source.name} has no rows after {cover[1]:%Y-%m-%d} "
+                                                         f"(cached up to there; asked again next time)")
+                        new.setdefault(symbol, []).append((rows, cover))
+                        report.fetched.setdefault(symbol, []).append((f"{cover[0]:%Y-%m-%d}", f"{cover[1]:%Y-%m-%d}"))
                 for symbol, parts in new.items():
                     if symbol in report.failed:
                         continue  # keep the old file: a partial update would leave a hole in the range
                     entry = entries[symbol]
-                    pieces = [p for p in ([entry.prices] if entry is not None else []) + parts if len(p)]
-                    merged = pd.concat(pieces, ignore_index=True) if pieces else parts[0]
+                    spans = [cover for _, cover in parts]
+                    if entry is not None and _union(spans + [(entry.start, entry.end)]) is None:
+                        entry = None  # a refresh disjoint from the cached range: start afresh
+                    lo, hi = _union(spans + ([(entry.start, entry.end)] if entry is not None else []))
+                    pieces = [p for p in ([entry.prices] if entry is not None else []) + [r for r, _ in parts] if len(p)]
+                    merged = pd.concat(pieces, ignore_index=True) if pieces else parts[0][0]
                     merged = merged.drop_duplicates("date", keep="last")  # fresh rows win
-                    lo = min([start] + ([entry.start] if entry is not None else []))
-                    hi = max([end] + ([entry.end] if entry is not None else []))
                     self.write(symbol, merged[list(TIDY_COLUMNS)], {
                         "source": source.name, "adjustment": getattr(source, "adjustment", ""),
                         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "start": f"{lo:%Y-%m-%d}", "end": f"{hi:%Y-%m-%d}",
                     })
                     entries[symbol] = self.read(symbol)
+                for symbol, note in report.incomplete.items():
+                    if entries.get(symbol) is None and symbol not in report.failed:
+                        report.failed[symbol] = f"{note}; nothing cached"
             for symbol in symbols:
                 if symbol in report.failed or entries.get(symbol) is None:
                     if symbol not in report.failed and symbol not in report.fetched:
@@ -300,6 +345,46 @@ class PriceCache:
         if frames:
             report.prices = pd.concat(frames, ignore_index=True)
         return report
+
+
+def covered_range(dates: pd.Series, lo: pd.Timestamp, hi: pd.Timestamp, calendar: pd.DatetimeIndex,
+                  tail: bool = True) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The part of ``[lo, hi]`` that a reply with rows on ``dates`` may mark as covered.
+
+    Rule: a reply covers a range only if it brought rows for it, or ``calendar`` (the
+    symbol's sessions) has no session in it. None when it covers nothing (an empty
+    reply although sessions exist). Rows may start after ``lo`` (the series starts
+    later: listing date): the head is covered. When ``tail`` (the range reaches past
+    what is cached), sessions after the last row are not covered: the data may not be
+    published yet, so they are asked again next time.
+    """
+    in_range = calendar[(calendar >= lo) & (calendar <= hi)]
+    dates = pd.DatetimeIndex(dates)
+    if len(dates) == 0:
+        return (lo, hi) if len(in_range) == 0 else None
+    last = dates.max()
+    if tail and (in_range > last).any():
+        return (lo, last)
+    return (lo, hi)
+
+
+def _no_rows(source: str, symbol: str, lo, hi, calendar: pd.DatetimeIndex) -> str:
+    asset = get_asset(symbol)
+    n = int(((calendar >= lo) & (calendar <= hi)).sum())
+    assumed = "" if asset.known else " (unknown symbol: XNYS assumed)"
+    return (f"{source} returned no rows for {lo:%Y-%m-%d}..{hi:%Y-%m-%d} although {asset.calendar}{assumed} has "
+            f"{n} session(s) in it; check the symbol or try again later")
+
+
+def _union(spans: list[tuple]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The one range covered by ``spans``, None if they leave a hole between them."""
+    spans = sorted(spans)
+    lo, hi = spans[0]
+    for a, b in spans[1:]:
+        if a > hi + pd.Timedelta(days=1):
+            return None
+        hi = max(hi, b)
+    return lo, hi
 
 
 def _missing_ranges(entry: CacheEntry | None, start, end, refresh: bool) -> list[tuple[pd.Timestamp, pd.Timestamp]]:

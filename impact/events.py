@@ -198,7 +198,13 @@ def _flatten_instant(item: dict) -> dict:
 
 def _read_rows(path: Path) -> tuple[list[tuple[str, dict]], list[str]]:
     """(location, raw row) pairs from a CSV or YAML file, and problems met reading it."""
-    text = path.read_text(encoding="utf-8-sig")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # Latin-1 / Windows exports: name the spot, not a traceback
+        line = raw[:exc.start].count(b"\n") + 1
+        raise CatalogError([f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                            "save the file as UTF-8"]) from None
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             return _yaml_rows(path, text), []
@@ -352,3 +358,33 @@ def merge_catalogs(*catalogs: Catalog) -> Catalog:
         raise CatalogError([f"duplicate event id {d!r} across merged catalogs" for d in dupes])
     sources = tuple(s for c in catalogs for s in c.sources)
     return Catalog(events.sort_values(["date", "event_id"], ignore_index=True), sources)
+
+
+def instants_from_frame(frame: pd.DataFrame, column: str = "instant") -> pd.Series:
+    """The UTC instants of an events frame's ``column`` (tz-aware, indexed like ``frame``).
+
+    As in catalogs, a time without a zone is refused (it would silently be read as
+    UTC, shifting a New York 16:00 announcement by four or five hours); so are empty
+    and unparseable cells. Offsets may differ row by row (a DST change).
+    """
+    if column not in frame.columns:
+        raise CatalogError([f"events frame: no column '{column}'"])
+    ids = frame["event_id"].astype(str) if "event_id" in frame.columns else pd.Series(frame.index, index=frame.index)
+    values = frame[column]
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.as_unit("ns")
+    out = []
+    for i, (value, eid) in enumerate(zip(values, ids)):
+        where = f"events frame: column '{column}', row {i} (event {eid})"
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            raise CatalogError([f"{where}: empty; give a tz-aware timestamp"])
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            raise CatalogError([f"{where}: {value!r} is not a timestamp; give ISO 8601 with an offset, "
+                                "e.g. 2025-04-02T16:00-04:00"]) from None
+        if stamp.tzinfo is None:
+            raise CatalogError([f"events frame: column '{column}' has no time zone (row {i}, event {eid}: "
+                                f"{value!s}); give tz-aware timestamps or date+timezone columns"])
+        out.append(stamp.tz_convert("UTC"))
+    return pd.Series(pd.DatetimeIndex(out, tz="UTC").as_unit("ns"), index=frame.index, name=column)

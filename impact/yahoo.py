@@ -9,8 +9,9 @@ What it smooths over (yfinance 0.2.x-1.x behaviour, read from its ``multi.py``):
   (default False, so both the traded ``Close`` and ``Adj Close`` are kept);
 * ``end`` is exclusive: callers here give an inclusive last date;
 * the index is the session's local midnight (tz-aware, or naive with ``ignore_tz``):
-  we keep the exchange-local date and never convert to UTC, which would move
-  Asian sessions to the previous day;
+  we keep the exchange-local date and never take the UTC date, which would move
+  Asian sessions to the previous day; a frame indexed in UTC is converted to the
+  exchange's zone first (:func:`impact.data.session_dates`);
 * rows padded with NaN because another ticker traded that day are dropped, so a
   missing session stays missing instead of becoming a fake price;
 * yfinance swallows per-ticker failures (rate limits included) and logs them; we
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .data import TIDY_COLUMNS, validate_prices
+from .data import TIDY_COLUMNS, session_dates, validate_prices
 from .errors import DataError
 
 #: yfinance's names for price fields (any other level of a MultiIndex holds tickers).
@@ -90,16 +91,17 @@ def normalize_download(frame: pd.DataFrame | None, tickers: Iterable[str]) -> pd
         long = _flat_block(frame, tickers[0])
     if "close" not in long.columns:
         raise DataError(f"yfinance: no Close column in the download (columns: {', '.join(map(str, frame.columns))})")
-    dates = pd.DatetimeIndex(long["date"])
-    if dates.tz is not None:
-        dates = dates.tz_localize(None)  # local session date, not UTC
-    long["date"] = dates.normalize()
     long["symbol"] = long["symbol"].astype(str).map(lambda t: by_upper.get(t.upper(), t))
+    # The exchange-local session date (a UTC-indexed frame is converted to the exchange's zone).
+    long["date"] = session_dates(long["date"], long["symbol"], "yfinance")
     for column in TIDY_COLUMNS[2:]:
         if column not in long.columns:
             long[column] = np.nan
     long = long[list(TIDY_COLUMNS)].dropna(subset=["close"])
-    return long.astype({c: float for c in TIDY_COLUMNS[2:]}).sort_values(["symbol", "date"], ignore_index=True)
+    # Cells that are not numbers stay as they are: validate_prices refuses them for that symbol only.
+    numeric = {c: float for c in TIDY_COLUMNS[2:] if pd.to_numeric(long[c], errors="coerce").notna().sum()
+               == long[c].notna().sum()}
+    return long.astype(numeric).sort_values(["symbol", "date"], ignore_index=True)
 
 
 def _flat_block(block: pd.DataFrame, ticker: str) -> pd.DataFrame:

@@ -295,4 +295,5 @@ def test_bad_values_fail_only_that_symbol(network, monkeypatch):
     monkeypatch.setitem(globals(), "_history_frame", with_negative)
     got = _source().fetch(["ZC_F", "ZW_F"], "2025-04-25", "2025-05-23")
     assert list(got.prices["symbol"].unique()) == ["ZW_F"]
-    assert got.failed["ZC_F"] == "yfinance ZC=F, row 4: non-positive close -37.63 for ZC_F on 2025-04-30"
+    assert got.failed["ZC_F"] == ("yfinance ZC=F, row 4: non-positive close -37.63 for ZC_F on 2025-04-30; "
+                                  "a price must be > 0: fix the cell or leave it empty for a missing price")

@@ -6,6 +6,7 @@ import sys
 
 import pandas as pd
 
+from ..data import as_day
 from ..errors import DataError
 
 
@@ -52,12 +53,17 @@ def _cache(args):
 def cmd_fetch(args: argparse.Namespace) -> int:
     from ..yahoo import YahooSource
 
+    start = as_day(args.start, "--start") if args.start is not None else None
+    end = as_day(args.end, "--end") if args.end is not None else None
     cache = _cache(args)
-    report = cache.fetch(args.symbols, args.start, args.end, YahooSource(auto_adjust=args.auto_adjust),
+    report = cache.fetch(args.symbols, start, end, YahooSource(auto_adjust=args.auto_adjust),
                          offline=args.offline, refresh=args.refresh)
     for symbol, problem in report.corrupt.items():
         print(f"{symbol}: {problem}; {'re-fetched' if symbol in report.fetched else 'not re-fetched'}",
               file=sys.stderr)
+    for symbol, note in report.incomplete.items():
+        if symbol not in report.failed:
+            print(f"{symbol}: {note}", file=sys.stderr)
     counts = report.prices.groupby("symbol").size() if len(report.prices) else pd.Series(dtype=int)
     for symbol in args.symbols:
         if symbol in report.fetched:
