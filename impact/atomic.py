@@ -103,7 +103,9 @@ def _alive(pid: int, path: Path) -> bool:
 
 def _stale_leftovers(out_root: Path, name: str) -> list[Leftover]:
     found = []
-    for entry in os.scandir(out_root):
+    with os.scandir(out_root) as entries:
+        listing = list(entries)
+    for entry in listing:
         parsed = parse_leftover(name, entry.name)
         if parsed is None or not entry.is_dir(follow_symlinks=False):
             continue
