@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from . import __version__, datasets, headlines
 from .assets import get_asset, registry
 from .atomic import atomic_folder
+from .csvsafe import to_csv
 from .errors import DataError, ImpactError, SpecError
 from .events import Catalog
 from .models import NEEDS_BENCHMARK
@@ -507,7 +508,7 @@ class _Writer:
 
     def table(self, name: str, frame: pd.DataFrame) -> str:
         stem = safe_name(name)
-        frame.to_csv(self.tables / f"{stem}.csv", index=False)
+        to_csv(frame, self.tables / f"{stem}.csv", index=False)  # for spreadsheets; parquet stays raw
         clean = frame.copy()
         for col in clean.columns:  # parquet needs one type per column
             if clean[col].dtype == object:

@@ -188,9 +188,10 @@ class EventStudy:
             self.factors = None
 
     @classmethod
-    def from_returns(cls, returns: pd.DataFrame, events: Catalog | pd.DataFrame, **kwargs) -> EventStudy:
-        """A study on a wide frame of returns (rows are the time axis; NaN = missing)."""
-        return cls(None, events, returns_data=returns, **kwargs)
+    def from_returns(cls, returns_data: pd.DataFrame, /, events: Catalog | pd.DataFrame, **kwargs) -> EventStudy:
+        """A study on a wide frame of returns (rows are the time axis; NaN = missing);
+        ``returns="log"|"simple"`` says which kind they are (positional-only frame, so it can)."""
+        return cls(None, events, returns_data=returns_data, **kwargs)
 
     # -- set-up ---------------------------------------------------------------------------
     def _resolve_model(self, asset: str) -> str:

@@ -74,7 +74,19 @@ def _events(rule: BacktestRule, catalog: Catalog | pd.DataFrame | None) -> tuple
         catalog = rule.load_catalog(filtered=False)
     if isinstance(catalog, pd.DataFrame):
         catalog = catalog_from_frame(catalog)
-    return (catalog.filter(**rule.events) if rule.events else catalog).events, catalog.events
+    selected = (catalog.filter(**rule.events) if rule.events else catalog).events
+    if selected.empty:  # nothing to trade: say which filter, not fail later on an empty time axis
+        where = f"field 'events' ({describe_filter(rule.events)})" if rule.events else f"catalog {rule.catalog!r}"
+        raise SpecError(f"{rule.source}: {where}: matches no event among the catalog's {len(catalog.events)}; "
+                        "widen the filter or check the catalog")
+    return selected, catalog.events
+
+
+def describe_filter(filters: dict) -> str:
+    """``actor=China, kind=retaliation, start=2030-01-01``: an event filter as one line."""
+    def text(value) -> str:
+        return ",".join(map(str, value)) if isinstance(value, (list, tuple, set)) else str(value)
+    return ", ".join(f"{key}={text(value)}" for key, value in filters.items())
 
 
 def _candidates(rule: BacktestRule, events: pd.DataFrame, tables: dict[str, pd.DataFrame],

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from .. import __version__  # noqa: E402
 from ..atomic import atomic_folder  # noqa: E402
+from ..csvsafe import to_csv  # noqa: E402
 from ..figures import STYLE  # noqa: E402
 from .result import BacktestResult  # noqa: E402
 
@@ -77,10 +78,10 @@ def _render(result: BacktestResult, folder: Path) -> None:
     fig.savefig(folder / "figures" / "equity.png")
     plt.close(fig)
     table = result.trade_table()
-    table.to_csv(folder / "trades.csv", index=False, float_format="%.10g")
-    result.daily.to_csv(folder / "daily_pnl.csv", index=False, float_format="%.10g")
-    result.skipped.to_csv(folder / "skipped.csv", index=False)
-    result.placebo.to_csv(folder / "placebo.csv", index=False, float_format="%.10g")
+    to_csv(table, folder / "trades.csv", index=False, float_format="%.10g")  # event ids/titles: escaped
+    to_csv(result.daily, folder / "daily_pnl.csv", index=False, float_format="%.10g")
+    to_csv(result.skipped, folder / "skipped.csv", index=False)
+    to_csv(result.placebo, folder / "placebo.csv", index=False, float_format="%.10g")
     env = Environment(loader=PackageLoader("impact.backtest", "templates"),
                       autoescape=select_autoescape(default=True))
     env.filters["pct"] = lambda v, d=2: "" if v is None or not np.isfinite(v) else f"{100 * v:+.{d}f}%"

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..csvsafe import to_csv
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backtest", help="backtest an event-driven trading rule (YAML spec)")
@@ -24,7 +26,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         index = write_backtest_report(result, args.out)
         print(f"backtest report written to {index}", file=sys.stderr if args.format == "csv" else sys.stdout)
     if args.format == "csv":
-        result.trade_table().to_csv(sys.stdout, index=False, float_format="%.10g")
+        to_csv(result.trade_table(), sys.stdout, index=False, float_format="%.10g")
         return 0
     print(result.summary())
     print()

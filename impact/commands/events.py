@@ -6,6 +6,7 @@ import sys
 
 import pandas as pd
 
+from ..csvsafe import to_csv
 from ..errors import CatalogError, ImpactError
 
 
@@ -82,7 +83,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     frame = catalog.events.assign(date=catalog.events["date"].dt.strftime("%Y-%m-%d"),
                                   tags=catalog.events["tags"].map(";".join))
     if args.format == "csv":
-        frame.to_csv(sys.stdout, index=False)
+        to_csv(frame, sys.stdout, index=False)  # catalog text: escaped for spreadsheets
         return 0
     cols = ["event_id", "date", "time_local", "timezone", "actor", "kind", "direction", "confidence", "title"]
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
