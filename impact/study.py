@@ -21,7 +21,7 @@ from .contamination import MODES as CONTAMINATION_MODES
 from .contamination import contamination as find_contamination
 from .data import ReturnPanel
 from .errors import ImpactError
-from .events import Catalog, catalog_from_frame
+from .events import Catalog, catalog_from_frame, instants_from_frame
 from .hypotheses import check_overrides
 from .factors import RF, factors_on, ff3_factors, prepare_factors
 from .models import (
@@ -108,6 +108,10 @@ class EventStudy:
         class or ``default`` -> ``"+"``/``"-"``, or -> ``{kind: sign}``); the defaults
         and their reasons are in the asset registry (:mod:`impact.hypotheses`). Used
         by ``result.caar_aligned`` and the report's sign-aligned pooling.
+    gap_days : bool, default True
+        Leave returns that span more than one session of the asset's calendar (missing
+        closes; :func:`impact.data.gap_returns`) out of estimation, flagged
+        ``gap:<n> sessions@<+k>`` where one falls in an event window.
     """
 
     def __init__(
@@ -130,6 +134,7 @@ class EventStudy:
         factors: pd.DataFrame | None = None,
         roll_days: str | pd.DataFrame | None = "auto",
         hypotheses: Mapping | None = None,
+        gap_days: bool = True,
     ):
         if not isinstance(model, (str, Mapping)):
             raise ImpactError(f"model must be a model name or a mapping asset/class -> model, got {model!r}")
@@ -174,6 +179,12 @@ class EventStudy:
         if rolls is not None:
             estimation_exclusions = rolls if estimation_exclusions is None else pd.concat(
                 [estimation_exclusions, rolls], ignore_index=True)
+        # Returns spanning several calendar sessions (a hole in the series) are not daily
+        # returns: left out of estimation and flagged gap:<n>@<+k> inside event windows.
+        gaps = self.panel.gaps() if gap_days else None
+        if gaps is not None and len(gaps):
+            estimation_exclusions = gaps if estimation_exclusions is None else pd.concat(
+                [estimation_exclusions, gaps], ignore_index=True)
         self.estimation_exclusions = estimation_exclusions
         if contamination not in CONTAMINATION_MODES:
             raise ImpactError(f"unknown contamination {contamination!r} (choose from {', '.join(CONTAMINATION_MODES)})")
@@ -240,7 +251,7 @@ class EventStudy:
         if "event_id" not in events.columns:
             raise ImpactError("events frame needs an 'event_id' column")
         if "instant" in events.columns:
-            instants = pd.to_datetime(events["instant"], utc=True)
+            instants = instants_from_frame(events)  # a naive instant is refused, never read as UTC
             frame = pd.DataFrame({
                 "event_id": events["event_id"].astype(str),
                 "date": instants.dt.tz_localize(None).dt.normalize(),

@@ -162,7 +162,7 @@ CLI_CASES = [
     ("backtest-no-event", _backtest_no_event, 2, ["bt.yaml: field 'events' (actor=China, start=2030-01-01)",
                                                   "matches no event", "widen the filter"]),
     ("backtest-out-is-file", _backtest_out_is_file, 2, ["out.txt is a file, not a folder"]),
-    ("cache-dir-is-file", _cache_dir_is_file, 2, ["out.txt: exists but is not a usable folder", "remove it"]),
+    ("cache-dir-is-file", _cache_dir_is_file, 2, ["out.txt is a file, not a folder", "IMPACT_CACHE_DIR"]),
     ("oserror-permission", _raising(PermissionError(errno.EACCES, "Permission denied", "/data/x.csv")), 2,
      ["/data/x.csv: permission denied: fix its permissions or use another path"]),
     ("oserror-is-a-dir", _raising(IsADirectoryError(errno.EISDIR, "Is a directory", "/data")), 2,
