@@ -91,10 +91,12 @@ def session_sentences(event_day: pd.DataFrame, histories: dict[str, pd.Series], 
         block = frame[frame["day0"] == day]
         risk = block["risk"]
         first = block[block["asset"] == lead] if lead is not None else block.iloc[:0]
-        # Breadth: the share of assets whose risk-oriented move has the lead's sign (or the median's).
+        # Breadth: an asset joins the move when its price went the lead's way (or the median
+        # risk move's) or, for assets expected to rise on an escalation (the VIX), the other way.
         way = np.sign(first["risk"].iloc[0]) if len(first) else np.sign(risk.median())
         verb = "fell" if way < 0 else "rose"
-        if float((np.sign(risk) == way).mean()) >= 2 / 3:
+        joins = (np.sign(block["ret_pct"]) == way) | (np.sign(risk) == way)
+        if float(joins.mean()) >= 2 / 3:
             tone = f"markets {verb} broadly" if way < 0 else "markets rose broadly"
         elif len(first):
             tone = f"the {label(lead)} {verb} while other markets were mixed"
