@@ -103,7 +103,8 @@ def session_sentences(event_day: pd.DataFrame, histories: dict[str, pd.Series], 
         else:
             tone = "markets were mixed"
         counts = block["event_id"].value_counts()
-        bundles = block.drop_duplicates("event_id").assign(n=lambda b: b["event_id"].map(counts))
+        bundles = block.drop_duplicates("event_id")
+        bundles = bundles.assign(n=bundles["event_id"].map(counts))
         bundles = bundles.sort_values("n", ascending=False, kind="stable")
         what = _bundle_words(bundles.iloc[0], len(block))
         if len(bundles) > 1:

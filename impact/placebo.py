@@ -146,8 +146,8 @@ def _placebo_ar(result, positions: np.ndarray):
         est_idx, ev_idx = pos[:, None] + est_off[None, :], pos[:, None] + ev_off[None, :]
         y_est, x_est = rows.Y[est_idx], X[est_idx]
         usable = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2) & ~rows.masked[est_idx]
-        fit = fit_by_model(chunk_models, lambda m, i: fit_normal_returns(
-            m, y_est[i], x_est[i], usable[i], study.min_estimation_obs, names))
+        fit = fit_by_model(chunk_models, lambda m, i, y=y_est, x=x_est, u=usable: fit_normal_returns(
+            m, y[i], x[i], u[i], study.min_estimation_obs, names))
         with np.errstate(invalid="ignore"):
             a = rows.Y[ev_idx] - fit.expected(X[ev_idx])
         a[(fit.problem != "") | ~np.isfinite(a).all(axis=1)] = np.nan  # unusable pseudo pairs drop out

@@ -22,8 +22,8 @@ from .contamination import contamination as find_contamination
 from .data import ReturnPanel
 from .errors import ImpactError
 from .events import Catalog, catalog_from_frame, instants_from_frame
-from .hypotheses import check_overrides
 from .factors import RF, factors_on, ff3_factors, prepare_factors
+from .hypotheses import check_overrides
 from .models import (
     FACTOR_MODELS,
     MODELS,
@@ -154,6 +154,9 @@ class EventStudy:
         self.returns_kind = returns
         self.alignment_policy = alignment_policy
         length = self.estimation_window[1] - self.estimation_window[0] + 1
+        if min_estimation_obs is not None and (isinstance(min_estimation_obs, bool) or not isinstance(
+                min_estimation_obs, (int, np.integer)) or min_estimation_obs < 1):
+            raise ImpactError(f"min_estimation_obs must be a positive whole number of sessions, got {min_estimation_obs!r}")
         self.min_estimation_obs = int(min_estimation_obs) if min_estimation_obs is not None else math.ceil(0.4 * length)
         if prices is not None:
             self.panel = ReturnPanel.from_prices(prices, returns, price_column)
@@ -506,7 +509,10 @@ class EventStudy:
         """
         assets = self._study_assets()
         self._design_cache = {}  # per fit: the panel may differ between fits
-        pairs, exclusions, merged = self._contaminate(self._pairs(assets).reset_index(drop=True))
+        pairs = self._pairs(assets).reset_index(drop=True)
+        if not len(pairs):
+            raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
+        pairs, exclusions, merged = self._contaminate(pairs)
         dupes = pairs.duplicated(["event_id", "asset"])
         if dupes.any():
             first = pairs[dupes].iloc[0]
@@ -613,8 +619,8 @@ class EventStudy:
                 fit = fit_garch(y_est, x_est, usable, self.min_estimation_obs, ev_off - eb, tuple(names))
             else:
                 chunk_models = models if isinstance(models, str) else models[c0:c0 + len(s)]
-                fit = fit_by_model(chunk_models, lambda m, i: fit_normal_returns(
-                    m, y_est[i], x_est[i], usable[i], self.min_estimation_obs, tuple(names)))
+                fit = fit_by_model(chunk_models, lambda m, i, y=y_est, x=x_est, u=usable: fit_normal_returns(
+                    m, y[i], x[i], u[i], self.min_estimation_obs, tuple(names)))
             for j in np.flatnonzero(fit.problem != ""):
                 if not reasons[s[j]]:
                     reasons[s[j]] = fit.problem[j]

@@ -65,9 +65,13 @@ class RowSource:
 
 def check_window(window, name: str) -> Window:
     try:
-        a, b = (int(v) for v in window)
-    except (TypeError, ValueError):
-        raise ImpactError(f"{name} must be a pair of integers (start, end), got {window!r}") from None
+        values = list(window)
+        # A float such as -260.9 is refused, not truncated to -260; booleans are not day counts.
+        if len(values) != 2 or any(isinstance(v, bool) or float(v) != int(v) for v in values):
+            raise ValueError
+        a, b = (int(v) for v in values)
+    except (TypeError, ValueError, OverflowError):
+        raise ImpactError(f"{name} must be a pair of whole numbers of sessions (start, end), got {window!r}") from None
     if a > b:
         raise ImpactError(f"{name} start {a} is after its end {b}")
     return a, b

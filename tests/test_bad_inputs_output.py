@@ -21,8 +21,8 @@ import impact.figures
 import impact.report
 import impact.yahoo
 from impact import EventStudy, csvsafe
-from impact.backtest import BacktestResult
 from impact.atomic import MARKER, Leftover, parse_leftover, recover, recovery_plan
+from impact.backtest import BacktestResult
 from impact.cache import PriceCache
 from impact.cli import main
 from impact.report import _Writer, run_spec

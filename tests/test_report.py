@@ -20,8 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from impact import __version__, datasets
-from impact import placebo
+from impact import __version__, datasets, placebo
 from impact.report import _Writer, escalation_weights, run_spec, safe_name, write_report
 from impact.resources import default_catalog_path
 from impact.spec import load_spec
