@@ -27,18 +27,6 @@ def moved(v: float, d: int = 2) -> str:
     return f"{'fell' if v < 0 else 'rose'} {100 * abs(v):.{d}f}%"
 
 
-def significance(p: float) -> str:
-    if not np.isfinite(p):
-        return "not testable"
-    if p < 0.01:
-        return "significant at 1%"
-    if p < 0.05:
-        return "significant at 5%"
-    if p < 0.10:
-        return "significant at 10% only"
-    return "not significant"
-
-
 def label(asset: str) -> str:
     """A short reader's name for an asset (registry ``label``), else the symbol."""
     table = registry()

@@ -83,7 +83,10 @@ def pair_hypotheses(pairs: pd.DataFrame, overrides: Mapping[str, Any] | None = N
     the direction carries none)."""
     kinds = pairs["kind"] if "kind" in pairs.columns else pd.Series(None, index=pairs.index)
     directions = pairs["direction"] if "direction" in pairs.columns else pd.Series("", index=pairs.index)
-    esc = np.array([escalation_sign(a, k if isinstance(k, str) else None, overrides)
-                    for a, k in zip(pairs["asset"], kinds)], dtype=int)
+    kinds = kinds.where(kinds.map(lambda k: isinstance(k, str)), None)
+    # One look-up per distinct (asset, kind), not per pair.
+    keys = list(zip(pairs["asset"], kinds))
+    signs = {key: escalation_sign(key[0], key[1], overrides) for key in dict.fromkeys(keys)}
+    esc = np.fromiter((signs[key] for key in keys), dtype=int, count=len(keys))
     factor = directions.map(DIRECTION_FACTOR).fillna(0).to_numpy(dtype=int)
     return pd.DataFrame({"escalation_sign": esc, "hypothesis": esc * factor}, index=pairs.index)

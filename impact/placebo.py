@@ -112,8 +112,9 @@ def draw_positions(result, n_draws: int, seed: int = 0, guard: int = 0, clusters
             raise ImpactError(f"placebo: no pseudo-date is admissible for every asset of {label} at once "
                               "(their real event windows cover every candidate); use clusters='pair'")
         drawn = choices[rng.integers(0, len(choices), size=n_draws)]
-        for c in cols:
-            out[:, c] = row_of[int(rows.lo[c])][drawn]
+        for lo in los:
+            mine = cols[rows.lo[cols] == lo]
+            out[:, mine] = row_of[int(lo)][drawn][:, None]
     return out
 
 

@@ -178,15 +178,18 @@ def event_day_table(result: EventStudyResult) -> pd.DataFrame:
     kind = study.returns_kind
     ret, ar = result.raw[:, k0], result.abnormal[:, k0]
     models = result.fit.models
-    bench = [study._benchmark_of(a) if m in NEEDS_BENCHMARK else None for a, m in zip(result.pairs["asset"], models)]
-    bench_ret = np.where([b is not None for b in bench], to_simple(result.benchmark[:, k0, 0], kind), np.nan)
+    assets = result.pairs["asset"].to_numpy()
+    per_asset = {a: study._benchmark_of(a) if study.model_of(a) in NEEDS_BENCHMARK else None for a in set(assets)}
+    bench = [per_asset[a] for a in assets]
+    bench_ret = np.where(pd.notna(bench), to_simple(result.benchmark[:, k0, 0], kind), np.nan)
+    against = {key: _against(*key) for key in dict.fromkeys(zip(models, bench))}
     test = result.car((0, 0))
     signs = result.hypotheses
     out = pd.DataFrame({
         "event_id": result.pairs["event_id"].astype(str).to_numpy(), "asset": result.pairs["asset"].to_numpy(),
         "day0": pd.to_datetime(result.day0), "ret_pct": to_simple(ret, kind), "normal_pct": to_simple(ret - ar, kind),
         "ar": ar, "ar_pct": to_simple(ar, kind), "model": models, "benchmark": [b or "" for b in bench],
-        "benchmark_ret_pct": bench_ret, "against": [_against(m, b) for m, b in zip(models, bench)],
+        "benchmark_ret_pct": bench_ret, "against": [against[m, b] for m, b in zip(models, bench)],
         "se": test["se"].to_numpy(), "t": test["t"].to_numpy(), "p_value": test["p_value"].to_numpy(),
         "escalation_sign": signs["escalation_sign"].to_numpy(), "hypothesis": signs["hypothesis"].to_numpy(),
     })

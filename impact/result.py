@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import ImpactError
 from .events import Catalog
-from .hypotheses import pair_hypotheses
+from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
 from .statistics import cross_sectional_t, run_test, significance_stars, t_pvalue
 from .windows import RowSource, Window, check_window
@@ -74,6 +74,37 @@ class EventStudyResult:
         """(P,) the day-0 session of every pair."""
         return self.dates[:, int(np.flatnonzero(self.rel_days == 0)[0])]
 
+    #: Event attributes a bundle carries: the members' common value, else "mixed".
+    BUNDLE_ATTRIBUTES = ("direction", "kind", "actor")
+
+    def _bundle_table(self) -> pd.DataFrame:
+        """One row per (asset, day-0 session) in one grouped pass; ``first_pair`` is the
+        row of its first member, ``hypothesis`` the members' common one (0 if they differ)."""
+        if "bundles" not in self._cache:
+            events = self.events_frame.drop_duplicates("event_id").reset_index(drop=True)
+            attrs = [c for c in self.BUNDLE_ATTRIBUTES if c in events.columns]
+            pairs = pd.concat([self.hypotheses, pd.DataFrame({"pair": np.arange(len(self.pairs)),
+                                                              "day0": pd.to_datetime(self.day0)})], axis=1)
+            pairs = pairs.astype({"event_id": str}).merge(events[["event_id", *attrs]], on="event_id", how="left")
+            pairs["order"] = pairs["event_id"].map(pd.Series(np.arange(len(events)), index=events["event_id"]))
+            pairs = pairs.sort_values(["asset", "day0", "order"], kind="stable", na_position="last")
+            groups = pairs.groupby(["asset", "day0"], sort=False)
+            table = groups.agg(bundle=("event_id", "+".join), events=("event_id", ", ".join),
+                               n_events=("event_id", "size"), first_pair=("pair", "first"),
+                               escalation_sign=("escalation_sign", "first")).reset_index()
+
+            def common(column, mixed):
+                n = groups[column].nunique().to_numpy()
+                return np.where(n == 1, groups[column].first().to_numpy(), mixed if column != "hypothesis" else 0)
+
+            for column in self.BUNDLE_ATTRIBUTES:
+                table[column] = common(column, "mixed").astype(object) if column in attrs else ""
+                if column in attrs:
+                    table.loc[groups[column].count().to_numpy() == 0, column] = ""
+            table["hypothesis"] = common("hypothesis", 0).astype(int)
+            self._cache["bundles"] = table
+        return self._cache["bundles"]
+
     @property
     def bundles(self) -> pd.DataFrame:
         """Announcements priced in the same session of an asset: one row per (asset, day-0
@@ -81,26 +112,7 @@ class EventStudyResult:
         and the members' common ``direction``, ``kind`` and ``actor`` (``mixed`` when they
         disagree). Such pairs share every abnormal return, so one session's move is one
         finding: :meth:`by_bundle` keeps each once."""
-        if "bundles" not in self._cache:
-            events = self.events_frame.drop_duplicates("event_id").reset_index(drop=True)
-            order = pd.Series(np.arange(len(events)), index=events["event_id"])
-            pairs = pd.DataFrame({"pair": np.arange(len(self.pairs)), "event_id": self.pairs["event_id"].astype(str),
-                                  "asset": self.pairs["asset"].to_numpy(), "day0": pd.to_datetime(self.day0)})
-            pairs["order"] = pairs["event_id"].map(order).fillna(len(order))
-            pairs = pairs.sort_values(["asset", "day0", "order"], kind="stable")
-            attrs = events.set_index("event_id")
-            rows = []
-            for (asset, day0), block in pairs.groupby(["asset", "day0"], sort=False):
-                ids = block["event_id"].tolist()
-                row = {"bundle": "+".join(ids), "asset": asset, "day0": day0, "events": ", ".join(ids),
-                       "n_events": len(ids), "first_pair": int(block["pair"].iloc[0])}
-                for col in ("direction", "kind", "actor"):
-                    values = {str(attrs.at[e, col]) for e in ids if col in attrs.columns and e in attrs.index}
-                    row[col] = values.pop() if len(values) == 1 else ("mixed" if values else "")
-                rows.append(row)
-            self._cache["bundles"] = pd.DataFrame(rows, columns=[
-                "bundle", "asset", "day0", "events", "n_events", "direction", "kind", "actor", "first_pair"])
-        return self._cache["bundles"].drop(columns="first_pair")
+        return self._bundle_table()[["bundle", "asset", "day0", "events", "n_events", *self.BUNDLE_ATTRIBUTES]]
 
     def by_bundle(self) -> EventStudyResult:
         """The result with each (asset, day-0 session) once: ``event_id`` is the bundle id
@@ -108,49 +120,39 @@ class EventStudyResult:
         member's date and time, titles joined, direction/kind/actor ``mixed`` when the
         members disagree) and each pair's hypothesis is the members' common one (0 when
         they disagree). Tables, tests and placebo runs on it never count a move twice."""
-        self.bundles  # noqa: B018 - fills the cache
-        table = self._cache["bundles"]
-        hyp = self.hypotheses.assign(pair=np.arange(len(self.pairs)))
+        table = self._bundle_table()
         out = self.take(table["first_pair"].to_numpy())
-        pairs = out.pairs.assign(event_id=table["bundle"].to_numpy(), members=table["events"].to_numpy())
-        # the members' common hypothesis, else none
-        members = table["events"].str.split(", ")
-        lookup = hyp.set_index([self.pairs["event_id"].astype(str), self.pairs["asset"]])
-        common, esc = [], []
-        for ids, asset in zip(members, table["asset"]):
-            h = {int(lookup.at[(e, asset), "hypothesis"]) for e in ids}
-            common.append(h.pop() if len(h) == 1 else 0)
-            esc.append(int(lookup.at[(ids[0], asset), "escalation_sign"]))
-        out.pairs = pairs.assign(hypothesis=common, escalation_sign=esc)
-        events = self.events_frame.drop_duplicates("event_id").set_index("event_id")
-        rows = []
-        for bundle, block in table.groupby("bundle", sort=False):
-            ids = block["events"].iloc[0].split(", ")
-            first = events.loc[ids[0]] if ids[0] in events.index else pd.Series(dtype=object)
-            row = {"event_id": bundle, "members": ", ".join(ids), "n_events": len(ids)}
-            for col in events.columns:
-                if col in ("direction", "kind", "actor"):
-                    row[col] = block[col].iloc[0]
-                elif col == "title" and len(ids) > 1:
-                    row[col] = " + ".join(str(events.at[e, "title"]) for e in ids if e in events.index)
-                else:
-                    row[col] = first.get(col)
-            rows.append(row)
-        out.event_table = pd.DataFrame(rows)
+        out.pairs = out.pairs.assign(event_id=table["bundle"].to_numpy(), members=table["events"].to_numpy(),
+                                     hypothesis=table["hypothesis"].to_numpy(),
+                                     escalation_sign=table["escalation_sign"].to_numpy())
+        events = self.events_frame.drop_duplicates("event_id")
+        unique = table.drop_duplicates("bundle")[["bundle", "events", "n_events", *self.BUNDLE_ATTRIBUTES]]
+        members = unique.assign(event_id=unique["events"].str.split(", ")).explode("event_id")
+        titles = members["event_id"].map(events.set_index("event_id")["title"]) if "title" in events.columns else None
+        first = unique.assign(event_id=unique["events"].str.split(", ").str[0])
+        rest = [c for c in events.columns if c not in (*self.BUNDLE_ATTRIBUTES, "event_id")]
+        bundled = first.merge(events[["event_id", *rest]], on="event_id", how="left")
+        if titles is not None:
+            bundled["title"] = titles.astype(str).groupby(members["bundle"].to_numpy(), sort=False).agg(
+                " + ".join).reindex(bundled["bundle"]).to_numpy()
+        out.event_table = bundled.drop(columns="event_id").rename(
+            columns={"bundle": "event_id", "events": "members"})
         return out
 
     @property
     def hypotheses(self) -> pd.DataFrame:
         """Per pair: ``event_id, asset, escalation_sign`` (the asset's expected sign on an
         escalation of the event's kind) and ``hypothesis`` (+1/-1 for escalations and
-        de-escalations, 0 for other directions and mixed bundles); :mod:`impact.hypotheses`."""
+        de-escalations, 0 for other directions and mixed bundles), with the registry's
+        ``reason`` for the sign; :mod:`impact.hypotheses`."""
         if {"hypothesis", "escalation_sign"} <= set(self.pairs.columns):
             signs = self.pairs[["escalation_sign", "hypothesis"]].reset_index(drop=True)
         else:
             attrs = self._with_attributes(self.pairs[["event_id", "asset"]].astype({"event_id": str}),
                                           [c for c in ("kind", "direction") if c in self.events_frame.columns])
             signs = pair_hypotheses(attrs.reset_index(drop=True), getattr(self.study, "hypotheses", None))
-        return pd.concat([self.pairs[["event_id", "asset"]].reset_index(drop=True), signs], axis=1)
+        out = pd.concat([self.pairs[["event_id", "asset"]].reset_index(drop=True), signs], axis=1)
+        return out.assign(reason=out["asset"].map({a: sign_reason(a) for a in out["asset"].unique()}))
 
     def caar_aligned(self, window: Window | None = None, by: str | None = "direction") -> pd.DataFrame:
         """Sign-aligned CAAR: CARs of assets expected to *rise* on an escalation (the VIX,
