@@ -92,10 +92,34 @@ def _federal_calendar() -> SessionCalendar:
     return SessionCalendar("USFederal", zone, opens, closes, "pandas.tseries.holiday")
 
 
+#: Unscheduled closures the calendar libraries do not know (a session there would make
+#: the next return look like a two-session gap and could put day 0 on a shut market).
+UNSCHEDULED_CLOSURES = {
+    "XHKG": ("2023-09-01",   # typhoon Saola: trading cancelled all day
+             "2023-09-08"),  # black-rainstorm warning: trading cancelled all day
+    "USFederal": ("2017-01-20", "2021-01-20",   # inauguration days (federal holiday in the DC area)
+                  "2018-12-05",                 # national day of mourning (President G.H.W. Bush)
+                  "2018-12-24", "2020-12-24"),  # federal agencies closed by executive order
+}
+
+
+def _without_closures(calendar: SessionCalendar) -> SessionCalendar:
+    shut = pd.DatetimeIndex(pd.to_datetime(UNSCHEDULED_CLOSURES.get(calendar.name, ())))
+    if not len(shut):
+        return calendar
+    keep = ~calendar.closes.index.isin(shut)
+    return SessionCalendar(calendar.name, calendar.tz, calendar.opens[keep], calendar.closes[keep], calendar.source)
+
+
 @cache
 def get_calendar(name: str) -> SessionCalendar:
     """The trading calendar ``name`` (an exchange_calendars name such as ``XNYS`` or
-    one of :data:`MARKET_CALENDARS` from pandas_market_calendars)."""
+    one of :data:`MARKET_CALENDARS` from pandas_market_calendars), less the
+    :data:`UNSCHEDULED_CLOSURES` it does not know."""
+    return _without_closures(_library_calendar(name))
+
+
+def _library_calendar(name: str) -> SessionCalendar:
     with warnings.catch_warnings():  # both libraries use APIs pandas 3 deprecates
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -469,11 +469,13 @@ class EventStudy:
         return pos, lo, hi
 
     def _row_masks(self, exclusions: pd.DataFrame | None, offsets: dict, n_rows: int) -> tuple[np.ndarray, ...]:
-        """Rows left out of estimation windows (masked), why (masked_reason), and which
-        of them are flagged when they fall in an event window (noted: the given
-        exclusions — roll days, the user's — not other events' windows)."""
+        """Rows left out of estimation windows (masked), why (masked_reason), which of
+        them are flagged when they fall in an event window (noted: the given exclusions —
+        roll days, gaps, the user's — not other events' windows), and which returns span
+        a gap (spans_gap: such a row makes an event window incomplete)."""
         masked = np.zeros(n_rows, dtype=bool)
         masked_reason = np.full(n_rows, "", dtype=object)
+        spans_gap = np.zeros(n_rows, dtype=bool)
         if exclusions is not None and len(exclusions):
             ex = exclusions
             for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
@@ -485,7 +487,9 @@ class EventStudy:
                 hit = p >= 0
                 rows = offsets[asset] + p[hit]
                 masked[rows] = True
-                masked_reason[rows] = block["reason"].astype(str).to_numpy()[hit]
+                reason = block["reason"].astype(str)
+                masked_reason[rows] = reason.to_numpy()[hit]
+                spans_gap[rows] = reason.str.startswith("gap:").to_numpy()[hit]
         noted = masked.copy()  # given exclusions are flagged where they fall in an event window
         windows = getattr(self, "_event_windows", None)
         if windows is not None and len(windows):
@@ -496,7 +500,7 @@ class EventStudy:
             np.add.at(edges, base + windows["start"].to_numpy(dtype=np.int64)[known], 1)
             np.add.at(edges, base + windows["stop"].to_numpy(dtype=np.int64)[known], -1)
             masked |= np.cumsum(edges[:-1]) > 0
-        return masked, masked_reason, noted
+        return masked, masked_reason, noted, spans_gap
 
     def fit(self) -> EventStudyResult:
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
@@ -559,7 +563,8 @@ class EventStudy:
         reasons = np.full(len(pairs), "", dtype=object)
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
         pos, lo, hi = self._place_day0(pairs, D, offsets, lengths, bench, needs_bench, reasons, flags)
-        masked, masked_reason, noted = self._row_masks(exclusions, offsets, n_rows)
+        masked, masked_reason, noted, spans_gap = self._row_masks(exclusions, offsets, n_rows)
+        has_gaps = bool(spans_gap.any())
         in_series = ~np.isnat(D)
 
         est_off = np.arange(ea, eb + 1)
@@ -602,6 +607,14 @@ class EventStudy:
                 for j, kk in zip(*np.nonzero(noted[ev_idx])):
                     note = f"{masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
                     flags[s[j]] = f"{flags[s[j]]};{note}" if flags[s[j]] else note
+            # A return spanning a gap (a missing close) is not one session's return: the
+            # window would silently hold a multi-day move, so the pair is excluded.
+            for j, kk in zip(*np.nonzero(spans_gap[ev_idx])) if has_gaps else ():
+                if not reasons[s[j]]:
+                    when = pd.Timestamp(D[ev_idx[j, kk]])
+                    reasons[s[j]] = (f"event window incomplete: the return at rel_day {ev_off[kk]:+d} ({when:%Y-%m-%d}) "
+                                     f"spans a gap ({masked_reason[ev_idx[j, kk]]}); fill the missing close or "
+                                     "pass gap_days=False to keep it")
             # Event windows must be complete: a missing return would silently shorten a CAR.
             ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
             for j in np.flatnonzero(~ev_ok.all(axis=1)):

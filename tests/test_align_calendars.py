@@ -22,7 +22,8 @@ def _day0(events, assets, policy="earliest"):
 # Days where a calendar and the bundled real series disagree, and why. Everything else matches.
 KNOWN_DIFFERENCES = {
     # symbol: (calendar sessions without a price row, price rows on non-sessions)
-    "HSI": ({"2023-09-01", "2023-09-08"}, set()),          # typhoon / black-rainstorm closures (unscheduled)
+    # HSI's typhoon/black-rainstorm closures (2023-09-01, 09-08) and the federal closures in
+    # DEXCHUS's calendar are impact.calendars.UNSCHEDULED_CLOSURES, so they no longer differ.
     "000001_SS": ({"2019-04-29", "2019-04-30"}, set()),    # rows missing from the Yahoo source
     "ZS_F": (set(), {"2025-01-09"}),                        # Carter day of mourning: NYSE shut, CBOT grains traded
     "ZW_F": (set(), {"2025-01-09"}),
@@ -32,8 +33,7 @@ KNOWN_DIFFERENCES = {
     "CT1": (set(), {"2018-12-05", "2025-01-09"}),           # ICE softs traded on both days of mourning
     # FRED has no H.10 value on inaugurations, executive-order closures and 2 odd days; Juneteenth
     # 2021 (signed 17 June) was observed on Friday 18 June, when the Fed still published.
-    "DEXCHUS": ({"2017-01-20", "2018-12-05", "2018-12-24", "2019-01-14", "2019-02-20", "2020-11-27", "2020-12-24",
-                 "2021-01-20"}, {"2021-06-18"}),
+    "DEXCHUS": ({"2019-01-14", "2019-02-20", "2020-11-27"}, {"2021-06-18"}),
 }
 
 
@@ -150,7 +150,9 @@ def test_every_catalog_event_aligns_for_every_bundled_asset_by_the_close_after_r
     assert not out.loc[exact, "flags"].str.contains("uncertain").any()
     unsure = out["flags"].str.contains("uncertain")
     assert out.loc[unsure, "rule"].str.endswith(";policy:earliest").all()
-    assert unsure.sum() == 627 and exact.sum() == 384
+    # 626: USCN-2018-23 (2018-12-05, the day of mourning) is no longer uncertain for DEXCHUS, whose
+    # calendar has no session that day (impact.calendars.UNSCHEDULED_CLOSURES).
+    assert unsure.sum() == 626 and exact.sum() == 384
 
 
 def test_unknown_time_policy_is_configurable(catalog):

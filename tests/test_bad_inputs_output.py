@@ -26,6 +26,7 @@ from impact.backtest import BacktestResult
 from impact.cache import PriceCache
 from impact.cli import main
 from impact.report import _Writer, run_spec
+from impact.result import EventStudyResult
 from impact.sources import FrameSource
 from impact.spec import load_spec
 
@@ -402,11 +403,21 @@ def _backtest_csv(to_file: bool):
     return produce
 
 
+def _study_csv(tmp, capsys, mp):
+    real = EventStudyResult.car
+    mp.setattr(EventStudyResult, "car", lambda self, window=None: real(self, window).assign(title=EVIL))
+    spec = {"name": "s", "title": "s", "assets": ["SPY"], "filters": {"start": "2025-10-09", "end": "2025-10-14"},
+            "car_windows": [[0, 0]]}
+    assert main(["study", str(write_yaml(tmp / "s.yaml", spec)), "--format", "csv"]) == 0
+    return capsys.readouterr().out
+
+
 CSV_CASES = [  # id, produce(tmp, capsys, monkeypatch) -> CSV text with a title EVIL, numeric columns
     ("report-table", _report_table_csv, ["car"]),
     ("events-list", _events_list_csv, []),
     ("backtest-trades-file", _backtest_csv(True), ["return_net", "cum_pnl"]),
     ("backtest-format-csv", _backtest_csv(False), ["return_net", "cum_pnl"]),
+    ("study-format-csv", _study_csv, ["car", "t"]),
 ]
 
 

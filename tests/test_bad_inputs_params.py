@@ -1,6 +1,7 @@
 """Bad study parameters: one-line errors, never a silently changed number (issue 11)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -41,3 +42,38 @@ def test_fit_with_no_events_is_an_error_not_a_nan_caar():
         EventStudy(prices, empty, assets=["SPY"]).fit()
     with pytest.raises(ImpactError, match="no events to study"):
         EventStudy(prices, load_catalog().filter(start="2030-01-01"), assets=["SPY"]).fit()
+
+
+def _prices_without(symbol: str, start: str, end: str) -> pd.DataFrame:
+    """Real bundled closes with rows deleted (a labelled, deliberately damaged input)."""
+    prices = datasets.load_prices(["GSPC", symbol])
+    cut = (prices["symbol"] == symbol) & prices["date"].between(pd.Timestamp(start), pd.Timestamp(end))
+    return prices[~cut].reset_index(drop=True)
+
+
+def test_months_long_gap_leaves_estimation_not_a_13_percent_return():
+    """QQQ missing Jun-Dec 2024: the 2025-01-02 'return' spans 148 sessions; it is left out of
+    estimation (flagged), so the estimation window's returns are one-session returns only."""
+    prices = _prices_without("QQQ", "2024-06-01", "2024-12-31")
+    events = pd.DataFrame({"event_id": ["E1"], "date": [pd.Timestamp("2025-04-03")]})
+    result = EventStudy(prices, events, assets=["QQQ"], model="constant_mean", market=None).fit()
+    params = result.params.iloc[0]
+    assert params["n_masked"] >= 1
+    honest = EventStudy(datasets.load_prices(["GSPC", "QQQ"]), events, assets=["QQQ"], model="constant_mean",
+                        market=None).fit().params.iloc[0]
+    assert abs(params["sigma"] - honest["sigma"]) < 0.2 * honest["sigma"]  # the 13% jump would inflate sigma
+    with_jump = EventStudy(prices, events, assets=["QQQ"], model="constant_mean", market=None,
+                           gap_days=False).fit().params.iloc[0]
+    assert with_jump["sigma"] > params["sigma"]
+
+
+def test_missing_close_inside_the_event_window_is_a_recorded_exclusion():
+    """A NaN close on day +1 would make day +2 a two-day return: the pair is excluded with the reason."""
+    prices = datasets.load_prices(["GSPC", "SPY"])
+    hole = (prices["symbol"] == "SPY") & (prices["date"] == pd.Timestamp("2025-10-13"))
+    prices.loc[hole, ["close", "adj_close"]] = np.nan
+    events = pd.DataFrame({"event_id": ["USCN-2025-22"], "date": [pd.Timestamp("2025-10-10")]})
+    result = EventStudy(prices, events, assets=["SPY"], model="constant_mean", market=None).fit()
+    assert len(result.pairs) == 0
+    reason = result.excluded.iloc[0]["reason"]
+    assert reason.startswith("event window incomplete") and "spans a gap" in reason and "2025-10-14" in reason

@@ -6,6 +6,7 @@ import sys
 
 import pandas as pd
 
+from ..csvsafe import to_csv
 from ..data import as_day
 from ..errors import DataError
 
@@ -80,7 +81,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     cache = _cache(args)
     table = cache.entries()
     if args.format == "csv":
-        table.to_csv(sys.stdout, index=False)
+        to_csv(table, sys.stdout, index=False)
         return 0
     print(f"cache: {cache.root}")
     print("(empty)" if table.empty else table.to_string(index=False))
@@ -127,7 +128,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     findings = check_prices(_check_prices_from(args))
     if args.format == "csv":
         out = findings.assign(date=findings["date"].dt.strftime("%Y-%m-%d"))
-        out.to_csv(sys.stdout, index=False, float_format="%.10g")
+        to_csv(out, sys.stdout, index=False, float_format="%.10g")
         return 0
     print(quality_summary(findings).to_string(index=False))
     print(f"\n{len(findings)} findings; `--format csv` lists them one per row")

@@ -200,7 +200,7 @@ def cmd_align(args: argparse.Namespace) -> int:
     for column in ("instant_lo", "instant_hi", "close_utc"):
         out[column] = out[column].map(lambda ts: "" if pd.isna(ts) else ts.strftime("%Y-%m-%dT%H:%M:%SZ"))
     if args.format == "csv":
-        out.to_csv(sys.stdout, index=False)
+        to_csv(out, sys.stdout, index=False)
     else:
         with pd.option_context("display.width", 200, "display.max_colwidth", 50):
             print(out[["event_id", "asset", "day0", "rule", "flags", "close_utc"]].to_string(index=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..csvsafe import to_csv
 from ..progress import set_quiet
 from ..report import run_spec, write_report
 from ..spec import load_spec
@@ -51,7 +52,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     result = run_spec(spec)
     window = _parse_window(args.window, spec.car_windows[0])
     if args.format == "csv":
-        result.car(window).to_csv(sys.stdout, index=False, float_format="%.10g")
+        to_csv(result.car(window), sys.stdout, index=False, float_format="%.10g")
         return 0
     print(spec.title)
     print(result.summary(window))
