@@ -130,14 +130,25 @@ def _window(value: Any, where: str) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
+def read_yaml(path: Path) -> Any:
+    """A spec file's YAML (``safe_load``), or a one-line SpecError naming the file and the fix."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # a Latin-1 / Windows save: name the spot, not a traceback
+        line = raw[:exc.start].count(b"\n") + 1
+        raise SpecError(f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") \
+            from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+
+
 def load_spec(name_or_path: str | None = None) -> ReportSpec:
     """Load and validate a report spec by bundled name or path."""
     path = resolve_spec_path(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    return spec_from_dict(data, str(path))
+    return spec_from_dict(read_yaml(path), str(path))
 
 
 def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:

@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from impact import EventStudy, datasets, load_catalog
-from impact.errors import ImpactError
+from impact.backtest import load_rule
+from impact.errors import ImpactError, SpecError
+from impact.spec import load_spec
 
 OCTOBER = dict(start="2025-10-09", end="2025-10-30")
 
@@ -77,3 +79,11 @@ def test_missing_close_inside_the_event_window_is_a_recorded_exclusion():
     assert len(result.pairs) == 0
     reason = result.excluded.iloc[0]["reason"]
     assert reason.startswith("event window incomplete") and "spans a gap" in reason and "2025-10-14" in reason
+
+
+@pytest.mark.parametrize("loader", ["report", "backtest"])
+def test_latin1_spec_is_one_line(loader, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes("name: s\ntitle: Caf\u00e9 study\n".encode("latin-1"))
+    with pytest.raises(SpecError, match=r"line 2: not UTF-8 text \(byte 0xe9\); save the file as UTF-8"):
+        (load_spec if loader == "report" else load_rule)(str(path))

@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..assets import registry
 from ..errors import SpecError
 from ..events import DIRECTIONS, Catalog, load_catalog, resolve_catalog
 from ..resources import backtests_dir
-from ..spec import catalog_filters
+from ..spec import catalog_filters, read_yaml
 
 ENTRIES = ("close", "next_open")
 OVERLAPS = ("skip", "allow")
@@ -368,8 +366,4 @@ def resolve_rule_path(name_or_path: str) -> Path:
 def load_rule(name_or_path: str) -> BacktestRule:
     """Load and validate a backtest spec by bundled name (``backtests/*.yaml``) or path."""
     path = resolve_rule_path(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    return rule_from_dict(data, str(path))
+    return rule_from_dict(read_yaml(path), str(path))
