@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 
-from impact.align import align_catalog
-from impact.assets import get_asset, registry
-from impact.calendars import get_calendar, sessions
-from impact.contamination import contamination
-from impact.events import load_catalog
+from impact.events.align import align_catalog
+from impact.events.assets import get_asset, registry
+from impact.events.calendars import get_calendar, sessions
+from impact.events.catalog import load_catalog
+from impact.events.contamination import contamination
 
 
 def main() -> None:

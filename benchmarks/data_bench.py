@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from impact import datasets
-from impact.cache import PriceCache
-from impact.data import TIDY_COLUMNS, load_price_file
-from impact.quality import check_prices
-from impact.rolls import detect_rolls
-from impact.sources import FrameSource
+from impact.data.cache import PriceCache
+from impact.data.prices import TIDY_COLUMNS, load_price_file
+from impact.data.quality import check_prices
+from impact.data.rolls import detect_rolls
+from impact.data.sources import FrameSource
 
 
 def best(fn, repeat=3):

@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from impact.report import run_spec, write_report
-from impact.spec import available_specs, load_spec
+from impact.report.build import run_spec, write_report
+from impact.report.spec import available_specs, load_spec
 
 
 def main(names: list[str]) -> None:

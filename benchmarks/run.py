@@ -59,7 +59,7 @@ def study(frame: pd.DataFrame, events: pd.DataFrame, engine: str | None = None) 
 
 
 def screening_seconds(s: EventStudy) -> float:
-    """Time of the overlap screening step inside fit() (impact.contamination, a separate
+    """Time of the overlap screening step inside fit() (impact.events.contamination, a separate
     module), reported so the engine's own share is visible."""
     if not hasattr(s, "_contaminate"):
         return 0.0
@@ -75,7 +75,7 @@ def peak_rss_gb() -> float:
 
 def battery_names() -> list[str]:
     try:
-        from impact.battery import TESTS
+        from impact.inference.battery import TESTS
     except ImportError:  # the battery is developed separately; measure what exists
         return []
     return [t for t in TESTS if t != "placebo"]
@@ -116,7 +116,7 @@ def run_b(n_assets: int = 10_000, n_events: int = 100, engine: str | None = None
           f"{time.process_time() - c0:.1f} s CPU "
           f"(target < 60 s); peak RSS of this process so far {peak_rss_gb():.2f} GB (target < 4 GB)")
     screening = screening_seconds(study(frame, events))
-    print(f"    overlap screening inside fit (impact.contamination): {screening:.1f} s; "
+    print(f"    overlap screening inside fit (impact.events.contamination): {screening:.1f} s; "
           f"the rest of the engine: {total - screening:.1f} s")
     return total, screening
 

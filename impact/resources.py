@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-SAMPLE_DIR = PACKAGE_DIR / "sample_data"
+SAMPLE_DIR = PACKAGE_DIR / "data" / "sample_data"
 
 
 def _bundled(folder: str) -> Path:

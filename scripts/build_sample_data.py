@@ -13,7 +13,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
-OUT = ROOT / "impact" / "sample_data"
+OUT = ROOT / "impact" / "data" / "sample_data"
 
 
 def main() -> None:
@@ -30,8 +30,8 @@ def main() -> None:
     factors.to_parquet(OUT / "ff3_daily.parquet", compression="zstd", index=False)
     header = (
         "<!-- Bundled with impact: a verbatim copy of shared/data/SOURCES.md. The package ships\n"
-        "every price file listed below in impact/sample_data/prices.parquet (one row per file row, plus\n"
-        "a symbol column = file stem) and factors/FF3_daily.csv as impact/sample_data/ff3_daily.parquet. -->\n\n"
+        "every price file listed below in impact/data/sample_data/prices.parquet (one row per file row, plus\n"
+        "a symbol column = file stem) and factors/FF3_daily.csv as impact/data/sample_data/ff3_daily.parquet. -->\n\n"
     )
     (OUT / "SOURCES.md").write_text(header + (SHARED / "SOURCES.md").read_text(encoding="utf-8"), encoding="utf-8")
     print(f"{len(prices)} price rows, {prices['symbol'].nunique()} symbols; {len(factors)} factor rows")

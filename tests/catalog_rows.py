@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from impact.events import catalog_from_frame
+from impact.events.catalog import catalog_from_frame
 
 
 def catalog_events(*rows) -> pd.DataFrame:

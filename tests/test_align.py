@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 from catalog_rows import catalog_events as _events
 
-from impact.align import align_events
+from impact.events.align import align_events
 
 
 def _day0(events, assets):
@@ -61,7 +61,7 @@ def test_unknown_time_uses_timing_class_and_records_rule():
 
 
 def test_every_catalog_event_aligns_for_bundled_assets(catalog):
-    from impact.datasets import DEFAULT_SYMBOLS
+    from impact.data.datasets import DEFAULT_SYMBOLS
 
     out = align_events(catalog.events, DEFAULT_SYMBOLS)
     assert len(out) == len(catalog) * len(DEFAULT_SYMBOLS)

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from catalog_rows import catalog_events as _events
 
-from impact.align import align_catalog, align_events
-from impact.assets import get_asset, registry
-from impact.calendars import get_calendar, session_closes, sessions
 from impact.errors import ImpactError
+from impact.events.align import align_catalog, align_events
+from impact.events.assets import get_asset, registry
+from impact.events.calendars import get_calendar, session_closes, sessions
 
 
 def _day0(events, assets, policy="earliest"):
@@ -23,7 +23,7 @@ def _day0(events, assets, policy="earliest"):
 KNOWN_DIFFERENCES = {
     # symbol: (calendar sessions without a price row, price rows on non-sessions)
     # HSI's typhoon/black-rainstorm closures (2023-09-01, 09-08) and the federal closures in
-    # DEXCHUS's calendar are impact.calendars.UNSCHEDULED_CLOSURES, so they no longer differ.
+    # DEXCHUS's calendar are impact.events.calendars.UNSCHEDULED_CLOSURES, so they no longer differ.
     "000001_SS": ({"2019-04-29", "2019-04-30"}, set()),    # rows missing from the Yahoo source
     "ZS_F": (set(), {"2025-01-09"}),                        # Carter day of mourning: NYSE shut, CBOT grains traded
     "ZW_F": (set(), {"2025-01-09"}),
@@ -151,7 +151,7 @@ def test_every_catalog_event_aligns_for_every_bundled_asset_by_the_close_after_r
     unsure = out["flags"].str.contains("uncertain")
     assert out.loc[unsure, "rule"].str.endswith(";policy:earliest").all()
     # 626: USCN-2018-23 (2018-12-05, the day of mourning) is no longer uncertain for DEXCHUS, whose
-    # calendar has no session that day (impact.calendars.UNSCHEDULED_CLOSURES).
+    # calendar has no session that day (impact.events.calendars.UNSCHEDULED_CLOSURES).
     assert unsure.sum() == 626 and exact.sum() == 384
 
 

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from impact.assets import get_asset
 from impact.backtest import rule_from_dict, run_backtest
 from impact.backtest.metrics import max_drawdown
-from impact.calendars import sessions
-from impact.cli import main
-from impact.events import catalog_from_frame
+from impact.cli.main import main
+from impact.events.assets import get_asset
+from impact.events.calendars import sessions
+from impact.events.catalog import catalog_from_frame
 
 
 def events(*rows):
@@ -286,7 +286,7 @@ def test_html_escapes_spec_text(tmp_path, prices):
 
 
 def test_trades_holding_through_a_futures_roll_are_flagged_not_dropped(prices):
-    from impact.rolls import detect_rolls
+    from impact.data.rolls import detect_rolls
 
     r = rule(assets=["ZS_F"], signs={"escalation": "short", "de-escalation": "long"}, holding=3)
     trades = run_backtest(r, prices).trades
@@ -333,7 +333,7 @@ def test_exit_on_the_next_opposite_announcement_even_outside_the_filter():
 
 
 def test_close_entry_is_the_event_study_day0_under_the_latest_policy(prices, catalog):
-    from impact.align import align_events
+    from impact.events.align import align_events
 
     assets = ["SPY", "ZS_F", "HSI", "DEXCHUS", "USDCNY_X"]
     r = rule(assets=assets, signs={"escalation": "long", "de-escalation": "long", "neutral": "long"},

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from impact.backtest import BacktestRule, load_rule, rule_from_dict, run_backtest
-from impact.cli import main
+from impact.cli.main import main
 from impact.errors import ImpactError, SpecError
 
 BASE = {"name": "bad", "assets": ["ZS_F"], "signs": {"escalation": "short"}, "holding": 5}

@@ -20,14 +20,14 @@ import pandas as pd
 import pytest
 import yfinance
 
-import impact.cache
+import impact.data.cache
 from impact import datasets
-from impact.cache import ENV_VAR, PriceCache
-from impact.cli import main
-from impact.data import ReturnPanel, gap_returns, load_price_file, price_series, validate_prices
+from impact.cli.main import main
+from impact.data.cache import ENV_VAR, PriceCache
+from impact.data.prices import ReturnPanel, gap_returns, load_price_file, price_series, validate_prices
+from impact.data.yahoo import YahooSource, normalize_download
 from impact.errors import ImpactError
-from impact.events import instants_from_frame, load_catalog
-from impact.yahoo import YahooSource, normalize_download
+from impact.events.catalog import instants_from_frame, load_catalog
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
 
@@ -181,7 +181,7 @@ class _NoLock:
 
 def _read_only_cache(ctx, start="2025-04-25"):
     _fetch_reply(ctx, _recorded_reply())
-    ctx.monkeypatch.setattr(impact.cache, "FileLock", _NoLock)
+    ctx.monkeypatch.setattr(impact.data.cache, "FileLock", _NoLock)
     asked = _download_as(ctx, _recorded_reply())
     report = PriceCache(ctx.tmp_path / "cache").fetch(["WEAT"], start, "2025-05-23", _yahoo())
     assert asked == []

@@ -17,18 +17,18 @@ import pandas as pd
 import pytest
 import yaml
 
-import impact.figures
-import impact.report
-import impact.yahoo
+import impact.data.yahoo
+import impact.report.build
+import impact.report.figures
 from impact import EventStudy, csvsafe
 from impact.atomic import MARKER, Leftover, parse_leftover, recover, recovery_plan
 from impact.backtest import BacktestResult
-from impact.cache import PriceCache
-from impact.cli import main
-from impact.report import _Writer, run_spec
-from impact.result import EventStudyResult
-from impact.sources import FrameSource
-from impact.spec import load_spec
+from impact.cli.main import main
+from impact.data.cache import PriceCache
+from impact.data.sources import FrameSource
+from impact.report.build import _Writer, run_spec
+from impact.report.spec import load_spec
+from impact.study.result import EventStudyResult
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"name": "rep", "title": "Old", "catalog": "us_china_trade_policy",
@@ -64,7 +64,7 @@ def cache_files(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def old_report(tmp_path, monkeypatch, small_result):
     """``tmp/out/rep``: a complete previous report (title "Old"); the study is cached."""
-    monkeypatch.setattr(impact.report, "run_spec", lambda spec: small_result)
+    monkeypatch.setattr(impact.report.build, "run_spec", lambda spec: small_result)
     spec = write_yaml(tmp_path / "rep.yaml", SMALL)
     assert main(["report", str(spec), "--out", str(tmp_path / "out"), "-q"]) == 0
     return tmp_path / "out" / "rep"
@@ -108,13 +108,13 @@ def _disk_full(tmp, mp):
 def _ctrl_c_report(tmp, mp):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
-    mp.setattr(impact.figures, "heatmap_figure", interrupt)
+    mp.setattr(impact.report.figures, "heatmap_figure", interrupt)
     return ["report", str(tmp / "rep.yaml"), "--out", str(tmp / "out")]
 
 
 def _ctrl_c_fetch(tmp, mp):
-    frame = FrameSource(impact.datasets.load_prices(["SPY"]))
-    mp.setattr(impact.yahoo.YahooSource, "fetch", lambda self, symbols, start=None, end=None:
+    frame = FrameSource(impact.data.datasets.load_prices(["SPY"]))
+    mp.setattr(impact.data.yahoo.YahooSource, "fetch", lambda self, symbols, start=None, end=None:
                frame.fetch(symbols, start, end))
     cache = PriceCache(tmp / "cache")
     cache.fetch(["SPY"], "2025-01-02", "2025-01-31", frame)
@@ -146,7 +146,7 @@ def _raising(exc: OSError):
     def setup(tmp, mp):
         def command(args):
             raise exc
-        mp.setattr("impact.commands.events.cmd_list", command)
+        mp.setattr("impact.cli.events.cmd_list", command)
         return ["events", "list"]
     return setup
 
@@ -206,7 +206,7 @@ def _env() -> dict[str, str]:
 def _start(args: list[str], script: str | None = None) -> subprocess.Popen:
     # a runner may start us with SIGINT ignored; Ctrl-C must reach the child as KeyboardInterrupt
     code = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n" + (
-        script or "import sys; from impact.cli import main; sys.exit(main(sys.argv[1:]))")
+        script or "import sys; from impact.cli.main import main; sys.exit(main(sys.argv[1:]))")
     return subprocess.Popen([sys.executable, "-c", code, *args], env=_env(), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -256,7 +256,7 @@ def replace(src, dst):
     if Path(dst).name.startswith(".rep-old-"):  # the old report is aside, the new one not yet in place
         os._exit(9)
 os.replace = replace
-from impact.cli import main
+from impact.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -265,7 +265,7 @@ sys.exit(main(sys.argv[1:]))
 def between_renames(tmp_path_factory, small_result) -> tuple[Path, int]:
     """``out/`` after a report run died between the two renames of its swap (over an "Old" report)."""
     root = tmp_path_factory.mktemp("swap")
-    impact.report.write_report(load_spec(str(write_yaml(root / "old.yaml", SMALL))), root / "out", small_result)
+    impact.report.build.write_report(load_spec(str(write_yaml(root / "old.yaml", SMALL))), root / "out", small_result)
     proc = _start(["report", str(write_yaml(root / "new.yaml", SMALL | {"title": "New"})), "--out", str(root / "out"),
                    "-q"], DIE_BETWEEN_RENAMES)
     proc.communicate(timeout=180)
@@ -297,7 +297,7 @@ def test_kill_between_the_two_renames_is_recovered(damage, expect, tmp_path, bet
 def test_next_report_after_a_kill_between_renames(tmp_path, monkeypatch, between_renames, small_result):
     state, _ = between_renames
     out = shutil.copytree(state, tmp_path / "out")
-    monkeypatch.setattr(impact.report, "run_spec", lambda spec: small_result)
+    monkeypatch.setattr(impact.report.build, "run_spec", lambda spec: small_result)
     spec = write_yaml(tmp_path / "rep.yaml", SMALL | {"title": "Newer"})
     assert main(["report", str(spec), "--out", str(out), "-q"]) == 0
     assert hidden(out) == [] and "Newer" in (out / "rep" / "index.html").read_text(encoding="utf-8")

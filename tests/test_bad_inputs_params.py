@@ -8,7 +8,7 @@ import pytest
 from impact import EventStudy, datasets, load_catalog
 from impact.backtest import load_rule
 from impact.errors import ImpactError, SpecError
-from impact.spec import load_spec
+from impact.report.spec import load_spec
 
 OCTOBER = dict(start="2025-10-09", end="2025-10-30")
 

@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 
 from impact import datasets
-from impact.cache import ENV_VAR, CacheCorruptError, PriceCache, default_cache_dir
-from impact.cli import main
-from impact.data import TIDY_COLUMNS
+from impact.cli.main import main
+from impact.data.cache import ENV_VAR, CacheCorruptError, PriceCache, default_cache_dir
+from impact.data.prices import TIDY_COLUMNS
+from impact.data.sources import FrameSource
 from impact.errors import DataError
-from impact.sources import FrameSource
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,9 +163,9 @@ _SLOW_WRITER = textwrap.dedent("""
     import sys, time
     import pyarrow.parquet as pq
     import pandas as pd
-    from impact.cache import PriceCache
+    from impact.data.cache import PriceCache
     from impact import datasets
-    from impact.data import TIDY_COLUMNS
+    from impact.data.prices import TIDY_COLUMNS
 
     def slow_write_table(table, where, **kw):
         # the real parquet writer, fed in small row groups with pauses: a long write
@@ -217,9 +217,9 @@ def test_kill_during_write_leaves_previous_cache_readable(tmp_path):
 _RACER = textwrap.dedent("""
     import sys, time
     from impact import datasets
-    from impact.cache import PriceCache
-    from impact.data import TIDY_COLUMNS
-    from impact.sources import FrameSource
+    from impact.data.cache import PriceCache
+    from impact.data.prices import TIDY_COLUMNS
+    from impact.data.sources import FrameSource
 
     class Slow(FrameSource):
         def fetch(self, symbols, start=None, end=None):

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from impact.cli import main
+from impact.cli.main import main
 
 
 def test_report_writes_html_figures_and_tables(tmp_path):

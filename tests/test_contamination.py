@@ -8,9 +8,9 @@ import pytest
 import statsmodels.api as sm
 
 from impact import EventStudy
-from impact.contamination import contamination
-from impact.data import benchmark_returns, price_series
+from impact.data.prices import benchmark_returns, price_series
 from impact.errors import ImpactError
+from impact.events.contamination import contamination
 
 # SYNTHETIC session index (business days); only the positions matter here.
 SESSIONS = pd.bdate_range("2024-01-01", periods=200)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from impact import datasets
-from impact.cli import main
-from impact.data import TIDY_COLUMNS, load_price_file, load_prices, validate_prices
+from impact.cli.main import main
+from impact.data.prices import TIDY_COLUMNS, load_price_file, load_prices, validate_prices
+from impact.data.sources import BundledSource, FileSource, FrameSource, get_source
 from impact.errors import DataError
-from impact.sources import BundledSource, FileSource, FrameSource, get_source
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 BAD_FILES = {

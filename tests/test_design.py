@@ -9,8 +9,8 @@ import pytest
 
 from impact import EventStudy, datasets, load_catalog
 from impact.errors import ImpactError
-from impact.hypotheses import escalation_sign, pair_hypotheses
-from impact.placebo import placebo_draws
+from impact.inference.placebo import placebo_draws
+from impact.study.hypotheses import escalation_sign, pair_hypotheses
 
 OCTOBER = dict(start="2025-10-09", end="2025-10-30")
 ASSETS = ["GSPC", "SPY", "SOXX", "ZS_F", "HG_F", "VIX", "MP"]

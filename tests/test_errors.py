@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from impact import CatalogError, DataError, EventStudy, ImpactError, datasets, load_catalog
-from impact.cli import main
+from impact.cli.main import main
 from impact.resources import default_catalog_path
 
 

@@ -8,7 +8,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from impact import EventStudy
-from impact.data import benchmark_returns, price_series
+from impact.data.prices import benchmark_returns, price_series
 
 
 def _pair_data(prices, asset, market="GSPC"):
@@ -39,7 +39,7 @@ def test_market_model_matches_statsmodels_pair_by_pair(default_result, prices):
         others = align[(align["asset"] == row.asset) & (align["event_id"] != row.event_id)]["day0"].dropna()
         near = {r.index[j] for q in r.index.searchsorted(others) for j in range(max(q - 5, 0), min(q + 6, len(r)))}
         frame = frame.drop(index=[d for d in frame.index if d in near])
-        # Default roll_days="auto": futures roll days leave estimation too (impact.rolls).
+        # Default roll_days="auto": futures roll days leave estimation too (impact.data.rolls).
         ex = default_result.study.estimation_exclusions
         if ex is not None:
             frame = frame.drop(index=[d for d in ex.loc[ex["asset"] == row.asset, "date"] if d in frame.index])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from impact.errors import CatalogError
-from impact.events import catalog_from_frame, load_catalog, load_catalogs, merge_catalogs
+from impact.events.catalog import catalog_from_frame, load_catalog, load_catalogs, merge_catalogs
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_YAML = ROOT / "events" / "example_catalog.yaml"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from impact.assets import registry
-from impact.cli import main
+from impact.cli.main import main
+from impact.events.assets import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 

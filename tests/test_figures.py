@@ -12,7 +12,8 @@ import pytest
 from matplotlib.colors import TwoSlopeNorm, to_hex
 
 from impact import EventStudy, datasets, load_catalog
-from impact.figures import (
+from impact.report.build import event_day_table, heatmap_matrix
+from impact.report.figures import (
     DIRECTION_COLORS,
     ar_distribution_figure,
     caar_path_figure,
@@ -20,7 +21,6 @@ from impact.figures import (
     placebo_figure,
     price_figure,
 )
-from impact.report import event_day_table, heatmap_matrix
 
 ASSETS = ["SOXX", "KWEB", "FXI", "MP", "HG_F"]
 

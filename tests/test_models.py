@@ -11,8 +11,8 @@ import pytest
 import statsmodels.api as sm
 
 from impact import EventStudy, ImpactError, datasets
-from impact.data import benchmark_returns, price_series
-from impact.factors import factors_on, ff3_factors
+from impact.data.factors import factors_on, ff3_factors
+from impact.data.prices import benchmark_returns, price_series
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # keep windows exactly (-260,-11) for hand checks
 EST, EV = (-260, -11), (-5, 5)
@@ -213,7 +213,7 @@ def test_bhar_by_hand_simple_and_log(sample):
 def test_caar_by_group_means_and_t(default_result, catalog, by):
     cars = default_result.car((-1, 1))
     if by == "asset_class":
-        from impact.assets import registry
+        from impact.events.assets import registry
 
         labels = cars["asset"].map(registry()["asset_class"])
     else:

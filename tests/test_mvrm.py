@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from impact import EventStudy, ImpactError, datasets
-from impact.mvrm import mvrm
+from impact.inference.mvrm import mvrm
 
 CLEAN = {"contamination": "ignore", "roll_days": None}
 

@@ -19,9 +19,9 @@ def test_wheel_carries_data_and_runs_offline(tmp_path):
     (wheel,) = wheels.glob("impact-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("impact/_bundled/events/us_china_trade_policy.csv", "impact/_bundled/reports/default.yaml",
-                   "impact/sample_data/prices.parquet", "impact/sample_data/ff3_daily.parquet",
-                   "impact/sample_data/SOURCES.md", "impact/sample_data/assets.csv",
-                   "impact/templates/report.html.j2", "impact/_bundled/backtests/soybeans_retaliation.yaml"):
+                   "impact/data/sample_data/prices.parquet", "impact/data/sample_data/ff3_daily.parquet",
+                   "impact/data/sample_data/SOURCES.md", "impact/data/sample_data/assets.csv",
+                   "impact/report/templates/report.html.j2", "impact/_bundled/backtests/soybeans_retaliation.yaml"):
         assert needed in names, needed
 
     site = tmp_path / "site"
@@ -31,7 +31,7 @@ def test_wheel_carries_data_and_runs_offline(tmp_path):
     work.mkdir()
     script = (
         "import impact, sys\n"
-        "from impact.cli import main\n"
+        "from impact.cli.main import main\n"
         "print(impact.__file__)\n"
         "assert main(['backtest', 'soybeans_retaliation', '--format', 'csv']) == 0\n"
         "sys.exit(main(['report', '--out', 'out']))\n"

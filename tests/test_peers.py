@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from impact import EventStudy
-from impact.battery import inputs
-from impact.statistics import pair_car_test
+from impact.inference.battery import inputs
+from impact.inference.statistics import pair_car_test
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from impact import datasets
-from impact.cli import main
+from impact.cli.main import main
+from impact.data.quality import check_prices, quality_summary
 from impact.errors import DataError
-from impact.quality import check_prices, quality_summary
 
 
 def _synthetic() -> pd.DataFrame:

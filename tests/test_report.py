@@ -20,11 +20,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from impact import __version__, datasets, placebo
-from impact.report import _Writer, escalation_weights, run_spec, safe_name, write_report
+from impact import __version__, datasets
+from impact.inference import placebo
+from impact.inference.statistics import significance_stars
+from impact.report.build import _Writer, escalation_weights, run_spec, safe_name, write_report
+from impact.report.spec import load_spec
 from impact.resources import default_catalog_path
-from impact.spec import load_spec
-from impact.statistics import significance_stars
 
 HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
 
@@ -274,7 +275,7 @@ def test_test_battery_section_matches_result_test(folder):
 
 def test_placebo_section_is_the_placebo_test(folder):
     """The report's placebo: the sign-aligned escalation CAAR, one pseudo-date per bundle shared
-    by all its assets (impact.placebo's default clusters)."""
+    by all its assets (impact.inference.placebo's default clusters)."""
     spec = load_spec("rare_earths_2025")
     table = _table(folder, "placebo_test").iloc[0]
     result = rare_earths_result().by_bundle()
@@ -302,7 +303,7 @@ def test_overlapping_windows_are_reported(folder):
 
 
 def test_data_quality_and_provenance(folder):
-    pytest.importorskip("impact.quality")
+    pytest.importorskip("impact.data.quality")
     inside = _table(folder, "data_quality_in_windows")
     soxx = inside[(inside["symbol"] == "SOXX") & (inside["date"] == "2025-10-10")]
     assert "extreme_return" in set(soxx["issue"])  # the real -6.5% day is flagged, not hidden
@@ -336,7 +337,7 @@ def test_safe_name(text, stem):
 
 def test_output_names_cannot_leave_the_report_folder(tmp_path):
     out = _Writer(tmp_path)
-    from impact.figures import placebo_figure
+    from impact.report.figures import placebo_figure
 
     src = out.figure("price_../../evil", placebo_figure(np.arange(10.0), 1.0))
     assert src == "figures/price_evil.png"
@@ -346,7 +347,7 @@ def test_output_names_cannot_leave_the_report_folder(tmp_path):
 
 
 def test_failed_render_leaves_the_previous_report_and_no_temp(tmp_path, monkeypatch):
-    import impact.figures
+    import impact.report.figures
 
     spec = load_spec(str(hostile_report().parent.parent / "hostile.yaml"))
     result = hostile_result()
@@ -356,7 +357,7 @@ def test_failed_render_leaves_the_previous_report_and_no_temp(tmp_path, monkeypa
     def boom(*args, **kwargs):
         raise RuntimeError("figure failed")
 
-    monkeypatch.setattr(impact.figures, "heatmap_figure", boom)
+    monkeypatch.setattr(impact.report.figures, "heatmap_figure", boom)
     with pytest.raises(RuntimeError, match="figure failed"):
         write_report(spec, tmp_path, result=result)
     assert [p.name for p in tmp_path.iterdir()] == ["hostile"]  # no temp folder, no half report

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from impact import progress
-from impact.cli import main
+from impact.cli.main import main
 
 
 class FakeTerminal(io.StringIO):

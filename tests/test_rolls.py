@@ -7,9 +7,9 @@ import pytest
 import statsmodels.api as sm
 
 from impact import EventStudy, datasets
-from impact.data import benchmark_returns, period_returns, price_series
+from impact.data.prices import benchmark_returns, period_returns, price_series
+from impact.data.rolls import RULES, detect_rolls, in_roll_window, load_roll_calendar, product_root
 from impact.errors import DataError
-from impact.rolls import RULES, detect_rolls, in_roll_window, load_roll_calendar, product_root
 
 FUTURES = ["ZS_F", "ZW_F", "ZC_F", "HG_F", "GC_F", "CT1"]
 

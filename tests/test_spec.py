@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from impact.errors import SpecError
-from impact.spec import BUILTIN_TESTS, available_specs, available_tests, load_spec, spec_from_dict
+from impact.report.spec import BUILTIN_TESTS, available_specs, available_tests, load_spec, spec_from_dict
 
 BASE = {"name": "t", "title": "T", "assets": ["SOXX"]}
 

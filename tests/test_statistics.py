@@ -15,11 +15,11 @@ import statsmodels.api as sm
 from scipy import stats
 
 from impact import EventStudy
-from impact.battery import EXTRA_TESTS, TESTS, BatteryInputs, inputs
 from impact.errors import ImpactError
-from impact.placebo import draw_positions, placebo_draws
-from impact.statistics import pair_car_test
-from impact.tests_parametric import average_correlation, bmp, patell
+from impact.inference.battery import EXTRA_TESTS, TESTS, BatteryInputs, inputs
+from impact.inference.parametric import average_correlation, bmp, patell
+from impact.inference.placebo import draw_positions, placebo_draws
+from impact.inference.statistics import pair_car_test
 
 EST, EV = (-120, -11), (-5, 5)
 
@@ -419,8 +419,8 @@ def test_placebo_is_seeded_and_detects_a_real_shock():
 @pytest.mark.parametrize("model", ["market", "constant_mean", "market_adjusted"])
 def test_placebo_window_sums_equal_the_batched_refit(model):
     """The fast path (running sums: one O(1) regression per pseudo pair) against the
-    batched closed-form fit of impact.models on the same drawn dates (SYNTHETIC panel)."""
-    from impact.placebo import _placebo_ar, _placebo_ar_sums
+    batched closed-form fit of impact.study.models on the same drawn dates (SYNTHETIC panel)."""
+    from impact.inference.placebo import _placebo_ar, _placebo_ar_sums
 
     returns, dates = synthetic_returns()
     returns.iloc[40:60, 2] = np.nan  # missing rows inside some pseudo estimation windows

@@ -20,10 +20,10 @@ import yfinance
 import yfinance.multi
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
 
-from impact.cache import PriceCache
+from impact.data.cache import PriceCache
+from impact.data.quality import check_prices
+from impact.data.yahoo import YahooSource, normalize_download
 from impact.errors import DataError
-from impact.quality import check_prices
-from impact.yahoo import YahooSource, normalize_download
 
 RECORDED = Path(__file__).resolve().parent / "recorded"
 
@@ -256,11 +256,11 @@ def test_symbol_without_yahoo_ticker_is_a_clear_error():
 
 
 def test_cli_fetch_then_offline_then_check_from_the_cache(network, tmp_path, capsys, monkeypatch):
-    import impact.yahoo
-    from impact.cli import main
+    import impact.data.yahoo
+    from impact.cli.main import main
 
     slept = []
-    monkeypatch.setattr(impact.yahoo, "time", SimpleNamespace(sleep=slept.append))  # backoff without waiting
+    monkeypatch.setattr(impact.data.yahoo, "time", SimpleNamespace(sleep=slept.append))  # backoff without waiting
 
     fake = network()
     args = ["--start", "2025-04-25", "--end", "2025-05-23", "--cache-dir", str(tmp_path)]

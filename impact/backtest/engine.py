@@ -30,12 +30,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import datasets
-from ..align import event_instants
-from ..assets import get_asset
+from ..data import datasets
+from ..data.rolls import detect_rolls
 from ..errors import DataError, SpecError
-from ..events import Catalog, catalog_from_frame
-from ..rolls import detect_rolls
+from ..events.align import event_instants
+from ..events.assets import get_asset
+from ..events.catalog import Catalog, catalog_from_frame
 from .rules import LEARNED, BacktestRule
 from .timing import asset_prices, first_after, ns
 

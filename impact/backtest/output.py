@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 from .. import __version__  # noqa: E402
 from ..atomic import atomic_folder  # noqa: E402
 from ..csvsafe import to_csv  # noqa: E402
-from ..figures import STYLE  # noqa: E402
+from ..report.figures import STYLE  # noqa: E402
 from .result import BacktestResult  # noqa: E402
 
 

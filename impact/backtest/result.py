@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import datasets
-from ..events import Catalog, catalog_from_frame
+from ..data import datasets
+from ..events.catalog import Catalog, catalog_from_frame
 from .engine import asset_tables, simulate
 from .metrics import performance, trade_stats
 from .placebo import percentile, placebo_distribution

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..assets import registry
 from ..errors import SpecError
-from ..events import DIRECTIONS, Catalog, load_catalog, resolve_catalog
+from ..events.assets import registry
+from ..events.catalog import DIRECTIONS, Catalog, load_catalog, resolve_catalog
+from ..report.spec import catalog_filters, read_yaml
 from ..resources import backtests_dir
-from ..spec import catalog_filters, read_yaml
 
 ENTRIES = ("close", "next_open")
 OVERLAPS = ("skip", "allow")

@@ -20,10 +20,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..assets import get_asset
-from ..calendars import get_calendar, session_closes
-from ..data import price_series
+from ..data.prices import price_series
 from ..errors import DataError
+from ..events.assets import get_asset
+from ..events.calendars import get_calendar, session_closes
 
 #: Opening auctions end at most this long before the calendar's session open.
 OPEN_AUCTION_MARGIN = pd.Timedelta(minutes=30)

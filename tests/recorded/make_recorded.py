@@ -12,7 +12,7 @@ the shape of a Yahoo response with missing sessions (labelled: derived, not as s
 import json
 from pathlib import Path
 
-from impact.datasets import load_prices
+from impact.data.datasets import load_prices
 
 HERE = Path(__file__).resolve().parent
 RECORD = [("ZS=F", "ZS_F", "America/Chicago"), ("ZW=F", "ZW_F", "America/Chicago"),

@@ -1,0 +1,135 @@
+"""``impact data fetch|list|clear|check``: the local price cache and data quality."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from ..csvsafe import to_csv
+from ..data.prices import as_day
+from ..errors import DataError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--cache-dir", default=None,
+                        help="price cache folder (default: $IMPACT_CACHE_DIR or the user cache folder)")
+    p = sub.add_parser("data", help="download and cache prices (yfinance), list/clear the cache, check data quality")
+    data_sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    f = data_sub.add_parser("fetch", parents=[common], help="download prices into the cache (only the missing range)")
+    f.add_argument("symbols", nargs="+", help="package symbols (ZS_F, SPY) or Yahoo tickers (ZS=F, ^GSPC)")
+    f.add_argument("--start", default=None, help="first date YYYY-MM-DD (default 2017-01-01)")
+    f.add_argument("--end", default=None, help="last date YYYY-MM-DD, inclusive (default: yesterday)")
+    f.add_argument("--offline", action="store_true", help="never touch the network; report what the cache lacks")
+    f.add_argument("--refresh", action="store_true", help="re-download the whole range")
+    f.add_argument("--auto-adjust", action="store_true",
+                   help="store yfinance auto_adjust=True prices (default: traded close plus adj_close)")
+    f.set_defaults(func=cmd_fetch)
+
+    ls = data_sub.add_parser("list", parents=[common], help="list cached symbols with source, range and status")
+    ls.add_argument("--format", choices=("table", "csv"), default="table")
+    ls.set_defaults(func=cmd_list)
+
+    c = data_sub.add_parser("clear", parents=[common], help="delete cached symbols")
+    c.add_argument("symbols", nargs="*", help="symbols to delete")
+    c.add_argument("--all", action="store_true", help="delete every cached symbol")
+    c.set_defaults(func=cmd_clear)
+
+    k = data_sub.add_parser("check", parents=[common], help="data-quality findings, one row per finding")
+    k.add_argument("symbols", nargs="*", help="symbols to check (default: all in the source)")
+    k.add_argument("--source", default="bundled",
+                   help="bundled (default), cache (the local cache, offline) or a CSV/parquet file")
+    k.add_argument("--format", choices=("table", "csv"), default="table")
+    k.set_defaults(func=cmd_check)
+
+
+def _cache(args):
+    from ..data.cache import PriceCache
+
+    return PriceCache(args.cache_dir)
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from ..data.yahoo import YahooSource
+
+    start = as_day(args.start, "--start") if args.start is not None else None
+    end = as_day(args.end, "--end") if args.end is not None else None
+    cache = _cache(args)
+    report = cache.fetch(args.symbols, start, end, YahooSource(auto_adjust=args.auto_adjust),
+                         offline=args.offline, refresh=args.refresh)
+    for symbol, problem in report.corrupt.items():
+        print(f"{symbol}: {problem}; {'re-fetched' if symbol in report.fetched else 'not re-fetched'}",
+              file=sys.stderr)
+    for symbol, note in report.incomplete.items():
+        if symbol not in report.failed:
+            print(f"{symbol}: {note}", file=sys.stderr)
+    counts = report.prices.groupby("symbol").size() if len(report.prices) else pd.Series(dtype=int)
+    for symbol in args.symbols:
+        if symbol in report.fetched:
+            ranges = ", ".join(f"{a}..{b}" for a, b in report.fetched[symbol])
+            print(f"{symbol}: fetched {ranges}; {int(counts.get(symbol, 0))} rows in range")
+        elif symbol in report.from_cache:
+            print(f"{symbol}: up to date in cache; {int(counts.get(symbol, 0))} rows in range")
+    print(f"cache: {cache.root}")
+    report.raise_for_failures()
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    cache = _cache(args)
+    table = cache.entries()
+    if args.format == "csv":
+        to_csv(table, sys.stdout, index=False)
+        return 0
+    print(f"cache: {cache.root}")
+    print("(empty)" if table.empty else table.to_string(index=False))
+    return 0
+
+
+def cmd_clear(args: argparse.Namespace) -> int:
+    if not args.symbols and not args.all:
+        raise DataError("name the symbols to delete, or pass --all")
+    cache = _cache(args)
+    removed = cache.clear(None if args.all else args.symbols)
+    print(f"removed {len(removed)} cached symbol(s) from {cache.root}" + (f": {', '.join(removed)}" if removed else ""))
+    return 0
+
+
+def _check_prices_from(args) -> pd.DataFrame:
+    from ..data import datasets
+    from ..data.prices import load_price_file
+
+    symbols = args.symbols or None
+    if args.source == "bundled":
+        return datasets.load_prices(symbols)
+    if args.source == "cache":
+        cache = _cache(args)
+        wanted = symbols or [e for e in cache.entries()["symbol"]]
+        frames, missing = [], []
+        for s in wanted:
+            entry = cache.read(s)
+            if entry is None:
+                missing.append(s)
+            else:
+                frames.append(entry.prices)
+        if missing:
+            raise DataError(f"not in the cache {cache.root}: {', '.join(missing)} (run `impact data fetch`)")
+        if not frames:
+            raise DataError(f"the cache {cache.root} is empty")
+        return pd.concat(frames, ignore_index=True)
+    return load_price_file(args.source, symbols=symbols)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..data.quality import check_prices, quality_summary
+
+    findings = check_prices(_check_prices_from(args))
+    if args.format == "csv":
+        out = findings.assign(date=findings["date"].dt.strftime("%Y-%m-%d"))
+        to_csv(out, sys.stdout, index=False, float_format="%.10g")
+        return 0
+    print(quality_summary(findings).to_string(index=False))
+    print(f"\n{len(findings)} findings; `--format csv` lists them one per row")
+    return 0

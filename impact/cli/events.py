@@ -1,0 +1,207 @@
+"""``impact events``: list, show, validate and align event catalogs."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from ..csvsafe import to_csv
+from ..errors import CatalogError, ImpactError
+
+
+def _add_catalog_options(p: argparse.ArgumentParser, filters: bool = True) -> None:
+    p.add_argument("--catalog", action="append", metavar="FILE",
+                   help="catalog file (CSV or YAML); repeat to merge several (default: the bundled catalog)")
+    if not filters:
+        return
+    p.add_argument("--start", help="first local date to keep (YYYY-MM-DD)")
+    p.add_argument("--end", help="last local date to keep (YYYY-MM-DD)")
+    p.add_argument("--actor", help="comma-separated actors (US, China, both)")
+    p.add_argument("--kind", help="comma-separated kinds (tariff, export_control, ...)")
+    p.add_argument("--direction", help="comma-separated directions (escalation, de-escalation, neutral)")
+    p.add_argument("--confidence", help="comma-separated confidence grades (high, medium, low)")
+    p.add_argument("--tags", help="comma-separated tags; keeps events carrying any of them")
+    p.add_argument("--ids", help="comma-separated event ids")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("events", help="list, show, validate and align event catalogs")
+    ev = p.add_subparsers(dest="events_command", metavar="ACTION", required=True)
+
+    q = ev.add_parser("list", help="list catalog events (filterable)")
+    _add_catalog_options(q)
+    q.add_argument("--format", choices=("table", "csv"), default="table")
+    q.set_defaults(func=cmd_list)
+
+    q = ev.add_parser("show", help="one event with its day 0 for every bundled asset and the rule applied")
+    q.add_argument("event_id")
+    _add_catalog_options(q, filters=False)
+    q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
+    q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
+                   help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
+    q.set_defaults(func=cmd_show)
+
+    q = ev.add_parser("validate", help="check catalog files; prints 'OK: N events' or every problem, one per line")
+    q.add_argument("files", nargs="+", metavar="FILE")
+    q.set_defaults(func=cmd_validate)
+
+    q = ev.add_parser("align", help="one row per (event, asset): day 0 session, rule and flags")
+    _add_catalog_options(q)
+    q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
+    q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
+                   help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
+    q.add_argument("--window", help="event window A,B (write --window=-5,5): also flag events whose windows "
+                                    "overlap on an asset's calendar (overlap:<id>@<+k>)")
+    q.add_argument("--format", choices=("csv", "table"), default="csv")
+    q.set_defaults(func=cmd_align)
+
+
+def _catalog(args: argparse.Namespace, filters: bool = True):
+    from ..events.catalog import load_catalog, load_catalogs
+
+    catalog = load_catalogs(*args.catalog) if args.catalog else load_catalog()
+    if filters:
+        catalog = catalog.filter(start=args.start, end=args.end, actor=args.actor, kind=args.kind,
+                                 direction=args.direction, confidence=args.confidence, tags=args.tags, ids=args.ids)
+    return catalog
+
+
+def _assets(text: str | None) -> list[str]:
+    from ..events.assets import registry
+
+    if not text:
+        return list(registry().index)
+    assets = [a.strip() for a in text.split(",") if a.strip()]
+    if not assets:
+        raise ImpactError("--assets is empty")
+    return assets
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    frame = catalog.events.assign(date=catalog.events["date"].dt.strftime("%Y-%m-%d"),
+                                  tags=catalog.events["tags"].map(";".join))
+    if args.format == "csv":
+        to_csv(frame, sys.stdout, index=False)  # catalog text: escaped for spreadsheets
+        return 0
+    cols = ["event_id", "date", "time_local", "timezone", "actor", "kind", "direction", "confidence", "title"]
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        print(frame[cols].to_string(index=False) if len(frame) else "(no events match)")
+    print(f"{len(frame)} events")
+    return 0
+
+
+def _local(ts: pd.Timestamp, zone: str) -> str:
+    return "" if pd.isna(ts) else ts.tz_convert(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ..events.align import align_events
+    from ..events.assets import get_asset
+    from ..events.calendars import get_calendar
+
+    catalog = _catalog(args, filters=False)
+    event = catalog.get(args.event_id)
+    when = f"{event['date']:%Y-%m-%d} {event['time_local'] or '(time unknown)'} {event['timezone']}"
+    for label, value in (("event", event["event_id"]), ("when", when), ("timing class", event["us_timing"]),
+                         ("actor", event["actor"]), ("kind", event["kind"]), ("direction", event["direction"]),
+                         ("confidence", event["confidence"]), ("title", event["title"]),
+                         ("sources", event["source"]), ("tags", ", ".join(event["tags"]) or "-"),
+                         ("notes", event["notes"] or "-")):
+        print(f"{label:>13}: {value}")
+    assets = _assets(args.assets)
+    out = align_events(catalog.events[catalog.events["event_id"] == args.event_id], assets, args.policy)
+    lo, hi = out["instant_lo"].iloc[0], out["instant_hi"].iloc[0]
+    span = _local(lo, "UTC") if lo == hi else f"{_local(lo, 'UTC')} .. {_local(hi, 'UTC')}"
+    print(f"{'instant':>13}: {span}  (rule: {out['rule'].iloc[0].split(';')[0]})")
+    print()
+    coverage = _bundled_coverage()
+    rows = []
+    for r in out.itertuples(index=False):
+        zone = get_calendar(r.calendar).tz if get_asset(r.asset).known else "UTC"
+        rows.append({"asset": r.asset, "calendar": r.calendar,
+                     "day0": "" if pd.isna(r.day0) else f"{r.day0:%Y-%m-%d %a}",
+                     "price struck": _local(r.close_utc, zone), "rule": r.rule,
+                     "flags": r.flags or "-", "reason": r.reason or _data_note(coverage, r.asset, r.day0)})
+    table = pd.DataFrame(rows).rename(columns={"reason": "note"})
+    if not table["note"].astype(bool).any():
+        table = table.drop(columns="note")
+    print(table.to_string(index=False))
+    return 0
+
+
+def _bundled_coverage() -> dict[str, pd.DatetimeIndex]:
+    """Session dates of each bundled price series (to say when day 0 has no price)."""
+    from ..data.datasets import load_prices
+
+    prices = load_prices()
+    return {s: pd.DatetimeIndex(g["date"]) for s, g in prices.groupby("symbol")}
+
+
+def _data_note(coverage: dict, asset: str, day0) -> str:
+    dates = coverage.get(asset)
+    if pd.isna(day0) or dates is None or day0 in dates:
+        return "" if dates is not None else "no bundled prices"
+    if day0 > dates.max():
+        return f"no bundled price: series ends {dates.max():%Y-%m-%d}"
+    if day0 < dates.min():
+        return f"no bundled price: series starts {dates.min():%Y-%m-%d}"
+    return "no bundled price on day 0"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..events.catalog import load_catalog, merge_catalogs
+
+    problems, catalogs = [], []
+    for path in args.files:
+        try:
+            catalogs.append(load_catalog(path))
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+    if not problems and len(catalogs) > 1:
+        try:  # ids must also stay unique across the files given together
+            merge_catalogs(*catalogs)
+        except CatalogError as exc:
+            problems.extend(exc.problems)
+    total = sum(len(c) for c in catalogs)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"impact: error: {len(problems)} problem(s) in {', '.join(args.files)}", file=sys.stderr)
+        return 2
+    print(f"OK: {total} events")
+    return 0
+
+
+def _parse_window(text: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in text.split(","))
+    except ValueError:
+        raise ImpactError(f"--window must be two integers A,B, got {text!r}") from None
+    if a > b:
+        raise ImpactError(f"--window start {a} is after its end {b}")
+    return a, b
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    from ..events.align import align_events
+    from ..events.assets import get_asset
+    from ..events.calendars import sessions
+    from ..events.contamination import contamination
+
+    catalog = _catalog(args)
+    assets = _assets(args.assets)
+    out = align_events(catalog.events, assets, args.policy)
+    if args.window:
+        found = contamination(out, {a: sessions(get_asset(a)) for a in assets}, _parse_window(args.window))
+        out["flags"] = [";".join(x for x in (f, g) if x) for f, g in zip(out["flags"], found.flags)]
+    out["day0"] = out["day0"].dt.strftime("%Y-%m-%d")
+    for column in ("instant_lo", "instant_hi", "close_utc"):
+        out[column] = out[column].map(lambda ts: "" if pd.isna(ts) else ts.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if args.format == "csv":
+        to_csv(out, sys.stdout, index=False)
+    else:
+        with pd.option_context("display.width", 200, "display.max_colwidth", 50):
+            print(out[["event_id", "asset", "day0", "rule", "flags", "close_utc"]].to_string(index=False))
+    return 0

@@ -1,1 +1,0 @@
-"""Command groups of the ``impact`` CLI (one module each, registered in :mod:`impact.cli`)."""

@@ -1,0 +1,157 @@
+"""Map announcement instants onto each asset's trading sessions.
+
+Rule (the *close-after* rule): event day 0 for (event, asset) is the first session
+of the asset's calendar whose daily price is struck strictly after the
+announcement instant. News at 16:00 ET is therefore priced by NYSE on the next
+session, and news after the 13:15 CT soybean settlement on the next settlement.
+
+When the time of day is unknown, the catalog's ``us_timing`` class (pre-open,
+intraday, after-close against NYSE hours, weekend, holiday) narrows the instant to
+an interval; if the interval still spans a close, the pair is flagged
+``uncertain`` and ``policy`` picks the session ("earliest": the first session that
+could have reacted, the classic "announcement date is day 0" convention;
+"latest": the first session certainly after the news).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ImpactError
+from .assets import get_asset
+from .calendars import session_closes
+
+POLICIES = ("earliest", "latest")
+
+# NYSE-hour timing classes as [start, end) offsets within the ET calendar day.
+_CLASS_HOURS = {
+    "pre_open": (pd.Timedelta(0), pd.Timedelta(hours=9, minutes=30)),
+    "intraday": (pd.Timedelta(hours=9, minutes=30), pd.Timedelta(hours=16)),
+    "after_close": (pd.Timedelta(hours=16), pd.Timedelta(hours=24)),
+}
+_ET = "America/New_York"
+
+
+def _local_day(day: pd.Timestamp, zone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    start = day.tz_localize(zone)
+    end = (day + pd.Timedelta(days=1)).tz_localize(zone)
+    return start.tz_convert("UTC"), end.tz_convert("UTC")
+
+
+def _class_window(day: pd.Timestamp, zone: str, timing: str) -> tuple[pd.Timestamp, pd.Timestamp, str]:
+    """The UTC interval [lo, hi) the announcement lies in, and how it was derived."""
+    lo, hi = _local_day(day, zone)
+    if timing in _CLASS_HOURS:
+        a, b = _CLASS_HOURS[timing]
+        for offset in (-1, 0, 1):
+            et_day = day + pd.Timedelta(days=offset)
+            c_lo = (et_day + a).tz_localize(_ET).tz_convert("UTC")
+            c_hi = (et_day + b).tz_localize(_ET, nonexistent="shift_forward").tz_convert("UTC") \
+                if b < pd.Timedelta(hours=24) else (et_day + pd.Timedelta(days=1)).tz_localize(_ET).tz_convert("UTC")
+            s, e = max(lo, c_lo), min(hi, c_hi)
+            if s < e:
+                return s, e, f"timing_class:{timing}"
+        return lo, hi, f"timing_class:{timing}(inconsistent with local date; whole day used)"
+    if timing == "weekend":
+        # Narrow to the New York weekend when the local day straddles it.
+        for offset in (-1, 0, 1):
+            et_day = day + pd.Timedelta(days=offset)
+            if et_day.day_of_week == 5:
+                w_lo = et_day.tz_localize(_ET).tz_convert("UTC")
+                w_hi = (et_day + pd.Timedelta(days=2)).tz_localize(_ET).tz_convert("UTC")
+                s, e = max(lo, w_lo), min(hi, w_hi)
+                if s < e:
+                    return s, e, "timing_class:weekend"
+        return lo, hi, "timing_class:weekend"
+    if timing == "holiday":
+        return lo, hi, "timing_class:holiday"
+    return lo, hi, "unknown_time"
+
+
+def event_instants(events: pd.DataFrame) -> pd.DataFrame:
+    """For each catalog event, the UTC interval [instant_lo, instant_hi] it lies in.
+
+    Exact times give ``instant_lo == instant_hi``.
+    """
+    rows = []
+    for ev in events.itertuples(index=False):
+        if ev.time_local:
+            hours, minutes = (int(x) for x in ev.time_local.split(":"))
+            local = ev.date + pd.Timedelta(hours=hours, minutes=minutes)
+            instant = local.tz_localize(ev.timezone, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
+            rows.append((ev.event_id, instant, instant, "exact_time"))
+        else:
+            lo, hi, how = _class_window(ev.date, ev.timezone, ev.us_timing)
+            rows.append((ev.event_id, lo, hi - pd.Timedelta(nanoseconds=1), how))
+    return pd.DataFrame(rows, columns=["event_id", "instant_lo", "instant_hi", "rule"])
+
+
+def align_events(
+    events: pd.DataFrame,
+    assets: Iterable[str],
+    policy: str = "earliest",
+) -> pd.DataFrame:
+    """Day 0 for every (event, asset) pair of a catalog's events.
+
+    Returns a tidy frame ``event_id, asset, day0, rule, flags, instant_lo,
+    instant_hi, close_utc, calendar, reason``: ``day0`` is the session date
+    (naive) whose close or settlement ``close_utc`` is the first strictly after
+    the announcement; ``rule`` how the instant was derived (``exact_time``,
+    ``timing_class:<class>``, ``unknown_time``, plus ``;policy:<policy>`` when the
+    policy decided); ``flags`` a ';'-separated list (``uncertain``,
+    ``calendar_assumed:<cal>``, ``before_calendar``, ``after_calendar``); ``reason`` says why a pair
+    has no day 0 (empty otherwise).
+    """
+    if policy not in POLICIES:
+        raise ImpactError(f"unknown alignment policy {policy!r} (choose from {', '.join(POLICIES)})")
+    instants = event_instants(events)
+    lo = pd.DatetimeIndex(instants["instant_lo"]).as_unit("ns").asi8
+    hi = pd.DatetimeIndex(instants["instant_hi"]).as_unit("ns").asi8
+    out = []
+    for symbol in dict.fromkeys(assets):
+        asset = get_asset(symbol)
+        closes = session_closes(asset)
+        close_ns = pd.DatetimeIndex(closes).as_unit("ns").asi8
+        i_lo = np.searchsorted(close_ns, lo, side="right")
+        i_hi = np.searchsorted(close_ns, hi, side="right")
+        pick = i_lo if policy == "earliest" else i_hi
+        n = len(closes)
+        sessions = closes.index
+        for k, ev in enumerate(instants.itertuples(index=False)):
+            flags = []
+            if not asset.known:
+                flags.append(f"calendar_assumed:{asset.calendar}")
+            rule = ev.rule
+            if i_lo[k] != i_hi[k]:
+                flags.append("uncertain")
+                rule = f"{rule};policy:{policy}"
+            reason = ""
+            if i_lo[k] == 0:
+                # No session closes before the news: the calendar starts too late to know
+                # which session came first after it.
+                flags.append("before_calendar")
+                day0, close = pd.NaT, pd.NaT
+                reason = (f"announcement before the first session of calendar {asset.calendar} "
+                          f"({sessions[0]:%Y-%m-%d})" if n else f"calendar {asset.calendar} has no sessions")
+            elif pick[k] >= n:
+                flags.append("after_calendar")
+                day0, close = pd.NaT, pd.NaT
+                reason = (f"announcement after the last session of calendar {asset.calendar} "
+                          f"({sessions[-1]:%Y-%m-%d})" if n else f"calendar {asset.calendar} has no sessions")
+            else:
+                day0, close = sessions[pick[k]], closes.iloc[pick[k]]
+            out.append((ev.event_id, symbol, day0, rule, ";".join(flags), ev.instant_lo, ev.instant_hi,
+                        close, asset.calendar, reason))
+    return pd.DataFrame(out, columns=["event_id", "asset", "day0", "rule", "flags", "instant_lo", "instant_hi",
+                                      "close_utc", "calendar", "reason"])
+
+
+def align_catalog(catalog, assets: Iterable[str] | None = None, policy: str = "earliest") -> pd.DataFrame:
+    """:func:`align_events` for a :class:`~impact.events.Catalog` (or its frame);
+    ``assets`` defaults to every symbol of the bundled asset registry."""
+    from .assets import registry
+
+    frame = catalog.events if hasattr(catalog, "events") else catalog
+    return align_events(frame, list(assets) if assets is not None else list(registry().index), policy)

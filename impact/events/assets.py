@@ -1,0 +1,89 @@
+"""What each symbol is: asset class, trading calendar and daily close time.
+
+The registry (``sample_data/assets.csv``) covers the bundled symbols. ``calendar`` is
+an exchange_calendars name or a pandas_market_calendars one listed in
+:data:`impact.calendars.MARKET_CALENDARS` (chosen per asset so that its sessions
+match the days the asset really has a daily price); ``close_time``/``close_tz``, when given, replace the
+calendar's close with the instant the daily price is struck (futures settlement,
+the FRED noon fixing), which is what alignment needs.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from ..resources import SAMPLE_DIR
+
+
+@dataclass(frozen=True)
+class Asset:
+    symbol: str
+    name: str
+    asset_class: str
+    calendar: str
+    close_time: time | None = None
+    close_tz: str | None = None
+    currency: str | None = None
+    yahoo: str | None = None
+    known: bool = True
+
+    @property
+    def exchange(self) -> str:
+        return self.calendar
+
+
+@lru_cache(maxsize=1)
+def registry() -> pd.DataFrame:
+    """The asset registry as a DataFrame indexed by symbol."""
+    table = pd.read_csv(SAMPLE_DIR / "assets.csv", dtype=str, keep_default_na=False)
+    return table.set_index("symbol")
+
+
+def _parse_time(text: str) -> time | None:
+    if not text:
+        return None
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+@lru_cache(maxsize=1)
+def _by_ticker() -> dict[str, str]:
+    table = registry()
+    return {ticker: symbol for symbol, ticker in table["yahoo"].items() if ticker}
+
+
+def get_asset(symbol: str, default_calendar: str = "XNYS") -> Asset:
+    """Metadata for ``symbol`` (a package symbol, or its Yahoo ticker such as ``000001.SS``);
+    unknown symbols are assumed to follow ``default_calendar`` and are marked
+    ``known=False`` so alignment can flag the assumption."""
+    table = registry()
+    if symbol not in table.index and symbol not in _by_ticker():
+        return Asset(symbol, symbol, "unknown", default_calendar, known=False)
+    row = table.loc[symbol if symbol in table.index else _by_ticker()[symbol]]
+    return Asset(
+        symbol=symbol,
+        name=row["name"],
+        asset_class=row["asset_class"],
+        calendar=row["calendar"],
+        close_time=_parse_time(row["close_time"]),
+        close_tz=row["close_tz"] or None,
+        currency=row["currency"] or None,
+        yahoo=row["yahoo"] or None,
+    )
+
+
+def by_asset(mapping: Mapping[str, Any], symbol: str, default: Any = None) -> Any:
+    """A per-asset setting from a spec-style mapping: the entry for ``symbol`` itself,
+    else for its asset class (``equity_etf``, ``agriculture_future``, ...), else
+    ``default`` (the mapping's own ``"default"`` entry first)."""
+    if symbol in mapping:
+        return mapping[symbol]
+    cls = get_asset(symbol).asset_class
+    if cls in mapping:
+        return mapping[cls]
+    return mapping.get("default", default)

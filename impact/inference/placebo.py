@@ -1,0 +1,368 @@
+"""Placebo (permutation-style) inference: the same study on random non-event dates.
+
+Each of ``n_draws`` draws gives every *event* one random pseudo-date (seeded,
+reproducible), shared by all assets of that event and mapped to each asset's own
+sessions (its first session on or after the date): a policy shock hits many
+assets on one session, and their abnormal returns are correlated that day, so
+the placebo must keep that cross-sectional structure or its spread is too
+narrow (Brown & Warner 1985, event-date clustering; Bernard 1987; Kolari &
+Pynnönen 2010). A pseudo-date is admissible when, for every asset of the event,
+the pseudo event window stays off that asset's real event windows and the whole
+estimation and event window lies inside the series. ``clusters="pair"`` draws an
+independent date for every pair instead (the classic design, valid only when
+events do not share dates); an array of labels (one per pair) defines other
+clusters, e.g. the bundles of :meth:`EventStudyResult.by_bundle`. The
+normal-return model is refitted on every pseudo pair, all at once (for the CAAR
+statistic by a sliding-window OLS from running sums, otherwise by the study's
+batched closed-form fit; chunked to bound memory) and the statistic is recomputed
+per draw. Rows the study leaves out of estimation windows (its
+``estimation_exclusions``, roll days, and, under ``contamination="exclude"``, the
+real events' windows) are left out of the pseudo estimation windows too. The
+observed statistic is then placed in the placebo
+distribution:
+
+    p = min(1, 2 min((1 + #{s_b <= s}) / (B + 1), (1 + #{s_b >= s}) / (B + 1)))
+
+(two-sided, with the +1 of Davison & Hinkley 1997 / Phipson & Smyth 2010 so a
+p-value is never 0). This is the "bootstrap / simulation on non-event dates" idea
+of Brown & Warner (1980, 1985), here on the study's own assets and calendars.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ImpactError
+from ..progress import progress
+from ..study.models import OLS_MODELS, fit_by_model, fit_normal_returns, n_parameters
+
+#: cells (pseudo pairs x window rows) gathered per chunk
+CHUNK_CELLS = 4_000_000
+
+
+def _allowed_positions(result, guard: int) -> dict[int, np.ndarray]:
+    """Per asset (keyed by its first row ``lo``): admissible pseudo day-0 rows."""
+    rows = result.rows
+    ea, _ = result.study.estimation_window
+    wa, wb = result.study.event_window
+    out = {}
+    for lo in np.unique(rows.lo):
+        mine = rows.lo == lo
+        hi = int(rows.hi[mine][0])
+        cand = np.arange(lo - ea, hi - wb)  # estimation start and event end inside the series
+        real = rows.pos[mine]
+        # keep the pseudo event window (widened by ``guard``) off every real event window
+        near = np.zeros(len(cand), dtype=bool)
+        for p in real:
+            near |= (cand + wb + guard >= p + wa) & (cand + wa - guard <= p + wb)
+        out[int(lo)] = cand[~near]
+    return out
+
+
+def _cluster_labels(result, clusters) -> np.ndarray | None:
+    """One label per pair (pairs sharing a label share their pseudo-dates), or None for "pair"."""
+    if isinstance(clusters, str):
+        if clusters == "pair":
+            return None
+        if clusters == "event":
+            return result.pairs["event_id"].astype(str).to_numpy()
+        raise ImpactError(f"placebo: clusters must be 'event', 'pair' or one label per pair, got {clusters!r}")
+    labels = np.asarray(clusters)
+    if labels.shape != (len(result.pairs),):
+        raise ImpactError(f"placebo: clusters needs one label per pair ({len(result.pairs)}), got shape {labels.shape}")
+    return labels
+
+
+def draw_positions(result, n_draws: int, seed: int = 0, guard: int = 0, clusters="event") -> np.ndarray:
+    """(n_draws, P) random day-0 rows: one shared pseudo-date per cluster (default: per
+    event), mapped to each asset's first session on or after it; ``clusters="pair"``:
+    an independent row for every pair."""
+    rows = result.rows
+    rng = np.random.default_rng(seed)
+    allowed = _allowed_positions(result, guard)
+    out = np.empty((n_draws, len(rows.pos)), dtype=np.int64)
+    for lo, cand in allowed.items():
+        if not len(cand):
+            asset = result.pairs["asset"].iloc[int(np.flatnonzero(rows.lo == lo)[0])]
+            raise ImpactError(f"placebo: {asset} has no non-event dates with a full estimation and event window")
+    labels = _cluster_labels(result, clusters)
+    if labels is None:
+        for lo, cand in allowed.items():
+            cols = np.flatnonzero(rows.lo == lo)
+            out[:, cols] = cand[rng.integers(0, len(cand), size=(n_draws, len(cols)))]
+        return out
+    # A common grid of calendar dates (every session of any asset); per asset, the row of
+    # its first session on or after each grid date and whether that row is admissible.
+    D = rows.D.view(np.int64)
+    grid = np.unique(D[~np.isnat(rows.D)])
+    row_of, ok_of = {}, {}
+    for lo, cand in allowed.items():
+        hi = int(rows.hi[rows.lo == lo][0])
+        r = lo + np.searchsorted(D[lo:hi], grid, side="left")
+        inside = r < hi
+        mask = np.zeros(len(rows.D) + 1, dtype=bool)
+        mask[cand] = True
+        row_of[lo], ok_of[lo] = r, inside & mask[np.minimum(r, len(rows.D))]
+    for label in pd.unique(labels):
+        cols = np.flatnonzero(labels == label)
+        los = np.unique(rows.lo[cols])
+        ok = np.logical_and.reduce([ok_of[int(lo)] for lo in los])
+        choices = np.flatnonzero(ok)
+        if not len(choices):
+            raise ImpactError(f"placebo: no pseudo-date is admissible for every asset of {label} at once "
+                              "(their real event windows cover every candidate); use clusters='pair'")
+        drawn = choices[rng.integers(0, len(choices), size=n_draws)]
+        for lo in los:
+            mine = cols[rows.lo[cols] == lo]
+            out[:, mine] = row_of[int(lo)][drawn][:, None]
+    return out
+
+
+def _pair_models(result) -> str | np.ndarray:
+    """The study's model, or (P,) per-pair models when it mixes them."""
+    return result.study.model if result.study.model != "mixed" else result.fit.models
+
+
+def _placebo_ar(result, positions: np.ndarray):
+    """Abnormal returns (B, P, W) of the pseudo pairs (NaN where a pair cannot be fitted)."""
+    study = result.study
+    if study.model not in ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "mixed"):
+        raise ImpactError(f"placebo: model {study.model!r} is not supported (use an OLS or parameter-free model)")
+    rows = result.rows
+    ea, eb = study.estimation_window
+    wa, wb = study.event_window
+    est_off, ev_off = np.arange(ea, eb + 1), np.arange(wa, wb + 1)
+    B, P = positions.shape
+    flat = positions.reshape(-1)
+    chunk = max(1, CHUNK_CELLS // (len(est_off) + len(ev_off)))
+    ar = np.empty((len(flat), len(ev_off)))
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
+    names = tuple(getattr(result.fit, "names", ()) or ())
+    models = _pair_models(result)
+    flat_models = models if isinstance(models, str) else np.tile(models, B)
+    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):
+        pos = flat[c0:c0 + chunk]
+        chunk_models = flat_models if isinstance(flat_models, str) else flat_models[c0:c0 + chunk]
+        # pseudo windows lie inside their asset's rows by construction: plain fancy indexing
+        est_idx, ev_idx = pos[:, None] + est_off[None, :], pos[:, None] + ev_off[None, :]
+        y_est, x_est = rows.Y[est_idx], X[est_idx]
+        usable = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2) & ~rows.masked[est_idx]
+        fit = fit_by_model(chunk_models, lambda m, i, y=y_est, x=x_est, u=usable: fit_normal_returns(
+            m, y[i], x[i], u[i], study.min_estimation_obs, names))
+        with np.errstate(invalid="ignore"):
+            a = rows.Y[ev_idx] - fit.expected(X[ev_idx])
+        a[(fit.problem != "") | ~np.isfinite(a).all(axis=1)] = np.nan  # unusable pseudo pairs drop out
+        ar[c0:c0 + chunk] = a
+    return ar.reshape(B, P, len(ev_off))
+
+
+def _prefix_sums(rows) -> dict[str, np.ndarray]:
+    """Running sums over the concatenated rows of the usable-row count, y, x, x x' and x y,
+    so any window's OLS moments are two look-ups (a sliding-window regression)."""
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
+    u = np.isfinite(rows.Y) & np.isfinite(X).all(axis=1) & ~rows.masked
+    y0 = np.where(u, rows.Y, 0.0)
+    x0 = np.where(u[:, None], X, 0.0)
+
+    def run(a):
+        out = np.zeros((len(a) + 1,) + a.shape[1:])
+        np.cumsum(a, axis=0, out=out[1:])
+        return out
+
+    return {"n": run(u.astype(float)), "y": run(y0), "x": run(x0),
+            "xx": run(x0[:, :, None] * x0[:, None, :]), "xy": run(x0 * y0[:, None])}
+
+
+def _placebo_ar_sums(result, positions: np.ndarray) -> np.ndarray | None:
+    """Pseudo-pair ARs (B, P, W) from window sums, each pair with its own model (see
+    :func:`_ar_sums`); None when a model is not covered."""
+    models = _pair_models(result)
+    if isinstance(models, str):
+        return _ar_sums(result, models, positions)
+    out = np.empty(positions.shape + (result.abnormal.shape[1],))
+    for model in pd.unique(models):
+        cols = np.flatnonzero(models == model)
+        part = _ar_sums(result, model, positions[:, cols])
+        if part is None:
+            return None
+        out[:, cols] = part
+    return out
+
+
+def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
+    """Pseudo-pair ARs (B, P, W) from window sums: O(1) per fit instead of O(L).
+
+    Same estimator as :func:`impact.models.fit_normal_returns` (OLS on the usable
+    rows, centred moments; parameter-free models need only the row count), so the
+    draws equal a full re-run up to floating-point rounding of the running sums.
+    Returns None when the model is not covered (the batched fit is used instead).
+    """
+    study = result.study
+    if model not in (*OLS_MODELS, "constant_mean", "market_adjusted", "raw"):
+        return None
+    rows = result.rows
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
+    k = X.shape[1]
+    if model == "market_adjusted" and k != 1:
+        return None
+    S = _prefix_sums(rows)
+    ea, eb = study.estimation_window
+    ev_off = np.arange(study.event_window[0], study.event_window[1] + 1)
+    need = max(study.min_estimation_obs, n_parameters(model, k) + 2)
+    flat = positions.reshape(-1)
+    out = np.empty((len(flat), len(ev_off)))
+    chunk = max(1, CHUNK_CELLS // (len(ev_off) * (k + 1)))
+    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):
+        pos = flat[c0:c0 + chunk]
+        a, b = pos + ea, pos + eb + 1
+        n = S["n"][b] - S["n"][a]
+        ev_idx = pos[:, None] + ev_off[None, :]
+        y_ev, x_ev = rows.Y[ev_idx], X[ev_idx]
+        bad = n < need
+        n_safe = np.where(n > 0, n, 1.0)
+        if model in OLS_MODELS:
+            sx, sy = S["x"][b] - S["x"][a], S["y"][b] - S["y"][a]
+            xbar, ybar = sx / n_safe[:, None], sy / n_safe
+            cxx = (S["xx"][b] - S["xx"][a]) - n_safe[:, None, None] * xbar[:, :, None] * xbar[:, None, :]
+            cxy = (S["xy"][b] - S["xy"][a]) - n_safe[:, None] * xbar * ybar[:, None]
+            diag = np.einsum("pkk->pk", cxx)
+            bad |= (diag <= 1e-14 * n_safe[:, None]).any(axis=1)
+            if k > 1:
+                sd = np.sqrt(np.where(diag > 0, diag, 1.0))
+                corr = cxx / (sd[:, :, None] * sd[:, None, :])
+                bad |= np.linalg.eigvalsh(np.where(bad[:, None, None], np.eye(k), corr))[:, 0] < 1e-10
+            cxx = np.where(bad[:, None, None], np.eye(k), cxx)
+            beta = np.linalg.solve(cxx, cxy[:, :, None])[:, :, 0]
+            alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
+            ar = y_ev - alpha[:, None] - np.einsum("pwk,pk->pw", x_ev, beta)
+        elif model == "constant_mean":
+            ar = y_ev - ((S["y"][b] - S["y"][a]) / n_safe)[:, None]
+        elif model == "market_adjusted":
+            ar = y_ev - x_ev[:, :, 0]
+        else:  # raw
+            ar = y_ev.copy()
+        ar[bad | ~np.isfinite(ar).all(axis=1)] = np.nan
+        out[c0:c0 + chunk] = ar
+    return out.reshape(positions.shape + (len(ev_off),))
+
+
+def _p_two_sided(observed: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    B = np.isfinite(draws).sum(axis=0)
+    le = (draws <= observed[None, :]).sum(axis=0)
+    ge = (draws >= observed[None, :]).sum(axis=0)
+    p = np.minimum(1.0, 2 * np.minimum((1 + le) / (B + 1), (1 + ge) / (B + 1)))
+    return p, le / np.maximum(B, 1)
+
+
+def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
+                  guard: int = 0, clusters="event", weights: np.ndarray | None = None,
+                  **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed statistic (m,), its placebo draws (B, m) and the drawn day-0 rows (B, P).
+
+    ``weights`` (P,), for ``statistic="caar"``: the statistic is the mean of
+    ``weight * CAR`` over pairs with a non-zero weight (e.g. -1 flips an asset expected
+    to rise, 0 leaves a pair out), in the observed data and in every draw alike."""
+    from .battery import inputs, run_test
+
+    if result.rows is None or not len(result.pairs):
+        raise ImpactError("placebo: no estimated pairs to re-run (see result.excluded)")
+    if int(n_draws) < 1:
+        raise ImpactError(f"placebo: n_draws must be a positive integer, got {n_draws!r}")
+    from .nonparametric import NONPARAMETRIC
+    from .parametric import PARAMETRIC
+
+    tests = {**PARAMETRIC, **NONPARAMETRIC}
+    if statistic != "caar" and statistic not in tests:
+        raise ImpactError(f"placebo: unknown statistic {statistic!r} (use 'caar' or a test name)")
+    if statistic == "caar" and options:
+        raise ImpactError(f"placebo: option(s) {', '.join(sorted(options))} apply to a test statistic, "
+                          "not to statistic='caar'")
+    rel = result.rel_days
+    mask = np.ones(len(rel), dtype=bool) if window is None else (rel >= window[0]) & (rel <= window[1])
+    if weights is not None:
+        if statistic != "caar":
+            raise ImpactError("placebo: weights apply to statistic='caar' only")
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != (len(result.pairs),) or not (weights != 0).any():
+            raise ImpactError(f"placebo: weights needs one value per pair ({len(result.pairs)}), not all zero")
+    positions = draw_positions(result, int(n_draws), seed, guard, clusters)
+    ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None
+    if ar is None:
+        ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
+    if statistic == "caar":
+        real = result.abnormal
+        if weights is not None:
+            use = weights != 0
+            real, ar = real[use] * weights[use, None], ar[:, use] * weights[None, use, None]
+        if window is None:
+            observed = real.mean(axis=0)
+            with np.errstate(invalid="ignore"):
+                draws = np.nanmean(ar, axis=1)
+        else:
+            observed = np.array([real[:, mask].sum(axis=1).mean()])
+            with np.errstate(invalid="ignore"):
+                draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
+        return observed, draws, positions
+    observed = run_test(result, statistic, window, **options)["statistic"].to_numpy()
+    draws = np.full((len(ar), len(observed)), np.nan)
+    base = inputs(result)
+    for b in range(len(ar)):
+        ok = np.isfinite(ar[b]).all(axis=1)
+        inp = _pseudo_inputs(result, base, positions[b], ar[b], ok)
+        if inp is not None:
+            draws[b] = tests[statistic](inp, window, **options)["statistic"]
+    return observed, draws, positions
+
+
+def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
+                 guard: int = 0, clusters="event", weights: np.ndarray | None = None, **options) -> pd.DataFrame:
+    """Observed statistic against its distribution on random non-event dates.
+
+    ``statistic="caar"`` (default, fully vectorised): the mean AR per rel_day
+    (``window=None``) or the mean CAR over ``window``. Any battery test name
+    (e.g. ``"bmp"``, with its ``options``) is recomputed draw by draw instead.
+    ``guard`` widens the real event windows the pseudo windows must avoid.
+    ``clusters`` (default ``"event"``: one pseudo-date per event shared by its assets;
+    ``"pair"``: independent dates) and ``weights`` as in :func:`placebo_draws`.
+    Columns: ``statistic`` (observed), ``p_value``, ``n`` (pairs), ``percentile``
+    (share of placebo draws <= observed), ``n_draws``, ``seed``.
+    """
+    observed, draws, _ = placebo_draws(result, window, statistic=statistic, n_draws=n_draws, seed=seed,
+                                       guard=guard, clusters=clusters, weights=weights, **options)
+    return placebo_summary(result, window, observed, draws, n_draws, seed)
+
+
+def placebo_summary(result, window, observed: np.ndarray, draws: np.ndarray, n_draws: int, seed: int) -> pd.DataFrame:
+    """The :func:`placebo_test` table for draws already made (:func:`placebo_draws`)."""
+    p, pct = _p_two_sided(observed, draws)
+    rel = result.rel_days
+    key = pd.DataFrame({"rel_day": rel}) if window is None else pd.DataFrame({"window": [f"[{window[0]},{window[1]}]"]})
+    return pd.concat([key, pd.DataFrame({
+        "statistic": observed, "p_value": p, "n": len(result.pairs), "percentile": pct,
+        "n_draws": int(n_draws), "seed": int(seed),
+    })], axis=1)
+
+
+def _pseudo_inputs(result, base, positions, ar, ok):
+    """Battery inputs for one placebo draw (pairs that could be fitted only)."""
+    from dataclasses import replace
+
+    from .battery import BatteryInputs
+
+    if ok.sum() < 2:
+        return None
+    study = result.study
+    rows = replace(result.rows, pos=positions[ok], lo=result.rows.lo[ok], hi=result.rows.hi[ok])
+    ea, eb = study.estimation_window
+    wa, wb = study.event_window
+    est, ev = rows.gather(np.arange(ea, eb + 1)), rows.gather(np.arange(wa, wb + 1))
+    usable = np.isfinite(est["y"]) & np.isfinite(est["x"]).all(axis=2) & ~est["masked"]
+    models = _pair_models(result)
+    models = models if isinstance(models, str) else models[ok]
+    names = tuple(getattr(result.fit, "names", ()) or ())
+    fit = fit_by_model(models, lambda m, i: fit_normal_returns(m, est["y"][i], est["x"][i], usable[i],
+                                                               study.min_estimation_obs, names))
+    resid = np.where(usable, est["y"] - fit.expected(np.where(usable[:, :, None], est["x"], 0.0)), np.nan)
+    return BatteryInputs(ar=ar[ok], rel_days=base.rel_days, resid=resid, x_est=est["x"],
+                         n_obs=np.asarray(fit.n_obs, dtype=float), df=np.asarray(fit.df, dtype=float),
+                         fit=fit, benchmark=ev["x"])

@@ -1,0 +1,68 @@
+"""Test statistics on abnormal returns.
+
+Conventions: p-values are two-sided; t statistics use Student's t with the stated
+degrees of freedom.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def t_pvalue(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
+    """Two-sided p-value of a t statistic with ``df`` degrees of freedom."""
+    t = np.asarray(t, dtype=float)
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return 2.0 * stats.t.sf(np.abs(t), np.where(df > 0, df, np.nan))
+
+
+def cross_sectional_t(values: pd.Series) -> pd.Series:
+    """Mean, cross-sectional sd (n-1), count, t = mean / (sd / sqrt(n)) and p (df n-1).
+
+    The classic cross-sectional test of Brown & Warner (1985); it ignores
+    cross-correlation between pairs that share an event date.
+    """
+    x = values.dropna().to_numpy(dtype=float)
+    n = len(x)
+    mean = x.mean() if n else np.nan
+    sd = x.std(ddof=1) if n > 1 else np.nan
+    t = mean / (sd / np.sqrt(n)) if n > 1 and sd > 0 else np.nan
+    p = float(t_pvalue(t, n - 1)) if np.isfinite(t) else np.nan
+    return pd.Series({"mean": mean, "sd": sd, "n": n, "t": t, "p_value": p})
+
+
+def significance_stars(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+
+
+def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
+    """Dispatch ``result.test(name, window)`` to the test battery."""
+    from .battery import run_test as _run
+
+    return _run(result, name, window, **options)
+
+
+def pair_car_test(result, window=None, *, sigma: str = "ols", prediction_error: bool = True, df=None) -> pd.DataFrame:
+    """Single-pair t test of each CAR over ``window`` (default: the event window).
+
+    t_i = CAR_i / (sigma_i sqrt(f_i)); with the defaults f_i is the CLM (1997)
+    eq. 4.4.14 factor (estimation error included) and t ~ t(L_i - p), the same
+    numbers as ``result.car``. ``sigma="n", prediction_error=False, df=L-1``
+    gives eventstudy-py's ``car_tstat`` (Var(CAR) = k sigma^2, no estimation
+    error).
+    """
+    from .battery import _check_window, inputs
+    from .parametric import pair_t
+
+    window = _check_window(result, window or result.study.event_window)
+    out = pair_t(inputs(result), window, sigma=sigma, prediction_error=prediction_error, df=df)
+    cars = inputs(result).factors(window, prediction_error=False)[0][:, 0]
+    return pd.DataFrame({
+        "event_id": result.pairs["event_id"], "asset": result.pairs["asset"],
+        "window": f"[{window[0]},{window[1]}]", "car": cars, "t": out["t"],
+        "p_value": out["p_value"], "df": out["df"],
+    })

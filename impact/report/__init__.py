@@ -1,0 +1,2 @@
+"""Stage 5, report: specs, headline findings, tables, figures and the HTML/Markdown report.
+"""

@@ -1,0 +1,406 @@
+"""Normal-return models, fitted for all (event, asset) pairs in one batched pass.
+
+Each pair has an estimation window of L rows (a mask marks usable rows). With
+y the asset's returns and X the k regressors on those rows:
+
+* ``market`` — market model, R_t = alpha + beta R_mt + e_t, OLS
+  (Campbell, Lo & MacKinlay 1997, sec. 4.4.1; MacKinlay 1997).
+* ``ff3`` — Fama & French (1993) three-factor model on excess returns,
+  R_t - rf_t = alpha + b1 MKT-RF_t + b2 SMB_t + b3 HML_t + e_t, OLS; the bundled
+  daily factors (:func:`impact.factors.ff3_factors`).
+* ``factors`` — the same regression on any user factor columns (excess returns
+  when the factors include an ``rf`` column), e.g. a commodity index next to the
+  market (CLM 1997, sec. 4.3.2 "multifactor models").
+* ``constant_mean`` — R_t = mu + e_t (CLM 1997, sec. 4.3.1).
+* ``market_adjusted`` — AR_t = R_t - R_mt, no parameters (Brown & Warner 1980, 1985).
+* ``raw`` — AR_t = R_t, for studies that report event-day returns themselves.
+* ``garch`` — market model with GARCH(1,1) errors, R_t = alpha + beta R_mt + e_t,
+  e_t ~ N(0, h_t), h_t = omega + a e_{t-1}^2 + b h_{t-1}, fitted by maximum
+  likelihood with the ``arch`` package (Bollerslev 1986; for event studies, e.g.
+  Corhay & Tourani Rad 1996). Optional extra ``impact[garch]``.
+
+OLS is solved in closed form on centred data for every pair at once (no loop over
+pairs); results equal statsmodels OLS pair by pair. sigma^2 = SSR / (n - p) with p
+the number of estimated parameters (n - 1 for the parameter-free models, where
+the residual variance is the sample variance of the estimation-window ARs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from ..errors import ImpactError
+
+MODELS = ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch")
+#: Models whose regressors include the benchmark return.
+NEEDS_BENCHMARK = ("market", "market_adjusted", "garch")
+#: Models whose regressors are factor columns (``factors=``).
+FACTOR_MODELS = ("ff3", "factors")
+#: Models fitted by closed-form OLS on their regressors.
+OLS_MODELS = ("market", "ff3", "factors")
+
+
+@dataclass
+class NormalFit:
+    """Fitted normal-return parameters for P pairs (arrays of length P)."""
+
+    model: str
+    alpha: np.ndarray          # (P,)
+    beta: np.ndarray           # (P, k); fixed slopes for parameter-free models
+    sigma2: np.ndarray         # (P,) residual variance
+    n_obs: np.ndarray          # (P,) usable estimation rows
+    df: np.ndarray             # (P,) residual degrees of freedom
+    xbar: np.ndarray           # (P, k) regressor means over the estimation rows
+    xtx_inv: np.ndarray | None # (P, k, k) inverse centred cross-products (estimated slopes)
+    mean_estimated: bool | np.ndarray  # whether the intercept/mean is estimated ((P,) bool when models mix)
+    problem: np.ndarray        # (P,) object: "" or the reason the fit is unusable
+    names: tuple = ()          # regressor names (k)
+    event_var: np.ndarray | None = None  # (P, W) forecast error variance per event day (garch)
+    param_cov: np.ndarray | None = None  # (P, 1+k, 1+k) covariance of (alpha, beta) (garch)
+    pair_model: np.ndarray | None = None  # (P,) model of each pair when a study mixes models
+
+    @property
+    def models(self) -> np.ndarray:
+        """The normal-return model of every pair, (P,) object array."""
+        if self.pair_model is not None:
+            return self.pair_model
+        return np.full(len(self.alpha), self.model, dtype=object)
+
+    def expected(self, X: np.ndarray) -> np.ndarray:
+        """Normal returns for regressors X of shape (P, W, k)."""
+        return self.alpha[:, None] + np.einsum("pwk,pk->pw", X, self.beta)
+
+    def take(self, keep: np.ndarray) -> NormalFit:
+        """The fit for a subset of pairs (boolean mask or integer index)."""
+        return replace(self, **{f.name: getattr(self, f.name)[keep] for f in fields(self)
+                                if isinstance(getattr(self, f.name), np.ndarray)})
+
+    def car_variance(self, X: np.ndarray, window: np.ndarray) -> np.ndarray:
+        """Var(CAR) over the rows of ``window`` (bool, (W,)) including estimation error.
+
+        OLS models: Var(CAR) = sigma^2 [ L2 + L2^2/n + s' (X_c'X_c)^{-1} s ],
+        s = sum_{t in window}(x_t - xbar) (CLM 1997 eq. 4.4.14 written for centred
+        regressors); the last two terms are dropped when the mean or slopes are not
+        estimated. GARCH: sum_{t in window} h_t (the conditional variance forecasts)
+        + g' V g with g = sum_{t in window} (1, x_t) and V the ML covariance of
+        (alpha, beta) — the same two parts, with a time-varying variance.
+        """
+        if self.event_var is not None:
+            g = np.concatenate([np.full((len(self.alpha), 1), float(window.sum())),
+                                X[:, window, :].sum(axis=1)], axis=1)
+            return self.event_var[:, window].sum(axis=1) + np.einsum("pk,pkj,pj->p", g, self.param_cov, g)
+        length = float(window.sum())
+        factor = np.full(len(self.alpha), length)
+        factor = factor + np.where(self.mean_estimated, length**2 / self.n_obs, 0.0)
+        if self.xtx_inv is not None:
+            s = (X[:, window, :] - self.xbar[:, None, :]).sum(axis=1)
+            factor = factor + np.einsum("pk,pkj,pj->p", s, self.xtx_inv, s)
+        return self.sigma2 * factor
+
+
+def _solve_slopes(model: str, xtx: np.ndarray, xty: np.ndarray, scale: np.ndarray, flat: np.ndarray,
+                  few: np.ndarray, problem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slopes from centred cross-products for every pair; records unidentified pairs in ``problem``.
+
+    ``flat``: a regressor without variation; collinear factors are caught by the smallest
+    eigenvalue of their correlation matrix being ~0. Unidentified pairs get an identity
+    system (their results are discarded) so one bad pair cannot break the batch.
+    """
+    k = xtx.shape[1]
+    problem[flat] = ("benchmark returns constant over the estimation window" if model == "market"
+                     else "a factor is constant over the estimation window")
+    singular = flat | few
+    if k > 1:
+        d = 1.0 / np.sqrt(np.where(scale > 0, scale, 1.0))
+        corr = np.where(singular[:, None, None], np.eye(k), xtx * d[:, :, None] * d[:, None, :])
+        collinear = (np.linalg.eigvalsh(corr)[:, 0] < 1e-10) & ~singular
+        problem[collinear] = "factors are collinear over the estimation window"
+        singular = singular | collinear
+    xtx_inv = np.linalg.inv(np.where(singular[:, None, None], np.eye(k), xtx))
+    return xtx_inv, np.einsum("pkj,pj->pk", xtx_inv, xty)
+
+
+def n_parameters(model: str, k: int) -> int:
+    """Parameters estimated in the normal-return model (intercept and slopes)."""
+    if model in OLS_MODELS or model == "garch":
+        return 1 + k
+    return {"constant_mean": 1, "market_adjusted": 0, "raw": 0}[model]
+
+
+def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int,
+                       names: tuple = ()) -> NormalFit:
+    """Fit ``model`` on estimation rows: y (P, L), X (P, L, k), usable (P, L) bool.
+
+    Pairs that cannot be fitted keep NaN parameters and a reason in ``problem``:
+    too few usable rows, a regressor with no variation, collinear regressors, or a
+    zero residual variance.
+    """
+    if model not in MODELS:
+        raise ImpactError(f"unknown model {model!r} (choose from {', '.join(MODELS)})")
+    if model == "garch":
+        raise ImpactError("the garch model is fitted with fit_garch (it needs the event-day horizons)")
+    P, _, k = X.shape
+    Xt = np.moveaxis(X, 2, 1)  # (P, k, L): contiguous rows per regressor make the batched products fast
+    all_usable = bool(usable.all())
+    n = np.full(P, float(y.shape[1])) if all_usable else np.count_nonzero(usable, axis=1).astype(float)
+    problem = np.full(P, "", dtype=object)
+    n_params = n_parameters(model, k)
+    need = max(min_obs, n_params + 2)
+    few = n < need
+    problem[few] = [f"too few estimation observations: {int(v)} < {need}" for v in n[few]]
+    n_safe = np.where(n > 0, n, 1.0)
+    # Unusable rows (missing, masked, outside the series) are zeroed so sums skip them.
+    y0 = y if all_usable else np.where(usable, y, 0.0)
+    X0 = Xt if all_usable else np.where(usable[:, None, :], Xt, 0.0)
+    ybar = y0.sum(axis=1) / n_safe
+    xbar = X0.sum(axis=2) / n_safe[:, None]
+
+    xtx_inv = None
+    Xc = None
+    if model in OLS_MODELS:
+        # Centred regressors (zero on unusable rows): numerically the safe form of OLS.
+        Xc = X0 - xbar[:, :, None]
+        if not all_usable:
+            Xc *= usable[:, None, :]
+        xtx = Xc @ np.swapaxes(Xc, 1, 2)
+        # Xc sums to zero over usable rows, so X_c'y needs no centring of y.
+        xty = (Xc @ y0[:, :, None])[:, :, 0]
+        # A regressor with no variation in the window cannot identify its slope.
+        scale = np.einsum("pkk->pk", xtx)
+        flat = (scale <= 1e-14 * n_safe[:, None]).any(axis=1) & ~few
+        xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
+        alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
+        mean_estimated = True
+    elif model == "constant_mean":
+        beta = np.zeros((P, k))
+        alpha = ybar
+        mean_estimated = True
+    elif model == "market_adjusted":
+        beta = np.ones((P, k))
+        alpha = np.zeros(P)
+        mean_estimated = False
+    else:  # raw
+        beta = np.zeros((P, k))
+        alpha = np.zeros(P)
+        mean_estimated = False
+
+    if Xc is not None:
+        resid = y0 - ybar[:, None] - (beta[:, None, :] @ Xc)[:, 0, :]
+    else:
+        resid = y0 - alpha[:, None] - (beta[:, None, :] @ X0)[:, 0, :]
+    if not mean_estimated:  # sample variance of the estimation ARs (demeaned)
+        resid = resid - (np.where(usable, resid, 0.0).sum(axis=1) / n_safe)[:, None]
+    if not all_usable:
+        resid *= usable
+    ssr = np.einsum("pl,pl->p", resid, resid)
+    df = n - max(n_params, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = ssr / np.where(df > 0, df, np.nan)
+    bad = np.asarray(problem != "")
+    alpha = alpha.astype(float)
+    beta = beta.astype(float)
+    for arr in (alpha, sigma2):
+        arr[bad] = np.nan
+    beta[bad] = np.nan
+    # Relative to the returns' own scale (sum of y^2 = SSR + explained + n ybar^2, no extra
+    # pass over the data), so a perfect fit is caught despite rounding.
+    if Xc is not None:
+        scale_y = (ssr + np.nan_to_num(np.einsum("pk,pkj,pj->p", beta, xtx, beta)) + n * ybar**2) / n_safe
+    else:
+        scale_y = np.einsum("pl,pl->p", y0, y0) / n_safe
+    tiny = sigma2 <= 1e-20 * np.maximum(scale_y, 1e-300)
+    zero_var = tiny & ~bad
+    problem[zero_var] = "zero residual variance in the estimation window (asset equals its benchmark?)"
+    return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar, xtx_inv,
+                     mean_estimated, problem, tuple(names))
+
+
+def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, horizons: np.ndarray,
+              names: tuple = ()) -> NormalFit:
+    """Market model with GARCH(1,1) normal errors, fitted pair by pair with ``arch``.
+
+    ``horizons`` (W,) are the event days' distances from the last estimation row
+    (rel_day - end of the estimation window, all >= 1): the event-day variances are
+    the model's h-step conditional variance forecasts from the estimation window's
+    end, so event-window returns never feed the variance. Returns are scaled by 100
+    for the optimiser and the estimates scaled back. sigma2 is the residual variance
+    SSR / (n - 1 - k) of the mean equation, for tests that need one number per pair.
+    Maximum likelihood cannot be batched in closed form, so this is the one model
+    fitted in a loop; pairs that fail to converge are recorded as exclusions.
+    """
+    try:
+        from arch import arch_model
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ImpactError("model 'garch' needs the optional 'arch' package: pip install 'impact[garch]'") from None
+    P, _, k = X.shape
+    W = len(horizons)
+    alpha = np.full(P, np.nan)
+    beta = np.full((P, k), np.nan)
+    sigma2 = np.full(P, np.nan)
+    event_var = np.full((P, W), np.nan)
+    param_cov = np.full((P, 1 + k, 1 + k), np.nan)
+    n = usable.sum(axis=1)
+    problem = np.full(P, "", dtype=object)
+    need = max(min_obs, 1 + k + 3 + 2)
+    hmax = int(np.max(horizons))
+    # The fit is on 100*y = c + b (100*x): alpha = c/100, beta = b, so Var(alpha) = Var(c)/1e4,
+    # Cov(alpha, beta) = Cov(c, b)/100 and Var(beta) = Var(b).
+    scale = np.array([100.0, *([1.0] * k)])
+    for p in range(P):
+        if n[p] < need:
+            problem[p] = f"too few estimation observations: {int(n[p])} < {need}"
+            continue
+        yp, xp = y[p, usable[p]], X[p, usable[p], :]
+        if (xp.std(axis=0) <= 1e-12).any():
+            problem[p] = "benchmark returns constant over the estimation window"
+            continue
+        try:
+            res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,
+                             dist="normal", rescale=False).fit(disp="off")
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            problem[p] = f"GARCH estimation failed: {exc}"
+            continue
+        if res.convergence_flag != 0:
+            problem[p] = "GARCH estimation did not converge"
+            continue
+        theta = res.params.to_numpy()
+        alpha[p] = theta[0] / 100.0
+        beta[p] = theta[1:1 + k]
+        cov = res.param_cov.to_numpy()[: 1 + k, : 1 + k]
+        param_cov[p] = cov / np.outer(scale, scale)
+        fc = res.forecast(horizon=hmax, reindex=False, x=np.zeros((k, 1, hmax))).variance.to_numpy()[-1]
+        event_var[p] = fc[np.asarray(horizons) - 1] / 1e4
+        resid = yp - alpha[p] - xp @ beta[p]
+        sigma2[p] = (resid**2).sum() / (n[p] - 1 - k)
+    return NormalFit("garch", alpha, beta, sigma2, n.astype(int), (n - 1 - k).astype(int),
+                     np.zeros((P, k)), None, True, problem, tuple(names), event_var, param_cov)
+
+
+#: Models that can share one study: regressors (benchmark or factors) plus models that ignore them.
+MIXABLE_FREE = ("constant_mean", "raw")
+
+
+def check_model_mix(models: set[str]) -> None:
+    """Models in one study share one design matrix: at most one regression family
+    (benchmark: market, market_adjusted; or one factor model), plus the models that
+    ignore their regressors (constant_mean, raw). garch is fitted on its own."""
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise ImpactError(f"unknown model {unknown[0]!r} (choose from {', '.join(MODELS)})")
+    if len(models) < 2:
+        return
+    if "garch" in models:
+        raise ImpactError("model 'garch' cannot be mixed with other models in one study; fit it in a study of its own")
+    regress = set(models) - set(MIXABLE_FREE)
+    families = {"factors" if m in FACTOR_MODELS else "benchmark" for m in regress}
+    if len(families) > 1 or len(regress & set(FACTOR_MODELS)) > 1:
+        raise ImpactError(f"models {', '.join(sorted(regress))} need different regressors and cannot share a study; "
+                          "mix one of them with constant_mean or raw, or run two studies")
+
+
+def fit_by_model(models: str | np.ndarray, fit_one) -> NormalFit:
+    """Fit every pair with its own model: ``fit_one(model, index)`` fits the pairs at
+    ``index``. One model: its fit unchanged. Several: the fits are scattered back into
+    pair order, with per-pair ``mean_estimated`` and ``pair_model``, and zero slope
+    cross-products for pairs without estimated slopes (so Var(CAR) adds nothing for them)."""
+    if isinstance(models, str):
+        return fit_one(models, slice(None))
+    models = np.asarray(models, dtype=object)
+    kinds = list(dict.fromkeys(models.tolist()))
+    if len(kinds) == 1:
+        return replace(fit_one(kinds[0], slice(None)), pair_model=models.copy())
+    parts = [(np.flatnonzero(models == m), fit_one(m, np.flatnonzero(models == m))) for m in kinds]
+    P = len(models)
+    ref = next((f for _, f in parts if f.xtx_inv is not None), parts[0][1])
+    k = ref.beta.shape[1]
+
+    def scatter(name, shape, fill, dtype=float):
+        out = np.full((P, *shape), fill, dtype=dtype)
+        for idx, f in parts:
+            value = getattr(f, name)
+            if name == "mean_estimated":
+                value = np.broadcast_to(value, len(idx))
+            if value is not None:
+                out[idx] = value
+        return out
+
+    return NormalFit(
+        model="mixed", alpha=scatter("alpha", (), np.nan), beta=scatter("beta", (k,), np.nan),
+        sigma2=scatter("sigma2", (), np.nan), n_obs=scatter("n_obs", (), 0, int), df=scatter("df", (), 0, int),
+        xbar=scatter("xbar", (k,), 0.0), xtx_inv=scatter("xtx_inv", (k, k), 0.0),
+        mean_estimated=scatter("mean_estimated", (), False, bool), problem=scatter("problem", (), "", object),
+        names=ref.names, pair_model=models.copy())
+
+
+def concat_fits(parts: list[NormalFit]) -> NormalFit:
+    """Stack fits of consecutive chunks of pairs."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    values = {}
+    for f in fields(first):
+        value = getattr(first, f.name)
+        if isinstance(value, np.ndarray):
+            values[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
+    return replace(first, **values)
+
+
+def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,
+                     syy: np.ndarray, shift_y: np.ndarray, shift_x: np.ndarray, min_obs: int,
+                     names: tuple = ()) -> NormalFit:
+    """The estimates of :func:`fit_normal_returns` from each pair's window sums.
+
+    Inputs are sums over the pair's usable estimation rows of shifted data
+    y* = y - shift_y and x* = x - shift_x (the engine shifts by the asset's mean, so
+    the sums stay small and centring loses no precision): n, sum y*, sum x* (P, k),
+    sum x*x*' (P, k, k), sum x*y* (P, k), sum y*^2. OLS is invariant to the shift
+    except for the intercept, which is shifted back. Window sums come from
+    prefix sums over each asset's rows, so the cost is O(rows + pairs), not
+    O(pairs x window); results equal the window-by-window fit to rounding.
+    """
+    if model not in MODELS or model == "garch":
+        raise ImpactError(f"fit_from_moments cannot fit model {model!r}")
+    P, k = sx.shape
+    problem = np.full(P, "", dtype=object)
+    n_params = n_parameters(model, k)
+    need = max(min_obs, n_params + 2)
+    few = n < need
+    if few.any():
+        problem[few] = [f"too few estimation observations: {int(v)} < {need}" for v in n[few]]
+    n_safe = np.where(n > 0, n, 1.0)
+    ybar = sy / n_safe
+    xbar = sx / n_safe[:, None]
+    syy_c = syy - n * ybar**2
+    xtx_inv = None
+    if model in OLS_MODELS:
+        xtx = sxx - n[:, None, None] * xbar[:, :, None] * xbar[:, None, :]
+        xty = sxy - n[:, None] * xbar * ybar[:, None]
+        scale = np.einsum("pkk->pk", xtx)
+        # Raw second moments bound the rounding of the centred ones.
+        raw_scale = np.einsum("pkk->pk", sxx)
+        flat = (scale <= np.maximum(1e-14 * n_safe[:, None], 1e-12 * raw_scale)).any(axis=1) & ~few
+        xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
+        alpha = (ybar + shift_y) - np.einsum("pk,pk->p", xbar + shift_x, beta)
+        ssr = syy_c - np.einsum("pk,pk->p", beta, xty)
+        mean_estimated = True
+    elif model == "constant_mean":
+        beta, alpha, ssr, mean_estimated = np.zeros((P, k)), ybar + shift_y, syy_c, True
+    elif model == "market_adjusted":
+        # d = y - x: its sample variance (the shift cancels in the centred sums).
+        sd, sdd = sy - sx[:, 0], syy - 2 * sxy[:, 0] + sxx[:, 0, 0]
+        beta, alpha, ssr, mean_estimated = np.ones((P, k)), np.zeros(P), sdd - sd**2 / n_safe, False
+    else:  # raw
+        beta, alpha, ssr, mean_estimated = np.zeros((P, k)), np.zeros(P), syy_c, False
+    df = n - max(n_params, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma2 = np.maximum(ssr, 0.0) / np.where(df > 0, df, np.nan)
+    bad = np.asarray(problem != "")
+    alpha, beta = alpha.astype(float), beta.astype(float)
+    alpha[bad], sigma2[bad] = np.nan, np.nan
+    beta[bad] = np.nan
+    # SSR from moments carries rounding of order eps * sum(y*^2): below that it is zero.
+    tiny = ssr <= 1e-12 * np.maximum(syy, 1e-300)
+    problem[tiny & ~bad] = "zero residual variance in the estimation window (asset equals its benchmark?)"
+    return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar + shift_x, xtx_inv,
+                     mean_estimated, problem, tuple(names))

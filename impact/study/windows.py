@@ -1,0 +1,83 @@
+"""Estimation-window rows kept from a fit, gathered on demand.
+
+The test battery needs each pair's estimation-window residuals, its usable-row
+mask and the benchmark returns on those rows. Keeping (P, L) arrays for every
+pair would cost memory proportional to pairs x window; instead the result keeps
+the one concatenated return array the engine indexed into, plus each pair's
+day-0 position, and the windows are re-gathered (fancy indexing, no per-pair
+loop) only when a test asks for them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ImpactError
+
+Window = tuple[int, int]
+
+
+@dataclass
+class RowSource:
+    """Concatenated per-asset rows and, per kept pair, where its day 0 sits.
+
+    ``Y`` (n,) asset returns, ``X`` (n,) or (n, k) benchmark/regressor returns on
+    the asset's rows, ``D`` (n,) dates, ``masked`` (n,) rows excluded from
+    estimation; ``pos``, ``lo``, ``hi`` (P,) day-0 row and the asset's row range.
+    """
+
+    Y: np.ndarray
+    X: np.ndarray
+    D: np.ndarray
+    masked: np.ndarray
+    pos: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def gather(self, offsets: np.ndarray, dates: bool = True) -> dict[str, np.ndarray]:
+        """Rows ``day0 + offsets`` for every pair.
+
+        Returns ``y`` (P, L), ``x`` (P, L, k), ``dates`` (P, L; only when asked),
+        ``inside`` (P, L: the row exists in the asset's series) and ``masked``
+        (P, L); rows outside the series are NaN / NaT.
+        """
+        offsets = np.asarray(offsets, dtype=np.int64)
+        idx = self.pos[:, None] + offsets[None, :]
+        inside = (idx >= self.lo[:, None]) & (idx < self.hi[:, None])
+        everywhere = bool(inside.all())
+        if not everywhere:
+            idx = np.clip(idx, 0, max(len(self.Y) - 1, 0))
+        X = self.X if self.X.ndim == 2 else self.X[:, None]
+        y, x, masked = self.Y[idx], X[idx], self.masked[idx]
+        if not everywhere:
+            y[~inside] = np.nan
+            x[~inside] = np.nan
+            masked &= inside
+        out = {"y": y, "x": x, "inside": inside, "masked": masked}
+        if dates:
+            d = self.D[idx]
+            if not everywhere:
+                d[~inside] = np.datetime64("NaT")
+            out["dates"] = d
+        return out
+
+
+def check_window(window, name: str) -> Window:
+    try:
+        values = list(window)
+        # A float such as -260.9 is refused, not truncated to -260; booleans are not day counts.
+        if len(values) != 2 or any(isinstance(v, bool) or float(v) != int(v) for v in values):
+            raise ValueError
+        a, b = (int(v) for v in values)
+    except (TypeError, ValueError, OverflowError):
+        raise ImpactError(f"{name} must be a pair of whole numbers of sessions (start, end), got {window!r}") from None
+    if a > b:
+        raise ImpactError(f"{name} start {a} is after its end {b}")
+    return a, b
+
+
+def window_dates(D, pos, lo, hi, ea, eb):
+    first = np.clip(pos + ea, lo, hi - 1)
+    last = np.clip(pos + eb, lo, hi - 1)
+    return D[first], D[last]
