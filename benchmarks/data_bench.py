@@ -12,7 +12,8 @@ from pathlib import Path
 
 from impact import datasets
 from impact.data.cache import PriceCache
-from impact.data.prices import TIDY_COLUMNS, load_price_file
+from impact.data.files import load_price_file
+from impact.data.prices import TIDY_COLUMNS
 from impact.data.quality import check_prices
 from impact.data.rolls import detect_rolls
 from impact.data.sources import FrameSource

@@ -9,14 +9,17 @@ events -> data -> study -> inference -> report / backtest -> cli.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .data import datasets  # noqa: E402 - after __version__, which the report stage reads
+from .data import datasets
 from .errors import CatalogError, DataError, ImpactError, SpecError
 from .events.align import align_events
 from .events.catalog import Catalog, load_catalog, load_catalogs, merge_catalogs
+
+# The inference stage offers the fitted result its verbs (result.test, .tests, .mvrm).
+from .inference import battery as _battery  # noqa: E402,F401
+from .inference import mvrm as _mvrm  # noqa: E402,F401
 from .study.eventstudy import EventStudy
 from .study.result import EventStudyResult
+from .version import __version__
 
 __all__ = [
     "Catalog", "CatalogError", "DataError", "EventStudy", "EventStudyResult", "ImpactError",

@@ -24,7 +24,9 @@ import impact.data.cache
 from impact import datasets
 from impact.cli.main import main
 from impact.data.cache import ENV_VAR, PriceCache
-from impact.data.prices import ReturnPanel, gap_returns, load_price_file, price_series, validate_prices
+from impact.data.files import load_price_file
+from impact.data.prices import price_series, validate_prices
+from impact.data.returns import ReturnPanel, gap_returns
 from impact.data.yahoo import YahooSource, normalize_download
 from impact.errors import ImpactError
 from impact.events.catalog import instants_from_frame, load_catalog

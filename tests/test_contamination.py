@@ -8,7 +8,8 @@ import pytest
 import statsmodels.api as sm
 
 from impact import EventStudy
-from impact.data.prices import benchmark_returns, price_series
+from impact.data.prices import price_series
+from impact.data.returns import benchmark_returns
 from impact.errors import ImpactError
 from impact.events.contamination import contamination
 

@@ -9,7 +9,9 @@ import pytest
 
 from impact import datasets
 from impact.cli.main import main
-from impact.data.prices import TIDY_COLUMNS, load_price_file, load_prices, validate_prices
+from impact.data.files import load_price_file
+from impact.data.load import load_prices
+from impact.data.prices import TIDY_COLUMNS, validate_prices
 from impact.data.sources import BundledSource, FileSource, FrameSource, get_source
 from impact.errors import DataError
 

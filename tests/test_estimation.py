@@ -8,7 +8,8 @@ import statsmodels.api as sm
 from scipy import stats
 
 from impact import EventStudy
-from impact.data.prices import benchmark_returns, price_series
+from impact.data.prices import price_series
+from impact.data.returns import benchmark_returns
 
 
 def _pair_data(prices, asset, market="GSPC"):

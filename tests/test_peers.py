@@ -25,7 +25,7 @@ import pytest
 
 from impact import EventStudy
 from impact.inference.battery import inputs
-from impact.inference.statistics import pair_car_test
+from impact.study.statistics import pair_car_test
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

@@ -22,10 +22,10 @@ import yaml
 
 from impact import __version__, datasets
 from impact.inference import placebo
-from impact.inference.statistics import significance_stars
 from impact.report.build import _Writer, escalation_weights, run_spec, safe_name, write_report
 from impact.report.spec import load_spec
 from impact.resources import default_catalog_path
+from impact.study.statistics import significance_stars
 
 HOSTILE = "<script>alert('x')</script> & <b>bold</b>"
 

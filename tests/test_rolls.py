@@ -7,7 +7,8 @@ import pytest
 import statsmodels.api as sm
 
 from impact import EventStudy, datasets
-from impact.data.prices import benchmark_returns, period_returns, price_series
+from impact.data.prices import price_series
+from impact.data.returns import benchmark_returns, period_returns
 from impact.data.rolls import RULES, detect_rolls, in_roll_window, load_roll_calendar, product_root
 from impact.errors import DataError
 

@@ -16,10 +16,9 @@ from scipy import stats
 
 from impact import EventStudy
 from impact.errors import ImpactError
-from impact.inference.battery import EXTRA_TESTS, TESTS, BatteryInputs, inputs
+from impact.inference.battery import EXTRA_TESTS, TESTS, BatteryInputs, inputs, pair_car_test
 from impact.inference.parametric import average_correlation, bmp, patell
 from impact.inference.placebo import draw_positions, placebo_draws
-from impact.inference.statistics import pair_car_test
 
 EST, EV = (-120, -11), (-5, 5)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..inference.statistics import t_pvalue
+from ..study.statistics import t_pvalue
 
 TRADING_DAYS = 252
 

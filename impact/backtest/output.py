@@ -14,10 +14,10 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
-from .. import __version__  # noqa: E402
 from ..atomic import atomic_folder  # noqa: E402
 from ..csvsafe import to_csv  # noqa: E402
 from ..report.figures import STYLE  # noqa: E402
+from ..version import __version__  # noqa: E402
 from .result import BacktestResult  # noqa: E402
 
 

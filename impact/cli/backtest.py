@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..backtest import load_rule, run_backtest
+from ..backtest.output import write_backtest_report
 from ..csvsafe import to_csv
 
 
@@ -17,11 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from ..backtest import load_rule, run_backtest
 
     result = run_backtest(load_rule(args.spec))
     if args.out is not None:
-        from ..backtest.output import write_backtest_report
 
         index = write_backtest_report(result, args.out)
         print(f"backtest report written to {index}", file=sys.stderr if args.format == "csv" else sys.stdout)

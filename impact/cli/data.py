@@ -7,7 +7,12 @@ import sys
 import pandas as pd
 
 from ..csvsafe import to_csv
+from ..data import datasets
+from ..data.cache import PriceCache
+from ..data.files import load_price_file
 from ..data.prices import as_day
+from ..data.quality import check_prices, quality_summary
+from ..data.yahoo import YahooSource
 from ..errors import DataError
 
 
@@ -46,13 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _cache(args):
-    from ..data.cache import PriceCache
 
     return PriceCache(args.cache_dir)
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
-    from ..data.yahoo import YahooSource
 
     start = as_day(args.start, "--start") if args.start is not None else None
     end = as_day(args.end, "--end") if args.end is not None else None
@@ -98,8 +101,6 @@ def cmd_clear(args: argparse.Namespace) -> int:
 
 
 def _check_prices_from(args) -> pd.DataFrame:
-    from ..data import datasets
-    from ..data.prices import load_price_file
 
     symbols = args.symbols or None
     if args.source == "bundled":
@@ -123,7 +124,6 @@ def _check_prices_from(args) -> pd.DataFrame:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ..data.quality import check_prices, quality_summary
 
     findings = check_prices(_check_prices_from(args))
     if args.format == "csv":

@@ -7,7 +7,13 @@ import sys
 import pandas as pd
 
 from ..csvsafe import to_csv
+from ..data.datasets import load_prices
 from ..errors import CatalogError, ImpactError
+from ..events.align import align_events
+from ..events.assets import get_asset, registry
+from ..events.calendars import get_calendar, sessions
+from ..events.catalog import load_catalog, load_catalogs, merge_catalogs
+from ..events.contamination import contamination
 
 
 def _add_catalog_options(p: argparse.ArgumentParser, filters: bool = True) -> None:
@@ -58,7 +64,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _catalog(args: argparse.Namespace, filters: bool = True):
-    from ..events.catalog import load_catalog, load_catalogs
 
     catalog = load_catalogs(*args.catalog) if args.catalog else load_catalog()
     if filters:
@@ -68,7 +73,6 @@ def _catalog(args: argparse.Namespace, filters: bool = True):
 
 
 def _assets(text: str | None) -> list[str]:
-    from ..events.assets import registry
 
     if not text:
         return list(registry().index)
@@ -97,9 +101,6 @@ def _local(ts: pd.Timestamp, zone: str) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from ..events.align import align_events
-    from ..events.assets import get_asset
-    from ..events.calendars import get_calendar
 
     catalog = _catalog(args, filters=False)
     event = catalog.get(args.event_id)
@@ -133,7 +134,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _bundled_coverage() -> dict[str, pd.DatetimeIndex]:
     """Session dates of each bundled price series (to say when day 0 has no price)."""
-    from ..data.datasets import load_prices
 
     prices = load_prices()
     return {s: pd.DatetimeIndex(g["date"]) for s, g in prices.groupby("symbol")}
@@ -151,7 +151,6 @@ def _data_note(coverage: dict, asset: str, day0) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..events.catalog import load_catalog, merge_catalogs
 
     problems, catalogs = [], []
     for path in args.files:
@@ -185,10 +184,6 @@ def _parse_window(text: str) -> tuple[int, int]:
 
 
 def cmd_align(args: argparse.Namespace) -> int:
-    from ..events.align import align_events
-    from ..events.assets import get_asset
-    from ..events.calendars import sessions
-    from ..events.contamination import contamination
 
     catalog = _catalog(args)
     assets = _assets(args.assets)

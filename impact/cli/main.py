@@ -6,8 +6,8 @@ import signal
 import sys
 import threading
 
-from .. import __version__
 from ..errors import CatalogError, ImpactError, os_error_message
+from ..version import __version__
 from . import backtest, data, events, study
 
 #: Command-group modules; each defines ``register(subparsers)``.

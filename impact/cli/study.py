@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from ..csvsafe import to_csv
+from ..errors import ImpactError
 from ..progress import set_quiet
 from ..report.build import run_spec, write_report
 from ..report.spec import load_spec
@@ -37,7 +38,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 def _parse_window(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
     if text is None:
         return default
-    from ..errors import ImpactError
 
     try:
         a, b = (int(v) for v in text.split(","))

@@ -44,6 +44,7 @@ from ..events.assets import get_asset
 from ..events.calendars import sessions
 from ..progress import progress
 from .prices import TIDY_COLUMNS, as_day
+from .yahoo import YahooSource
 
 ENV_VAR = "IMPACT_CACHE_DIR"
 DEFAULT_START = pd.Timestamp("2017-01-01")
@@ -253,7 +254,6 @@ class PriceCache:
         if start > end:
             raise DataError(f"start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         if source is None and not offline:
-            from .yahoo import YahooSource
 
             source = YahooSource()
         report = FetchReport(prices=pd.DataFrame(columns=list(TIDY_COLUMNS)))

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .datasets import load_factors
 
 #: Name of the risk-free column, subtracted from the left-hand side.
 RF = "rf"
@@ -27,7 +28,6 @@ def ff3_factors() -> pd.DataFrame:
 
     Source data are in percent (Kenneth French's data library); divided by 100 here.
     """
-    from .datasets import load_factors
 
     frame = load_factors()
     return prepare_factors(frame.set_index("date")[["mkt_rf", "smb", "hml", "rf"]] / 100.0, "ff3 factors")

@@ -1,4 +1,4 @@
-"""Prices in, returns out: the one shape every later stage consumes.
+"""Prices in one validated tidy shape: the checks every source goes through.
 
 Accepted price layouts:
 
@@ -8,7 +8,7 @@ Accepted price layouts:
 Each symbol keeps its own session dates: returns are measured between
 consecutive observed sessions of that symbol, never across a filled gap; a return
 that spans more than one session of the symbol's calendar is flagged
-(:func:`gap_returns`).
+(:func:`impact.data.returns.gap_returns`).
 
 Every source (files, frames, yfinance, the cache) goes through the same checks:
 :func:`session_dates` for dates and :func:`price_values` for prices, so a bad value
@@ -17,11 +17,8 @@ comes from.
 """
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,8 +26,6 @@ import pandas as pd
 from ..errors import DataError
 from ..events.assets import get_asset
 from ..events.calendars import get_calendar, sessions
-
-RETURN_KINDS = ("log", "simple")
 
 # d/m/y or m/d/y (any of / . - between, 2- or 4-digit year): the order cannot be read off one date.
 _SLASH_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:$|[ T])"
@@ -254,132 +249,6 @@ def price_series(prices: pd.DataFrame, price_column: str | None = None) -> dict[
     return out
 
 
-def period_returns(close: pd.Series, kind: str = "log") -> pd.Series:
-    """Returns between consecutive observations; the first is NaN."""
-    if kind == "log":
-        return np.log(close).diff()
-    if kind == "simple":
-        return close.pct_change()
-    raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
-
-
-def benchmark_returns(benchmark: pd.Series, dates: pd.DatetimeIndex, kind: str = "log") -> pd.Series:
-    """Benchmark returns over an asset's own return intervals.
-
-    Uses the benchmark's last close on or before each of the asset's session dates,
-    so a return spanning an asset holiday is matched by the benchmark's return over
-    the same span (0 if the benchmark did not trade, NaN before its first close).
-    """
-    asof = benchmark.reindex(benchmark.index.union(dates)).ffill().reindex(dates)
-    return period_returns(asof, kind)
-
-
-#: Columns of :func:`gap_returns` (the shape of ``EventStudy(estimation_exclusions=...)``).
-GAP_COLUMNS = ("asset", "date", "reason")
-
-
-def gap_rows(closes: dict[str, pd.Series]) -> pd.DataFrame:
-    """:func:`gap_returns` for closes already split by :func:`price_series`."""
-    rows = []
-    for symbol, close in closes.items():
-        dates = pd.DatetimeIndex(close.dropna().index)
-        if len(dates) < 2:
-            continue
-        cal = sessions(get_asset(symbol))
-        # sessions in (previous observation, this one]: 1 for consecutive sessions
-        spanned = np.diff(cal.searchsorted(dates, side="right"))
-        for day, n in zip(dates[1:], spanned):
-            if n > 1 and day <= cal[-1]:  # beyond the calendar's horizon nothing can be said
-                rows.append((symbol, day, f"gap:{int(n)} sessions"))
-    out = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
-    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
-    return out
-
-
-def gap_returns(prices: pd.DataFrame) -> pd.DataFrame:
-    """Returns that span a gap: ``asset, date, reason`` with ``reason = "gap:<n> sessions"``.
-
-    Rule: a return is measured between consecutive observed closes of an asset; when
-    the asset's trading calendar (:func:`impact.calendars.sessions`, XNYS for unknown
-    symbols) has ``n > 1`` sessions in ``(previous close date, date]``, the return
-    dated ``date`` spans ``n`` sessions (missing data, a suspension) and is not a
-    one-session return. It is flagged, never filled: a months-long hole would
-    otherwise enter estimation as one huge "daily" return. The rows have the shape
-    of ``EventStudy``'s ``estimation_exclusions`` so they can be left out of
-    estimation as they are.
-    """
-    return gap_rows(price_series(prices))
-
-
-@dataclass
-class ReturnPanel:
-    """Per-asset returns on the asset's own time axis (rows), with benchmark returns."""
-
-    returns: dict[str, pd.Series]
-
-    @classmethod
-    def from_prices(cls, prices: pd.DataFrame, kind: str = "log", price_column: str | None = None) -> ReturnPanel:
-        if kind not in RETURN_KINDS:
-            raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
-        closes = price_series(prices, price_column)
-        panel = cls({s: period_returns(c, kind) for s, c in closes.items()})
-        panel.closes = closes
-        panel.kind = kind
-        return panel
-
-    @classmethod
-    def from_returns(cls, returns: pd.DataFrame) -> ReturnPanel:
-        """A wide frame of returns (rows = the time axis, NaN = missing)."""
-        frame = returns
-        if "date" in frame.columns:
-            frame = frame.set_index("date")
-        index = pd.DatetimeIndex(session_dates(pd.Series(frame.index, dtype=frame.index.dtype), None, "returns"))
-        frame = frame.set_axis(index, axis=0)
-        if index.has_duplicates:
-            raise DataError(f"returns: duplicated date {index[index.duplicated()][0]:%Y-%m-%d}")
-        # Same rule as prices: text and inf are refused, not dropped (returns may be <= 0).
-        panel = cls({str(c): price_values(frame[c], str(c), pd.Series(str(c), index=frame.index),
-                                          pd.Series(index, index=frame.index), "returns", positive=False).rename(str(c))
-                     for c in frame.columns})
-        panel.closes = None
-        panel.kind = "given"
-        return panel
-
-    @property
-    def symbols(self) -> list[str]:
-        return list(self.returns)
-
-    def gaps(self) -> pd.DataFrame:
-        """Returns spanning more than one calendar session (:func:`gap_returns`); none for given returns."""
-        return gap_rows(self.closes) if self.closes is not None else pd.DataFrame(columns=list(GAP_COLUMNS))
-
-    def spans_gap(self, asset: str) -> pd.Series:
-        """Per-return flag on ``asset``'s rows: True where the return spans more than one session."""
-        self.require([asset])
-        flagged = self.gaps()
-        days = set(flagged.loc[flagged["asset"] == asset, "date"])
-        index = self.returns[asset].index
-        return pd.Series(index.isin(list(days)), index=index, name="spans_gap")
-
-    def require(self, symbols: Iterable[str], role: str = "asset") -> None:
-        missing = [s for s in dict.fromkeys(symbols) if s not in self.returns]
-        if missing:
-            raise DataError(
-                f"unknown {role} symbol(s) {', '.join(missing)}: not in the price data "
-                f"(available: {', '.join(sorted(self.returns))})"
-            )
-
-    def benchmark_on(self, benchmark: str, asset: str) -> pd.Series:
-        """Benchmark returns on the asset's rows."""
-        dates = self.returns[asset].index
-        if self.closes is None:
-            return self.returns[benchmark].reindex(dates)
-        return benchmark_returns(self.closes[benchmark], dates, self.kind)
-
-
-# -- the validated tidy shape every source returns ------------------------------------------
-
-#: Columns of a validated price frame, in order (``open`` .. ``volume`` are NaN where unknown).
 TIDY_COLUMNS = ("date", "symbol", "open", "high", "low", "close", "adj_close", "volume")
 PRICE_FIELDS = ("open", "high", "low", "close", "adj_close")
 
@@ -468,103 +337,3 @@ def with_asset_metadata(prices: pd.DataFrame) -> pd.DataFrame:
         exchange=prices["symbol"].map({s: a.calendar for s, a in meta.items()}),
         currency=prices["symbol"].map({s: a.currency for s, a in meta.items()}),
     )
-
-
-def load_price_file(path, symbol: str | None = None, symbols: Iterable[str] | None = None,
-                    dayfirst: bool = False) -> pd.DataFrame:
-    """Read a user's price file (CSV or parquet) into the validated tidy shape.
-
-    A file without a ``symbol`` column holds one series: its symbol is ``symbol``
-    or the file name's stem. Header spellings of yfinance, Bloomberg (``PX_LAST``)
-    and Refinitiv (``TRDPRC_1``) exports are recognised. Every error is one line
-    naming the file, the row (1-based data row; the header is line 1) and the problem.
-    ``symbols`` keeps only those symbols and names any the file lacks; ``dayfirst``
-    reads ambiguous dates such as 02/01/2025 as 2 January.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such price file")
-    if path.stat().st_size < 4096 and not path.read_bytes().strip():  # sniffing would fail obscurely
-        raise DataError(f"{path}: empty file; a price file needs a header row (date, close) and data rows")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            raw = pd.read_parquet(path)
-            if raw.index.name and raw.index.name not in raw.columns:
-                raw = raw.reset_index()
-        else:
-            raw = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False,
-                              skip_blank_lines=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: empty file; a price file needs a header row (date, close) and data rows") from None
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path}: cannot read as {'parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'} "
-                        f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
-    header_lines = 1
-    first = str(raw.columns[0]).strip().lower()
-    if first == "price" and len(raw) >= 2 and str(raw.iloc[0, 0]).strip().lower() == "ticker" \
-            and str(raw.iloc[1, 0]).strip().lower() in ("date", "datetime"):
-        # yfinance's DataFrame.to_csv of a (Price, Ticker) download: three header lines
-        tickers = {str(t) for t in raw.iloc[0, 1:] if str(t)}
-        raw = raw.iloc[2:].rename(columns={raw.columns[0]: "date"}).reset_index(drop=True)
-        header_lines = 3
-        if len(tickers) == 1 and symbol is None:
-            symbol = tickers.pop().replace("=F", "_F").lstrip("^")
-        elif len(tickers) > 1:
-            raise DataError(f"{path}: a yfinance CSV with {len(tickers)} tickers; save one ticker per file")
-    if raw.empty:
-        raise DataError(f"{path}: no data rows")
-    mapping = _canonical_columns(raw.columns)
-    if "symbol" not in mapping.values():
-        raw = raw.assign(symbol=symbol or path.stem)
-    elif symbol is not None:
-        raise DataError(f"{path}: the file has a symbol column; pass symbols=[...] to select, not symbol=")
-    prices = validate_prices(raw, origin=str(path), header_lines=header_lines, dayfirst=dayfirst)
-    if symbols is not None:
-        wanted = list(dict.fromkeys([symbols] if isinstance(symbols, str) else symbols))
-        have = set(prices["symbol"])
-        missing = [s for s in wanted if s not in have]
-        if missing:
-            raise DataError(f"{path}: unknown symbol(s) {', '.join(missing)} (the file has: {', '.join(sorted(have))})")
-        prices = prices[prices["symbol"].isin(wanted)].reset_index(drop=True)
-    return prices
-
-
-def load_prices(symbols: Iterable[str] | str | None = None, source="bundled", start=None, end=None, *,
-                offline: bool = False, refresh: bool = False, cache_dir=None) -> pd.DataFrame:
-    """Tidy, validated daily prices from any source, with asset metadata.
-
-    ``source``: ``"bundled"`` (default, the offline real sample), ``"yahoo"`` (yfinance
-    through the local cache, see :class:`impact.cache.PriceCache`; ``offline=True``
-    reads the cache only), a CSV/parquet path, a DataFrame, or a source object.
-    Unknown symbols and failed downloads raise :class:`DataError` naming them.
-    """
-    from .sources import get_source
-
-    if isinstance(symbols, str):
-        symbols = [symbols]
-    src = get_source(source)
-    if src.name == "bundled" and symbols is None:
-        from . import datasets
-
-        symbols = datasets.available_symbols()
-    if symbols is None:
-        if not hasattr(src, "frame"):
-            raise DataError(f"give the symbols to load from {src.name}")
-        symbols = sorted(set(src.frame["symbol"]))
-    symbols = list(dict.fromkeys(symbols))
-    if src.name == "yahoo":
-        from .cache import PriceCache
-
-        report = PriceCache(cache_dir).fetch(symbols, start, end, src, offline=offline, refresh=refresh)
-        report.raise_for_failures()
-        prices = report.prices
-    else:
-        got = src.fetch(symbols, start, end)
-        if got.failed:
-            raise DataError(f"unknown symbol(s) {', '.join(got.failed)} in {src.name}: "
-                            f"{next(iter(got.failed.values()))}")
-        prices = got.prices
-    prices = prices[list(TIDY_COLUMNS)].sort_values(["symbol", "date"], ignore_index=True)
-    prices["date"] = prices["date"].astype("datetime64[ns]")  # one resolution and dtype whatever the source
-    prices["symbol"] = prices["symbol"].astype(str)
-    return with_asset_metadata(prices)

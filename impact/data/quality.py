@@ -23,6 +23,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..events.assets import get_asset
+from ..events.calendars import sessions
+from .rolls import detect_rolls
 
 COLUMNS = ["symbol", "date", "issue", "value", "detail"]
 ISSUES = ("duplicate_date", "non_positive", "missing_session", "non_session", "stale", "extreme_return", "roll")
@@ -34,9 +37,6 @@ def check_prices(prices: pd.DataFrame, symbols: Iterable[str] | None = None, *, 
 
     Returns ``symbol, date, issue, value, detail`` sorted by symbol, date, issue.
     """
-    from ..events.assets import get_asset
-    from ..events.calendars import sessions
-    from .rolls import detect_rolls
 
     if not {"symbol", "date", "close"}.issubset(prices.columns):
         raise DataError("check_prices needs a tidy frame with columns date, symbol, close")

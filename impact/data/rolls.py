@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..events.assets import registry
+from .prices import price_series
 
 MONTH_CODES = "FGHJKMNQUVXZ"  # Jan..Dec
 
@@ -63,7 +65,6 @@ RULES: dict[str, RollRule] = {
 
 def product_root(symbol: str) -> str | None:
     """``ZS_F``/``ZS=F`` -> ``ZS``; ``CT1`` -> ``CT`` (via the registry's Yahoo ticker)."""
-    from ..events.assets import registry
 
     table = registry()
     ticker = table.loc[symbol, "yahoo"] if symbol in table.index else symbol
@@ -182,7 +183,6 @@ def roll_exclusions(prices: pd.DataFrame | None, roll_days="auto", symbols=None)
             return None  # returns only: no price levels to test
         if not {"symbol", "date", "close"}.issubset(prices.columns):
             # wide closes: no volume, so only the gap test can speak
-            from .prices import price_series
 
             closes = {k: v for k, v in price_series(prices).items() if product_root(k) is not None}
             if not closes:

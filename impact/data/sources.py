@@ -19,7 +19,10 @@ from typing import Protocol
 import pandas as pd
 
 from ..errors import DataError
-from .prices import TIDY_COLUMNS, load_price_file, validate_prices
+from . import datasets
+from .files import load_price_file
+from .prices import TIDY_COLUMNS, validate_prices
+from .yahoo import YahooSource
 
 
 @dataclass
@@ -80,7 +83,6 @@ class BundledSource:
     adjustment: str = "see SOURCES.md"
 
     def fetch(self, symbols: Iterable[str], start=None, end=None) -> FetchResult:
-        from . import datasets
 
         symbols = list(dict.fromkeys(symbols))
         known = set(datasets.available_symbols())
@@ -99,7 +101,6 @@ def get_source(source) -> PriceSource:
     if source in (None, "bundled", "sample"):
         return BundledSource()
     if source in ("yahoo", "yfinance"):
-        from .yahoo import YahooSource
 
         return YahooSource()
     path = Path(str(source))

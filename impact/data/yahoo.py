@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..events.assets import registry
 from .prices import TIDY_COLUMNS, session_dates, validate_prices
 
 #: yfinance's names for price fields (any other level of a MultiIndex holds tickers).
@@ -45,7 +46,6 @@ _TRANSIENT = ("ratelimit", "rate limit", "too many requests", "timeout", "timed 
 
 def yahoo_ticker(symbol: str) -> str:
     """Yahoo's ticker for a package symbol (``ZS_F`` -> ``ZS=F``); other strings pass through."""
-    from ..events.assets import registry
 
     table = registry()
     if symbol in table.index:

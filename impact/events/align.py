@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImpactError
-from .assets import get_asset
+from .assets import get_asset, registry
 from .calendars import session_closes
 
 POLICIES = ("earliest", "latest")
@@ -151,7 +151,6 @@ def align_events(
 def align_catalog(catalog, assets: Iterable[str] | None = None, policy: str = "earliest") -> pd.DataFrame:
     """:func:`align_events` for a :class:`~impact.events.Catalog` (or its frame);
     ``assets`` defaults to every symbol of the bundled asset registry."""
-    from .assets import registry
 
     frame = catalog.events if hasattr(catalog, "events") else catalog
     return align_events(frame, list(assets) if assets is not None else list(registry().index), policy)

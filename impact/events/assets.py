@@ -87,3 +87,12 @@ def by_asset(mapping: Mapping[str, Any], symbol: str, default: Any = None) -> An
     if cls in mapping:
         return mapping[cls]
     return mapping.get("default", default)
+
+
+def asset_label(asset: str) -> str:
+    """A short reader's name for an asset (registry ``label``: "semiconductors" for SOXX),
+    else the symbol."""
+    table = registry()
+    if asset in table.index and "label" in table.columns and table.at[asset, "label"]:
+        return str(table.at[asset, "label"])
+    return asset

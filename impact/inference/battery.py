@@ -1,147 +1,30 @@
-"""The test battery behind ``EventStudyResult.test(name, window)``.
-
-Every test sees the same inputs, built once per result (:class:`BatteryInputs`):
-event-window abnormal returns AR (P, W), each pair's estimation-window
-residuals (P, L; NaN on unusable rows), residual variances under the chosen
-convention and the prediction-error factors of CLM (1997, eq. 4.4.14).
-
-A test is then applied to *event observations* e (P, m) with variance factors
-f (P, m), sigma_i^2 f_im being the variance of e_im under the null:
-
-* ``window=None``: m = W columns, one per rel_day, e = AR_it, f = 1 + 1/L_i +
-  (x_t - xbar)'(X_c'X_c)^-1 (x_t - xbar);
-* ``window=(a, b)``: m = 1, e = CAR_i(a, b), f = D + D^2/L_i + s'(X_c'X_c)^-1 s
-  (D = b - a + 1, s the summed centred regressors), the Var(CAR) the rest of the
-  package reports.
-
-The formulas, their papers and the peer conventions are in docs/methods.md.
-The test functions live in :mod:`impact.tests_parametric` and
-:mod:`impact.tests_nonparametric`; they are pure functions of arrays.
+"""The test battery behind ``EventStudyResult.test(name, window)``: the registry of
+tests (:data:`TESTS`), their dispatch (:func:`run_test`), the single-pair CAR test and
+the tidy battery table. Inputs: :mod:`impact.inference.inputs`; formulas, papers and
+peer conventions: docs/methods.md.
 """
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ImpactError
-
-SIGMA_CONVENTIONS = ("ols", "n-1", "n")
-PE_ROWS = ("pair", "benchmark")
-
-
-@dataclass
-class BatteryInputs:
-    ar: np.ndarray            # (P, W) event-window abnormal returns
-    rel_days: np.ndarray      # (W,)
-    resid: np.ndarray         # (P, L) estimation residuals, NaN where unusable
-    x_est: np.ndarray         # (P, L, k) regressors on estimation rows (NaN outside the series)
-    n_obs: np.ndarray         # (P,) usable estimation rows
-    df: np.ndarray            # (P,) residual degrees of freedom of the fit
-    fit: object               # the NormalFit
-    benchmark: np.ndarray     # (P, W, k) regressors in the event window
-    memo: dict = field(default_factory=dict, repr=False)  # derived quantities shared by tests
-
-    def sigma2(self, sigma: str = "ols") -> np.ndarray:
-        """Residual variance: ``ols`` SSR/(L_i - p) as fitted (default), ``n-1`` the
-        sample variance of the estimation ARs (estudy2), ``n`` with denominator L_i
-        (eventstudy-py)."""
-        if sigma == "ols":
-            return np.asarray(self.fit.sigma2, dtype=float)
-        if sigma not in SIGMA_CONVENTIONS:
-            raise ImpactError(f"sigma must be one of {', '.join(SIGMA_CONVENTIONS)}, got {sigma!r}")
-        key = ("sigma2", sigma)
-        if key not in self.memo:
-            ok = np.isfinite(self.resid)
-            n = ok.sum(axis=1)
-            r = np.where(ok, self.resid, 0.0)
-            mean = r.sum(axis=1) / np.maximum(n, 1)
-            ssq = (np.where(ok, self.resid - mean[:, None], 0.0) ** 2).sum(axis=1)
-            denom = n - (1 if sigma == "n-1" else 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                self.memo[key] = np.where(denom > 0, ssq / np.where(denom > 0, denom, 1), np.nan)
-        return self.memo[key]
-
-    def factors(self, window, prediction_error: bool = True, pe_rows: str = "pair"):
-        """Event observations and variance factors: (e (P, m), f (P, m), days (m,), labels)."""
-        if pe_rows not in PE_ROWS:
-            raise ImpactError(f"pe_rows must be one of {', '.join(PE_ROWS)}, got {pe_rows!r}")
-        P, W = self.ar.shape
-        masks = [self.rel_days == d for d in self.rel_days] if window is None else [
-            (self.rel_days >= window[0]) & (self.rel_days <= window[1])]
-        e = np.column_stack([self.ar[:, m].sum(axis=1) for m in masks]) if P else np.zeros((0, len(masks)))
-        days = np.array([m.sum() for m in masks], dtype=float)
-        if not prediction_error:
-            return e, np.broadcast_to(days, e.shape).copy(), days
-        if pe_rows == "pair":
-            # Var(CAR)/sigma^2 exactly as the fit reports it (CLM 1997 eq. 4.4.14).
-            with np.errstate(invalid="ignore", divide="ignore"):
-                f = np.column_stack([self.fit.car_variance(self.benchmark, m) / self.fit.sigma2 for m in masks])
-            return e, f, days
-        # estudy2: xbar and the centred cross-products over every estimation row where
-        # the benchmark is observed, even rows where the asset is missing.
-        x = self.x_est
-        ok = np.isfinite(x).all(axis=2)
-        cnt = np.maximum(ok.sum(axis=1), 1)
-        xbar = np.where(ok[:, :, None], x, 0.0).sum(axis=1) / cnt[:, None]
-        xc = np.where(ok[:, :, None], x - xbar[:, None, :], 0.0)
-        xtx = np.einsum("plk,plj->pkj", xc, xc)
-        ainv = np.linalg.pinv(xtx)
-        f = np.empty_like(e)
-        for j, m in enumerate(masks):
-            s = (self.benchmark[:, m, :] - xbar[:, None, :]).sum(axis=1)
-            d = days[j]
-            f[:, j] = d + d**2 / self.n_obs + np.einsum("pk,pkj,pj->p", s, ainv, s)
-        return e, f, days
-
-
-def inputs(result) -> BatteryInputs:
-    """Build (and cache on the result) the arrays every test needs."""
-    cache = result._cache
-    if "battery" in cache:
-        return cache["battery"]
-    if result.rows is None:
-        raise ImpactError("this result carries no estimation rows; refit with EventStudy.fit()")
-    ea, eb = result.study.estimation_window
-    g = result.rows.gather(np.arange(ea, eb + 1), dates=False)
-    fit = result.fit
-    usable = np.isfinite(g["y"]) & np.isfinite(g["x"]).all(axis=2) & ~g["masked"]
-    with np.errstate(invalid="ignore"):
-        resid = g["y"] - fit.expected(g["x"])
-    resid[~usable] = np.nan
-    built = BatteryInputs(
-        ar=result.abnormal, rel_days=result.rel_days, resid=resid, x_est=g["x"],
-        n_obs=np.asarray(fit.n_obs, dtype=float), df=np.asarray(fit.df, dtype=float), fit=fit,
-        benchmark=result.benchmark,
-    )
-    cache["battery"] = built
-    return built
-
-
-def _check_window(result, window):
-    if window is None:
-        return None
-    try:
-        a, b = (int(v) for v in window)
-    except (TypeError, ValueError):
-        raise ImpactError(f"window must be a pair of integers (start, end), got {window!r}") from None
-    ea, eb = result.study.event_window
-    if a > b or a < ea or b > eb:
-        raise ImpactError(f"window {(a, b)} must be an ordered range inside the event window {(ea, eb)}")
-    return a, b
+from ..progress import progress
+from ..study.result import extend
+from ..study.statistics import significance_stars
+from .inputs import check_window, inputs
+from .nonparametric import NONPARAMETRIC
+from .parametric import PARAMETRIC, pair_t
+from .placebo import placebo_test
 
 
 def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
     """One row per rel_day (``window=None``) or one row for ``window``:
     ``rel_day`` or ``window``, then ``statistic, p_value, n`` (some tests add columns)."""
-    from .nonparametric import NONPARAMETRIC
-    from .parametric import PARAMETRIC
-    from .placebo import placebo_test
-
     tests = {**PARAMETRIC, **NONPARAMETRIC}
-    window = _check_window(result, window)
+    window = check_window(result, window)
     if not len(result.pairs):
         raise ImpactError(f"test {name!r}: no estimated pairs to test (every pair is in result.excluded)")
     if name == "placebo":
@@ -169,3 +52,47 @@ TESTS = ("t_cs", "brown_warner_1980", "brown_warner_1985", "patell", "bmp", "kol
          "corrado_rank", "grank", "sign", "generalized_sign", "wilcoxon", "placebo")
 #: further tests estudy2 reports (Corrado & Zivney 1992 sign and modified rank, Lamb 1995)
 EXTRA_TESTS = ("corrado_sign", "modified_rank", "lamb")
+
+
+def pair_car_test(result, window=None, *, sigma: str = "ols", prediction_error: bool = True, df=None) -> pd.DataFrame:
+    """Single-pair t test of each CAR over ``window`` (default: the event window).
+
+    t_i = CAR_i / (sigma_i sqrt(f_i)); with the defaults f_i is the CLM (1997)
+    eq. 4.4.14 factor (estimation error included) and t ~ t(L_i - p), the same
+    numbers as ``result.car``. ``sigma="n", prediction_error=False, df=L-1``
+    gives eventstudy-py's ``car_tstat`` (Var(CAR) = k sigma^2, no estimation
+    error).
+    """
+    window = check_window(result, window or result.study.event_window)
+    out = pair_t(inputs(result), window, sigma=sigma, prediction_error=prediction_error, df=df)
+    cars = inputs(result).factors(window, prediction_error=False)[0][:, 0]
+    return pd.DataFrame({
+        "event_id": result.pairs["event_id"], "asset": result.pairs["asset"],
+        "window": f"[{window[0]},{window[1]}]", "car": cars, "t": out["t"],
+        "p_value": out["p_value"], "df": out["df"],
+    })
+
+
+def battery_table(result, names=None, windows=None) -> pd.DataFrame:
+    """Tidy table of the test battery: one row per (test, window) with ``statistic,
+    p_value, n, stars``. Defaults: every battery test but the (slow) placebo, over
+    [0,0], [-1,1] and the whole event window."""
+    ea, eb = result.study.event_window
+    windows = windows or [w for w in ((0, 0), (-1, 1), (ea, eb)) if ea <= w[0] and w[1] <= eb]
+    windows = list(dict.fromkeys(tuple(w) for w in windows))
+    names = names or [t for t in TESTS if t != "placebo"]
+    rows = []
+    for name in progress(names, desc="tests", unit="test"):
+        for w in windows:
+            frame = pd.DataFrame(run_test(result, name, w))
+            frame.insert(0, "test", name)
+            rows.append(frame)
+    if not rows:
+        return pd.DataFrame(columns=["test", "window", "statistic", "p_value", "n", "stars"])
+    out = pd.concat(rows, ignore_index=True)
+    return out.assign(stars=out["p_value"].map(significance_stars))
+
+
+# The fitted result's inference verbs (study never imports this stage: it offers them here).
+extend("test", run_test)
+extend("tests", battery_table)

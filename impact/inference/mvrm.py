@@ -40,14 +40,14 @@ of Economics 16(2); Zellner, A. (1962), JASA 57.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..errors import ImpactError
-from ..study.windows import RowSource
+from ..study.result import extend
 
 #: Normal-return models the MVRM can write as a regression.
 SUPPORTED = ("market", "ff3", "factors", "constant_mean")
@@ -74,7 +74,7 @@ def _event_system(result, rows: np.ndarray, est_off: np.ndarray, ev_off: np.ndar
     """Stack one event's equations: dependent (T, N), regressors (N, T, k), T_est."""
     src = result.rows
     k_model = result.study.model
-    sub = RowSource(src.Y, src.X, src.D, src.masked, src.pos[rows], src.lo[rows], src.hi[rows])
+    sub = replace(src, pos=src.pos[rows], lo=src.lo[rows], hi=src.hi[rows])
     est, ev = sub.gather(est_off), sub.gather(ev_off)
     usable = np.isfinite(est["y"]) & np.isfinite(est["x"]).all(axis=2) & ~est["masked"]
     # Common dates: those usable for every asset of the event.
@@ -196,3 +196,6 @@ def mvrm(result, window=None, *, events=None, effect: str = "cumulative", debias
         excluded=pd.DataFrame(excluded, columns=["event_id", "asset", "reason"]),
         fits=fits,
     )
+
+
+extend("mvrm", mvrm)  # result.mvrm(): the fitted result's joint test

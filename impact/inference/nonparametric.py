@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from ..errors import ImpactError
+from ..study.statistics import t_pvalue
 from .parametric import _count, _normal_p, standardized
-from .statistics import t_pvalue
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -101,7 +102,6 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
     conventions agree on complete data.
     """
     if convention not in ("impact", "estudy2"):
-        from ..errors import ImpactError
         raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
     cols = slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
     ev = inp.ar[:, cols]
@@ -222,7 +222,6 @@ def generalized_sign(inp, window, *, p_hat: str = "cowan"):
     elif p_hat == "pooled":
         p = pos_est.sum() / cnt.sum() if cnt.sum() else np.nan
     else:
-        from ..errors import ImpactError
         raise ImpactError(f"p_hat must be 'cowan' or 'pooled', got {p_hat!r}")
     n = _count(e)
     pos = (e > 0).sum(axis=0)
@@ -289,7 +288,6 @@ def _cz_statistic(scores, L, window, n_ev, convention):
 
 def _check_convention(convention):
     if convention not in ("impact", "estudy2"):
-        from ..errors import ImpactError
         raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
 
 

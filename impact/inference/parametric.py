@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .statistics import t_pvalue
+from ..errors import ImpactError
+from ..study.statistics import t_pvalue
 
 
 def _normal_p(z: np.ndarray) -> np.ndarray:
@@ -91,10 +92,8 @@ def lamb(inp, window, *, convention: str = "impact", df=None):
     statistics / sqrt(D). t(T_est - 1).
     """
     if convention not in ("impact", "estudy2"):
-        from ..errors import ImpactError
         raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
     if inp.x_est.shape[2] != 1 or getattr(inp.fit, "model", "market") not in ("market", "garch"):
-        from ..errors import ImpactError
         raise ImpactError("lamb: the test is defined for the single-index market model only")
     bw = brown_warner_1985(inp, None)  # daily A_t / sd(A_tau)
     x = inp.x_est[0, :, 0]

@@ -29,12 +29,17 @@ of Brown & Warner (1980, 1985), here on the study's own assets and calendars.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from ..errors import ImpactError
 from ..progress import progress
 from ..study.models import OLS_MODELS, fit_by_model, fit_normal_returns, n_parameters
+from .inputs import BatteryInputs, inputs
+from .nonparametric import NONPARAMETRIC
+from .parametric import PARAMETRIC
 
 #: cells (pseudo pairs x window rows) gathered per chunk
 CHUNK_CELLS = 4_000_000
@@ -262,15 +267,10 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
     ``weights`` (P,), for ``statistic="caar"``: the statistic is the mean of
     ``weight * CAR`` over pairs with a non-zero weight (e.g. -1 flips an asset expected
     to rise, 0 leaves a pair out), in the observed data and in every draw alike."""
-    from .battery import inputs, run_test
-
     if result.rows is None or not len(result.pairs):
         raise ImpactError("placebo: no estimated pairs to re-run (see result.excluded)")
     if int(n_draws) < 1:
         raise ImpactError(f"placebo: n_draws must be a positive integer, got {n_draws!r}")
-    from .nonparametric import NONPARAMETRIC
-    from .parametric import PARAMETRIC
-
     tests = {**PARAMETRIC, **NONPARAMETRIC}
     if statistic != "caar" and statistic not in tests:
         raise ImpactError(f"placebo: unknown statistic {statistic!r} (use 'caar' or a test name)")
@@ -303,7 +303,7 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
             with np.errstate(invalid="ignore"):
                 draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
         return observed, draws, positions
-    observed = run_test(result, statistic, window, **options)["statistic"].to_numpy()
+    observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)
     draws = np.full((len(ar), len(observed)), np.nan)
     base = inputs(result)
     for b in range(len(ar)):
@@ -345,10 +345,6 @@ def placebo_summary(result, window, observed: np.ndarray, draws: np.ndarray, n_d
 
 def _pseudo_inputs(result, base, positions, ar, ok):
     """Battery inputs for one placebo draw (pairs that could be fitted only)."""
-    from dataclasses import replace
-
-    from .battery import BatteryInputs
-
     if ok.sum() < 2:
         return None
     study = result.study

@@ -26,20 +26,37 @@ import pandas as pd
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .. import __version__
 from ..atomic import atomic_folder
 from ..csvsafe import to_csv
 from ..data import datasets
+from ..data.cache import PriceCache
+from ..data.sources import get_source
 from ..errors import DataError, ImpactError, SpecError
 from ..events.assets import get_asset, registry
 from ..events.catalog import Catalog
-from ..inference.statistics import significance_stars
+from ..inference import placebo
 from ..progress import progress
+from ..study.card import FILTERS
 from ..study.eventstudy import EventStudy
-from ..study.models import NEEDS_BENCHMARK
+from ..study.plots import STYLE, caar_path_figure, event_labels, heatmap_figure, heatmap_matrix
 from ..study.result import EventStudyResult
-from . import findings as headlines
-from .spec import BUILTIN_TESTS, ReportSpec
+from ..version import __version__
+from .figures import ar_distribution_figure, placebo_figure, price_figure
+from .findings import headline_findings, pct
+from .spec import ReportSpec
+from .tables import (
+    UNSIGNED_KEYS,
+    event_day_table,
+    grouped_caar,
+    overlap_summary,
+    per_asset_table,
+    per_event_table,
+    provenance_table,
+    quality_tables,
+    spec_battery_table,
+    window_label,
+    with_stars,
+)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -80,7 +97,6 @@ def load_spec_prices(spec: ReportSpec, symbols: list[str], catalog=None) -> pd.D
     if spec.data == "bundled":
         return datasets.load_prices(symbols)
     if spec.data == "yahoo":
-        from ..data.cache import PriceCache
 
         events = (catalog or spec.load_catalog()).events
         start = pd.Timestamp(events["date"].min()) - pd.DateOffset(years=2)
@@ -88,7 +104,6 @@ def load_spec_prices(spec: ReportSpec, symbols: list[str], catalog=None) -> pd.D
         report = PriceCache().fetch(symbols, start=start, end=end)
         report.raise_for_failures()
         return report.prices
-    from ..data.sources import get_source
 
     fetched = get_source(spec.data).fetch(symbols)
     if fetched.failed:
@@ -122,208 +137,13 @@ class ReportOutput:
         return self.folder / "index.html"
 
 
-# -- tables -----------------------------------------------------------------------------------
-
-def _events_frame(result: EventStudyResult) -> pd.DataFrame:
-    return result.events_frame.copy()
-
-
-def _window_label(w) -> str:
-    return f"[{w[0]},{w[1]}]"
-
-
-def heatmap_matrix(result: EventStudyResult, window: tuple[int, int] = (0, 0)) -> pd.DataFrame:
-    """Assets x events matrix of CARs over ``window`` (day-0 ARs for ``(0, 0)``)."""
-    cars = result.car(window)
-    matrix = cars.pivot(index="asset", columns="event_id", values="car")
-    order = [a for a in (result.study.assets or []) if a in matrix.index] or list(matrix.index)
-    events = [e for e in _events_frame(result)["event_id"] if e in matrix.columns]
-    return matrix.reindex(index=order, columns=events)
-
-
-def event_labels(result: EventStudyResult, event_ids) -> list[str]:
-    """``id (YYYY-MM-DD)`` axis labels for events (the announcement date)."""
-    dates = _events_frame(result).drop_duplicates("event_id").set_index("event_id")["date"]
-    return [f"{e} ({pd.Timestamp(dates[e]):%Y-%m-%d})" if e in dates.index and pd.notna(dates[e]) else str(e)
-            for e in event_ids]
-
-
-#: What each model's abnormal return is measured against, for tables and sentences.
-_AGAINST = {"constant_mean": "its own mean (constant-mean model)", "raw": "zero (raw returns)",
-            "ff3": "the Fama-French three factors", "factors": "the study's factors"}
-
-
-def _against(model: str, bench: str | None) -> str:
-    if model == "market":
-        return f"the market model on {headlines.label(bench)} ({bench})"
-    if model == "market_adjusted":
-        return f"{headlines.label(bench)} ({bench}), market-adjusted"
-    if model == "garch":
-        return f"the GARCH(1,1) market model on {bench}"
-    return _AGAINST.get(model, model)
-
-
-def to_simple(values: np.ndarray, kind: str) -> np.ndarray:
-    """Simple returns from the study's returns (log returns converted: e^r - 1)."""
-    values = np.asarray(values, dtype=float)
-    return np.expm1(values) if kind == "log" else values
-
-
-def event_day_table(result: EventStudyResult) -> pd.DataFrame:
-    """One row per (event or bundle, asset) on its day-0 session: the asset's own return
-    ``ret_pct`` (simple), the normal return, the abnormal return (``ar`` in the model's
-    units, ``ar_pct`` in simple terms: e^AR - 1 for log returns), what it is abnormal
-    against (``model``, ``benchmark``, ``benchmark_ret_pct``), the CAR t-test, and the
-    hypothesis (``escalation_sign``, ``hypothesis``, ``as_hypothesised``)."""
-    study = result.study
-    k0 = int(np.flatnonzero(result.rel_days == 0)[0])
-    kind = study.returns_kind
-    ret, ar = result.raw[:, k0], result.abnormal[:, k0]
-    models = result.fit.models
-    assets = result.pairs["asset"].to_numpy()
-    per_asset = {a: study._benchmark_of(a) if study.model_of(a) in NEEDS_BENCHMARK else None for a in set(assets)}
-    bench = [per_asset[a] for a in assets]
-    bench_ret = np.where(pd.notna(bench), to_simple(result.benchmark[:, k0, 0], kind), np.nan)
-    against = {key: _against(*key) for key in dict.fromkeys(zip(models, bench))}
-    test = result.car((0, 0))
-    signs = result.hypotheses
-    out = pd.DataFrame({
-        "event_id": result.pairs["event_id"].astype(str).to_numpy(), "asset": result.pairs["asset"].to_numpy(),
-        "day0": pd.to_datetime(result.day0), "ret_pct": to_simple(ret, kind), "normal_pct": to_simple(ret - ar, kind),
-        "ar": ar, "ar_pct": to_simple(ar, kind), "model": models, "benchmark": [b or "" for b in bench],
-        "benchmark_ret_pct": bench_ret, "against": [against[m, b] for m, b in zip(models, bench)],
-        "se": test["se"].to_numpy(), "t": test["t"].to_numpy(), "p_value": test["p_value"].to_numpy(),
-        "escalation_sign": signs["escalation_sign"].to_numpy(), "hypothesis": signs["hypothesis"].to_numpy(),
-    })
-    out["as_hypothesised"] = np.where(out["hypothesis"] != 0, np.sign(out["ar"]) == out["hypothesis"], pd.NA)
-    cols = [c for c in ("date", "title", "actor", "kind", "direction", "members") if c in result.events_frame.columns]
-    ev = _events_frame(result)[["event_id", *cols]].drop_duplicates("event_id").rename(columns={"date": "event_date"})
-    out = out.merge(ev, on="event_id", how="left")
-    out.insert(2, "label", out["asset"].map(headlines.label))
-    out.insert(3, "asset_class", out["asset"].map(registry()["asset_class"]).fillna("unknown"))
-    out["stars"] = out["p_value"].map(significance_stars)
-    return out.reset_index(drop=True)
-
-
-def _with_stars(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(stars=frame["p_value"].map(significance_stars))
-
-
-def per_event_table(result: EventStudyResult, window) -> pd.DataFrame:
-    """Per event (or bundle): the sign-aligned mean CAR across its assets
-    (:meth:`EventStudyResult.caar_aligned`), the share that moved the hypothesised way,
-    and the session most assets first priced it in. Mixed bundles have no hypothesis
-    (``n = 0``, ``n_left_out``): their move is in the event-day table, not pooled."""
-    table = result.caar_aligned(window, by="event_id")
-    cols = [c for c in ("date", "title", "actor", "kind", "direction", "members") if c in result.events_frame.columns]
-    ev = _events_frame(result)[["event_id", *cols]].drop_duplicates("event_id")
-    # The session most assets first priced the news in (announcement date and day 0 can differ).
-    day0 = pd.Series(pd.to_datetime(result.day0)).groupby(result.pairs["event_id"].astype(str).to_numpy()).agg(
-        lambda d: d.mode().iloc[0])
-    out = ev.merge(table, on="event_id", how="inner")
-    out.insert(2, "day0", out["event_id"].map(day0))
-    return _with_stars(out)
-
-
-def per_asset_table(result: EventStudyResult, window) -> pd.DataFrame:
-    """Mean CAR across events for each asset (unsigned: one asset, one hypothesis),
-    cross-sectional t."""
-    table = result.caar(window, by="asset")
-    names = registry()["name"]
-    table.insert(1, "name", table["asset"].map(names).fillna(table["asset"]))
-    table.insert(2, "asset_class", table["asset"].map(registry()["asset_class"]).fillna("unknown"))
-    order = {a: i for i, a in enumerate(result.study.assets or [])}
-    table = table.sort_values("asset", key=lambda s: s.map(order).fillna(len(order)))
-    return _with_stars(table.reset_index(drop=True))
-
-
-#: Grouping keys whose groups hold one kind of asset: their CAARs stay unsigned.
-UNSIGNED_KEYS = ("asset_class", "asset")
-
-
-def grouped_caar(result: EventStudyResult, window, key: str) -> pd.DataFrame:
-    """CAAR by ``key``: unsigned within an asset class or asset, sign-aligned otherwise
-    (groups that pool assets with opposite hypotheses)."""
-    if key in UNSIGNED_KEYS:
-        return _with_stars(result.caar(window, by=key))
-    return _with_stars(result.caar_aligned(window, by=key))
-
-
-def battery_table(result: EventStudyResult, names=None, windows=None) -> pd.DataFrame:
-    """Tidy table of the test battery: one row per (test, window) with ``statistic,
-    p_value, n, stars``. Defaults: every battery test but the (slow) placebo, over
-    [0,0], [-1,1] and the whole event window."""
-    from .spec import available_tests
-
-    ea, eb = result.study.event_window
-    windows = windows or [w for w in ((0, 0), (-1, 1), (ea, eb)) if ea <= w[0] and w[1] <= eb]
-    windows = list(dict.fromkeys(tuple(w) for w in windows))
-    names = names or [t for t in available_tests() if t not in BUILTIN_TESTS and t != "placebo"]
-    rows = []
-    for name in progress(names, desc="tests", unit="test"):
-        for w in windows:
-            frame = pd.DataFrame(result.test(name, w))
-            frame.insert(0, "test", name)
-            rows.append(frame)
-    if not rows:
-        return pd.DataFrame(columns=["test", "window", "statistic", "p_value", "n", "stars"])
-    return _with_stars(pd.concat(rows, ignore_index=True))
-
-
-def spec_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.DataFrame, list[str]]:
-    """Tests named in the spec beyond the built-in ones, via ``result.test(name, window)``;
-    a test undefined for this sample is listed with its reason, not fatal."""
-    rows, notes = [], []
-    extra = [t for t in spec.tests if t not in BUILTIN_TESTS]
-    if not extra:
-        return pd.DataFrame(), notes
-    for name in extra:
-        for window in spec.car_windows:
-            try:
-                table = result.test(name, window)
-            except ImpactError as exc:  # e.g. a test undefined for one pair must not sink the report
-                notes.append(f"{name} {_window_label(window)}: not available ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else 'no message'})")
-                break
-            table = pd.DataFrame(table).copy()
-            table.insert(0, "test", name)
-            if "window" not in table.columns:
-                table.insert(1, "window", _window_label(window))
-            rows.append(table)
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    if "p_value" in out.columns:
-        out = _with_stars(out)
-    return out, notes
-
-
-def quality_tables(result: EventStudyResult, prices: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], str]:
-    """Data-quality findings from :func:`impact.quality.check_prices`: all findings, a count
-    per symbol and issue, and the findings that fall inside an event window (those can move
-    a CAR). Returns ``({}, note)`` when the checks cannot run on these prices."""
-    from ..data import quality
-
-    try:
-        findings = pd.DataFrame(quality.check_prices(prices))
-    except ValueError as exc:  # bad input for the checks must not sink the report; say what happened
-        return {}, f"impact.quality.check_prices failed: {exc}"
-    out = {"data_quality": findings, "data_quality_summary": quality.quality_summary(findings)}
-    if {"symbol", "date"} <= set(findings.columns):
-        windows = result.ar[["asset", "date", "event_id", "rel_day"]].rename(columns={"asset": "symbol"})
-        found = findings.assign(date=pd.to_datetime(findings["date"]))
-        out["data_quality_in_windows"] = found.merge(windows, on=["symbol", "date"]).sort_values(
-            ["event_id", "symbol", "rel_day"], ignore_index=True)
-    note = (f"{len(findings)} findings from impact.quality.check_prices on every series used "
-            f"(issues: {', '.join(quality.ISSUES)}).")
-    return out, note
-
-
 def escalation_weights(result: EventStudyResult) -> np.ndarray:
     """Weights that make the placebo statistic the sign-aligned escalation CAAR: -1 for
     assets expected to rise on an escalation, +1 otherwise, 0 for pairs that are not
     escalations or carry no hypothesis."""
     signs = result.hypotheses
     direction = result.pairs["event_id"].astype(str).map(
-        _events_frame(result).drop_duplicates("event_id").set_index("event_id")["direction"]).to_numpy()
+        result.events_frame.drop_duplicates("event_id").set_index("event_id")["direction"]).to_numpy()
     use = (signs["hypothesis"].to_numpy() != 0) & (direction == "escalation")
     return np.where(use, -signs["escalation_sign"].to_numpy(), 0)
 
@@ -336,7 +156,6 @@ def placebo_run(result: EventStudyResult, spec: ReportSpec, window) -> tuple[dic
     or not available."""
     if not spec.placebo:
         return None, "No placebo run requested in the spec (field 'placebo')."
-    from ..inference import placebo
 
     n, seed = int(spec.placebo.get("draws", 500)), int(spec.placebo.get("seed", 0))
     weights = escalation_weights(result)
@@ -352,136 +171,16 @@ def placebo_run(result: EventStudyResult, spec: ReportSpec, window) -> tuple[dic
              "p_value": float(row["p_value"])},
             f"{n} draws (seed {seed}) of one pseudo-date per announcement, shared by all its assets and mapped to "
             f"each asset's own sessions, away from the real event windows (impact.placebo): observed sign-aligned "
-            f"escalation CAAR {_window_label(window)} {_pct(float(observed[0]))}, placebo p = "
+            f"escalation CAAR {window_label(window)} {pct(float(observed[0]))}, placebo p = "
             f"{float(row['p_value']):.3f}; {100 * float(row['percentile']):.0f}% of the draws lie at or below it.")
-
-
-# -- words -------------------------------------------------------------------------------------
-
-_pct = headlines.pct
-
-
-def _histories(result: EventStudyResult) -> dict[str, pd.Series]:
-    """Each asset's one-session simple returns over its whole series (for a move's rank)."""
-    panel = result.study.panel
-    return {a: pd.Series(to_simple(panel.returns[a].to_numpy(), result.study.returns_kind),
-                         index=panel.returns[a].index) for a in result.pairs["asset"].unique()}
-
-
-def lead_asset(result: EventStudyResult) -> str | None:
-    """The asset a session sentence starts with: the first equity index (or broad ETF) studied."""
-    assets = list(result.study.assets or result.pairs["asset"].unique())
-    classes = registry()["asset_class"]
-    for wanted in (("equity_index",), ("equity_etf",)):
-        for a in assets:
-            if classes.get(a) in wanted:
-                return a
-    return assets[0] if assets else None
-
-
-def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_day: pd.DataFrame,
-                      placebo: dict | None = None) -> list[str]:
-    """Sentences computed from the tables (nothing here is typed by hand): what markets
-    did on the sessions that priced the news, the sign-aligned pooled effect by direction
-    with its tests, the largest abnormal moves, and the count of significant pairs.
-    ``result`` is bundled (:meth:`EventStudyResult.by_bundle`): no move is counted twice."""
-    units = "log " if result.study.returns_kind == "log" else ""
-    lines = headlines.session_sentences(event_day, _histories(result), lead_asset(result), units=units)
-    w = _window_label(window)
-    if "direction" in result.events_frame.columns:
-        aligned = result.caar_aligned(window, by="direction")
-        mixed = event_day[event_day["direction"] == "mixed"]
-        left_out = ""
-        if len(mixed):
-            ids = ", ".join(dict.fromkeys(mixed["event_id"]))
-            left_out = (f"Left out of the directional pooling: {len(mixed)} asset-sessions of mixed bundles ({ids}), "
-                        "whose announcements point in opposite directions.")
-        note = f"; placebo p = {placebo['p_value']:.3f} with shared pseudo-dates" if placebo else ""
-        sentence = headlines.aligned_sentence(aligned, w, note, left_out, units)
-        if sentence:
-            lines.append(sentence)
-    moves = headlines.largest_moves_sentence(event_day)
-    if moves:
-        lines.append(moves)
-    n_sig = int((event_day["p_value"] < 0.05).sum()) if len(event_day) else 0
-    lines.append(f"{n_sig} of {len(event_day)} day-0 abnormal returns (asset-sessions) are significant at 5% by the "
-                 f"CAR t-test (about {0.05 * len(event_day):.0f} would be by chance alone); "
-                 f"{len(result.excluded)} pairs were excluded (reasons listed below).")
-    return lines
-
-
-# -- provenance --------------------------------------------------------------------------------
-
-def provenance_table(symbols: list[str], data: str = "bundled") -> pd.DataFrame:
-    """Name, class, unit and the source row of ``SOURCES.md`` for every series used
-    (for non-bundled data: where the prices were read from)."""
-    text = datasets.provenance() if data == "bundled" else ""
-    rows = {}
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 9 and cells[0].startswith("prices/") and cells[0].endswith(".csv"):
-            rows[cells[0][len("prices/"):-len(".csv")]] = cells
-    reg = registry()
-    out = []
-    for s in symbols:
-        cells = rows.get(s, [""] * 9)
-        meta = reg.loc[s] if s in reg.index else None
-        out.append({
-            "symbol": s,
-            "name": meta["name"] if meta is not None else s,
-            "asset_class": meta["asset_class"] if meta is not None else "unknown",
-            "unit": meta["unit"] if meta is not None else "",
-            "source": cells[2] if data == "bundled" else ("Yahoo Finance via yfinance (local price cache)"
-                                                          if data == "yahoo" else f"file {data}"),
-            "date_range": cells[4], "rows": pd.to_numeric(cells[5], errors="coerce"), "adjusted": cells[6],
-            "license": cells[7], "caveats": cells[8] if len(cells) > 8 else "",
-        })
-    return pd.DataFrame(out)
-
-
-def _overlap_summary(overlaps: pd.DataFrame, mode) -> dict | None:
-    """Counts for the data-quality section: overlapping event windows of the same asset."""
-    if mode is None:
-        return None
-    if not len(overlaps):
-        return {"mode": mode, "n": 0}
-    same = int((overlaps["gap"] == 0).sum()) if "gap" in overlaps.columns else 0
-    return {"mode": mode, "n": len(overlaps), "assets": overlaps["asset"].nunique(), "same_session": same,
-            "decisions": overlaps["decision"].value_counts().to_dict() if "decision" in overlaps.columns else {}}
 
 
 # -- notebooks ---------------------------------------------------------------------------------
 
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("impact.report", "templates"), autoescape=select_autoescape(default=True))
-    env.filters["pct"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:+.{d}f}%"
-    env.filters["upct"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:.{d}f}%"
-    env.filters["num"] = lambda v, d=2: "" if v is None or pd.isna(v) else f"{v:.{d}f}"
-    env.filters["day"] = lambda v: "" if v is None or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
-    env.filters["stars"] = significance_stars
+    env.filters.update(FILTERS)
     return env
-
-
-def result_html(result: EventStudyResult, windows=None, top: int = 5) -> str:
-    """The HTML a notebook shows for a result: settings, counts, CAAR tests over a few
-    windows and the largest CARs (all text autoescaped)."""
-    study = result.study
-    ea, eb = study.event_window
-    windows = windows or [w for w in ((0, 0), (-1, 1), (ea, eb)) if ea <= w[0] and w[1] <= eb]
-    windows = list(dict.fromkeys(tuple(w) for w in windows))
-    caar = pd.concat([result.caar(w) for w in windows], ignore_index=True) if len(result.pairs) else pd.DataFrame()
-    main = windows[0] if windows else (ea, eb)
-    cars = result.car(main) if len(result.pairs) else pd.DataFrame(columns=["car"])
-    moves = cars.reindex(cars["car"].abs().sort_values(ascending=False).index).head(top)
-    market = study.market
-    return _environment().get_template("result.html.j2").render(
-        model=study.model, returns=study.returns_kind,
-        benchmark=dict(market) if isinstance(market, Mapping) else market,
-        estimation_window=list(study.estimation_window), event_window=list(study.event_window),
-        n_pairs=len(result.pairs), n_events=result.pairs["event_id"].nunique(),
-        n_assets=result.pairs["asset"].nunique(), n_excluded=len(result.excluded),
-        caar=caar.to_dict("records"), moves=moves.to_dict("records"), main=_window_label(main),
-    )
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -524,7 +223,6 @@ class _Writer:
         return stem
 
     def figure(self, name: str, fig) -> str:
-        from .figures import STYLE
 
         stem = safe_name(name)
         with matplotlib.rc_context(STYLE):  # tick labels are laid out at draw time
@@ -535,7 +233,6 @@ class _Writer:
 
 
 def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[str]:
-    from .figures import ar_distribution_figure, caar_path_figure, heatmap_figure, placebo_figure, price_figure
 
     out = _Writer(folder)
     catalog = result.study.events if isinstance(result.study.events, Catalog) else spec.load_catalog()
@@ -553,7 +250,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     out.table("alignment", original.alignment.drop(columns=["instant_lo", "instant_hi"], errors="ignore"))
     out.table("aar", result.aar())
     for w, frame in cars.items():
-        out.table(f"car_{w[0]}_{w[1]}", _with_stars(frame))
+        out.table(f"car_{w[0]}_{w[1]}", with_stars(frame))
     event_day = event_day_table(result)
     out.table("event_day", event_day)
     per_event = per_event_table(result, main_window)
@@ -596,7 +293,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
                 "svg": f"figures/{name}.svg"})
         elif kind == "heatmap":
             hw = spec.heatmap_window
-            label = "Day-0 abnormal returns" if hw == (0, 0) else f"CARs over {_window_label(hw)}"
+            label = "Day-0 abnormal returns" if hw == (0, 0) else f"CARs over {window_label(hw)}"
             name = "heatmap_day0" if hw == (0, 0) else f"heatmap_{hw[0]}_{hw[1]}"
             matrix = heatmap_matrix(result, hw)
             figs["heatmap"] = {"src": out.figure(name, heatmap_figure(matrix, f"{label} by asset and event",
@@ -627,7 +324,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
 
     run, placebo_note = placebo_run(result, spec, main_window)
     if run is not None:
-        fig = placebo_figure(100 * run["draws"], 100 * run["observed"], f"CAAR {_window_label(main_window)} (%)",
+        fig = placebo_figure(100 * run["draws"], 100 * run["observed"], f"CAAR {window_label(main_window)} (%)",
                              p_value=run["p_value"])
         figs["placebo"] = {"src": out.figure("placebo", fig), "svg": "figures/placebo.svg",
                            "alt": "Observed CAAR against its placebo distribution"}
@@ -657,7 +354,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         placebo_note=placebo_note, quality_note=quality_note,
         quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
                      .to_dict("records"), "n": len(v)} for k, v in quality.items() if k != "data_quality"},
-        overlaps=_overlap_summary(overlaps, result.study.contamination),
+        overlaps=overlap_summary(overlaps, result.study.contamination),
         alignment=align_info, benchmark=resolve_benchmarks(spec), provenance=provenance.to_dict("records"),
         catalog_sources=[Path(str(src)).name for src in catalog.sources], tables=out.table_names,
     )
@@ -677,17 +374,17 @@ def _markdown(spec: ReportSpec, headlines: list[str], per_asset: pd.DataFrame, p
     def row(cells):
         return "| " + " | ".join(esc(c).replace("|", "\\|") for c in cells) + " |"
 
-    w = _window_label(window)
+    w = window_label(window)
     lines = [f"# {esc(spec.title)}", "", f"Spec `{spec.name}`, impact {__version__}.", "", "## Headline findings", ""]
     lines += [f"- {esc(h)}" for h in headlines]
     lines += ["", f"## Mean CAR {w} by asset", "", row(["asset", "CAAR", "t", "p", "n", ""]), row(["---"] * 6)]
-    lines += [row([r.asset, _pct(r.caar), f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n), r.stars])
+    lines += [row([r.asset, pct(r.caar), f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n), r.stars])
               for r in per_asset.itertuples()]
     lines += ["", f"## Sign-aligned mean CAR {w} across assets, by event or bundle", "",
               "Assets expected to rise on an escalation are flipped; mixed bundles have no hypothesis.", "",
               row(["event / bundle", "date", "direction", "title", "aligned CAAR", "t", "p", "n",
                    "as hypothesised", ""]), row(["---"] * 10)]
-    lines += [row([r.event_id, f"{pd.Timestamp(r.date):%Y-%m-%d}", r.direction, r.title, _pct(r.caar_aligned),
+    lines += [row([r.event_id, f"{pd.Timestamp(r.date):%Y-%m-%d}", r.direction, r.title, pct(r.caar_aligned),
                    f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n),
                    f"{int(r.n_hypothesised)} of {int(r.n)}" if r.n else "", r.stars])
               for r in per_event.itertuples()]

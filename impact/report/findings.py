@@ -12,7 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..events.assets import asset_label as label
 from ..events.assets import registry
+from ..study.result import EventStudyResult
+from .spec import ReportSpec
+from .tables import to_simple, window_label
 
 
 def pct(v: float, d: int = 2) -> str:
@@ -25,14 +29,6 @@ def moved(v: float, d: int = 2) -> str:
     if v is None or not np.isfinite(v):
         return "n/a"
     return f"{'fell' if v < 0 else 'rose'} {100 * abs(v):.{d}f}%"
-
-
-def label(asset: str) -> str:
-    """A short reader's name for an asset (registry ``label``), else the symbol."""
-    table = registry()
-    if asset in table.index and "label" in table.columns and table.at[asset, "label"]:
-        return str(table.at[asset, "label"])
-    return asset
 
 
 def move_context(history: pd.Series, day, value: float) -> str:
@@ -165,3 +161,54 @@ def largest_moves_sentence(event_day: pd.DataFrame, top: int = 3) -> str:
         parts.append(f"{label(r.asset)} {moved(r.ret_pct)} on {pd.Timestamp(r.day0):%Y-%m-%d} ({r.event_id}); "
                      f"abnormal {pct(r.ar_pct)} against {r.against}, t = {r.t:.2f}")
     return "Largest day-0 abnormal returns: " + "; ".join(parts) + "."
+
+
+
+
+def _histories(result: EventStudyResult) -> dict[str, pd.Series]:
+    """Each asset's one-session simple returns over its whole series (for a move's rank)."""
+    panel = result.study.panel
+    return {a: pd.Series(to_simple(panel.returns[a].to_numpy(), result.study.returns_kind),
+                         index=panel.returns[a].index) for a in result.pairs["asset"].unique()}
+
+
+def lead_asset(result: EventStudyResult) -> str | None:
+    """The asset a session sentence starts with: the first equity index (or broad ETF) studied."""
+    assets = list(result.study.assets or result.pairs["asset"].unique())
+    classes = registry()["asset_class"]
+    for wanted in (("equity_index",), ("equity_etf",)):
+        for a in assets:
+            if classes.get(a) in wanted:
+                return a
+    return assets[0] if assets else None
+
+
+def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_day: pd.DataFrame,
+                      placebo: dict | None = None) -> list[str]:
+    """Sentences computed from the tables (nothing here is typed by hand): what markets
+    did on the sessions that priced the news, the sign-aligned pooled effect by direction
+    with its tests, the largest abnormal moves, and the count of significant pairs.
+    ``result`` is bundled (:meth:`EventStudyResult.by_bundle`): no move is counted twice."""
+    units = "log " if result.study.returns_kind == "log" else ""
+    lines = session_sentences(event_day, _histories(result), lead_asset(result), units=units)
+    w = window_label(window)
+    if "direction" in result.events_frame.columns:
+        aligned = result.caar_aligned(window, by="direction")
+        mixed = event_day[event_day["direction"] == "mixed"]
+        left_out = ""
+        if len(mixed):
+            ids = ", ".join(dict.fromkeys(mixed["event_id"]))
+            left_out = (f"Left out of the directional pooling: {len(mixed)} asset-sessions of mixed bundles ({ids}), "
+                        "whose announcements point in opposite directions.")
+        note = f"; placebo p = {placebo['p_value']:.3f} with shared pseudo-dates" if placebo else ""
+        sentence = aligned_sentence(aligned, w, note, left_out, units)
+        if sentence:
+            lines.append(sentence)
+    moves = largest_moves_sentence(event_day)
+    if moves:
+        lines.append(moves)
+    n_sig = int((event_day["p_value"] < 0.05).sum()) if len(event_day) else 0
+    lines.append(f"{n_sig} of {len(event_day)} day-0 abnormal returns (asset-sessions) are significant at 5% by the "
+                 f"CAR t-test (about {0.05 * len(event_day):.0f} would be by chance alone); "
+                 f"{len(result.excluded)} pairs were excluded (reasons listed below).")
+    return lines

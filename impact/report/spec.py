@@ -13,7 +13,10 @@ from typing import Any
 import yaml
 
 from ..errors import ImpactError, SpecError
+from ..events.assets import registry
 from ..events.catalog import Catalog, load_catalog, resolve_catalog
+from ..events.contamination import MODES as contamination_modes
+from ..inference.battery import TESTS
 from ..resources import reports_dir
 from ..study.hypotheses import check_overrides
 from ..study.models import MODELS
@@ -43,16 +46,11 @@ _PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 def available_tests() -> tuple[str, ...]:
     """Test names a spec may list: the report's own plus the battery of ``result.test``."""
-    try:
-        from ..inference.battery import TESTS
-    except ImportError:  # a version without the battery: only the built-in tests
-        TESTS = ()
     return tuple(dict.fromkeys([*BUILTIN_TESTS, *TESTS]))
 
 
 def bundled_symbol(symbol: str) -> str:
     """A bundled symbol for ``symbol``, which may also be its Yahoo ticker (``^GSPC``, ``ZS=F``)."""
-    from ..events.assets import registry
 
     table = registry()
     if symbol in table.index:
@@ -250,10 +248,6 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
                             f"CSV/parquet file")
         source_name = str(path)
     contamination = data.get("contamination", "exclude")
-    try:
-        from ..events.contamination import MODES as contamination_modes
-    except ImportError:  # a version without overlap handling
-        contamination_modes = ("exclude",)
     if contamination not in contamination_modes:
         raise SpecError(f"{where('contamination')}: expected one of {', '.join(contamination_modes)}, "
                         f"got {contamination!r}")

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..data.factors import RF, factors_on, ff3_factors, prepare_factors
-from ..data.prices import ReturnPanel
+from ..data.returns import ReturnPanel
 from ..data.rolls import roll_exclusions
 from ..errors import ImpactError
 from ..events.align import align_events

@@ -8,18 +8,38 @@ the joint MVRM test and notebook views (``summary``, ``_repr_html_``, plots).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..errors import ImpactError
+from ..events.assets import registry
 from ..events.catalog import Catalog
-from ..inference.statistics import cross_sectional_t, run_test, significance_stars, t_pvalue
+from .card import result_html
 from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
+from .plots import caar_path_figure, event_labels, heatmap_figure, heatmap_matrix
+from .statistics import cross_sectional_t, significance_stars, t_pvalue
 from .windows import RowSource, Window, check_window
+
+#: Verbs a later stage gives the fitted result (``test``, ``tests``, ``mvrm`` from
+#: :mod:`impact.inference`): this stage never imports a later one, so they plug in here.
+_EXTENSIONS: dict[str, Callable] = {}
+
+
+def extend(name: str, function: Callable) -> None:
+    """Offer ``function(result, ...)`` as the result's verb ``name`` (called by later stages)."""
+    _EXTENSIONS[name] = function
+
+
+def _extension(name: str) -> Callable:
+    if name not in _EXTENSIONS:  # only if impact.inference was never imported (import impact does)
+        raise ImpactError(f"result.{name} needs the inference stage: import impact (or impact.inference.battery)")
+    return _EXTENSIONS[name]
 
 if TYPE_CHECKING:
     from .eventstudy import EventStudy
@@ -288,28 +308,24 @@ class EventStudyResult:
         """Joint tests for same-date events by the multivariate regression model
         (Binder 1985; Schipper & Thompson 1983), one row per (event, hypothesis):
         the event effect over ``window`` is zero for every asset, and equal across
-        assets. See :func:`impact.mvrm.mvrm` for the model and the ``options``."""
-        from ..inference.mvrm import mvrm
-
-        return mvrm(self, window, **options).tests
+        assets. See :func:`impact.inference.mvrm.mvrm` for the model and the ``options``."""
+        return _extension("mvrm")(self, window, **options).tests
 
     def test(self, name: str, window: Window | None = None, **options) -> pd.DataFrame:
-        """Run test ``name`` of the battery (see :data:`impact.statistics.TESTS` and
+        """Run test ``name`` of the battery (see :data:`impact.inference.battery.TESTS` and
         docs/methods.md): one row per rel_day of the event window (``window=None``)
         or one row for the CAR over ``window``; columns ``statistic, p_value, n``.
         Peer conventions (sigma denominator, prediction-error correction, ...) are
         keyword ``options``."""
-        return run_test(self, name, window, **options)
+        return _extension("test")(self, name, window, **options)
 
     @property
     def tests(self) -> pd.DataFrame:
         """The test battery as one tidy table: ``test, window, statistic, p_value, n, stars``
         for every test but the placebo over [0,0], [-1,1] and the event window
-        (:func:`impact.report.battery_table` takes other names and windows)."""
+        (:func:`impact.inference.battery.battery_table` takes other names and windows)."""
         if "tests" not in self._cache:
-            from ..report.build import battery_table
-
-            self._cache["tests"] = battery_table(self)
+            self._cache["tests"] = _extension("tests")(self)
         return self._cache["tests"].copy()
 
     def aar(self) -> pd.DataFrame:
@@ -326,8 +342,6 @@ class EventStudyResult:
         confidence band: mean of per-pair cumulative ARs +/- t_{n-1} * sd / sqrt(n).
         ``aligned=True``: sign-aligned ARs as in :meth:`caar_aligned` (assets expected to
         rise on an escalation flipped; pairs without a hypothesis left out)."""
-        from scipy import stats
-
         ar = self.abnormal
         keep = np.ones(len(self.pairs), dtype=bool)
         if aligned:
@@ -366,8 +380,6 @@ class EventStudyResult:
         return out.rename(columns={"mean": "caar"}).assign(n=lambda d: d["n"].astype(int))
 
     def _with_attributes(self, frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        from ..events.assets import registry
-
         missing = [k for k in keys if k not in frame.columns]
         if not missing:
             return frame
@@ -409,17 +421,13 @@ class EventStudyResult:
                 f"excluded={len(self.excluded)}, event_window={self.study.event_window})")
 
     def _repr_html_(self) -> str:
-        from ..report.build import result_html
-
         return result_html(self)
 
     def plot_caar(self, by: str | None = None, level: float = 0.95, title: str | None = None,
                   aligned: bool = False):
         """CAAR path over the event window with its confidence band (one line per group
         of ``by``; ``aligned=True``: sign-aligned as in :meth:`caar_aligned`); returns the
-        matplotlib Figure (see :func:`impact.figures.caar_path_figure`)."""
-        from ..report.figures import caar_path_figure
-
+        matplotlib Figure (see :func:`impact.study.plots.caar_path_figure`)."""
         title = title or ("Cumulative average abnormal return" if by is None else f"CAAR by {by}")
         if aligned:
             title += ", sign-aligned"
@@ -428,9 +436,6 @@ class EventStudyResult:
     def plot_heatmap(self, window: Window = (0, 0), title: str | None = None):
         """Assets x events heatmap of CARs over ``window`` (day-0 ARs by default), colours
         centred at zero; returns the matplotlib Figure."""
-        from ..report.build import event_labels, heatmap_matrix
-        from ..report.figures import heatmap_figure
-
         window = check_window(window, "window")
         label = "Day-0 abnormal returns" if window == (0, 0) else f"CARs over [{window[0]}, {window[1]}]"
         matrix = heatmap_matrix(self, window)

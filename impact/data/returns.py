@@ -1,0 +1,148 @@
+"""Returns from prices: per-symbol session returns, benchmark returns over an asset's own
+intervals, returns that span a gap in the series, and the panel the study reads.
+
+Each symbol keeps its own session dates: returns are measured between consecutive
+observed sessions of that symbol, never across a filled gap.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..events.assets import get_asset
+from ..events.calendars import sessions
+from .prices import price_series, price_values, session_dates
+
+RETURN_KINDS = ("log", "simple")
+
+
+def period_returns(close: pd.Series, kind: str = "log") -> pd.Series:
+    """Returns between consecutive observations; the first is NaN."""
+    if kind == "log":
+        return np.log(close).diff()
+    if kind == "simple":
+        return close.pct_change()
+    raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
+
+
+def benchmark_returns(benchmark: pd.Series, dates: pd.DatetimeIndex, kind: str = "log") -> pd.Series:
+    """Benchmark returns over an asset's own return intervals.
+
+    Uses the benchmark's last close on or before each of the asset's session dates,
+    so a return spanning an asset holiday is matched by the benchmark's return over
+    the same span (0 if the benchmark did not trade, NaN before its first close).
+    """
+    asof = benchmark.reindex(benchmark.index.union(dates)).ffill().reindex(dates)
+    return period_returns(asof, kind)
+
+
+#: Columns of :func:`gap_returns` (the shape of ``EventStudy(estimation_exclusions=...)``).
+GAP_COLUMNS = ("asset", "date", "reason")
+
+
+def gap_rows(closes: dict[str, pd.Series]) -> pd.DataFrame:
+    """:func:`gap_returns` for closes already split by :func:`price_series`."""
+    rows = []
+    for symbol, close in closes.items():
+        dates = pd.DatetimeIndex(close.dropna().index)
+        if len(dates) < 2:
+            continue
+        cal = sessions(get_asset(symbol))
+        # sessions in (previous observation, this one]: 1 for consecutive sessions
+        spanned = np.diff(cal.searchsorted(dates, side="right"))
+        for day, n in zip(dates[1:], spanned):
+            if n > 1 and day <= cal[-1]:  # beyond the calendar's horizon nothing can be said
+                rows.append((symbol, day, f"gap:{int(n)} sessions"))
+    out = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
+    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    return out
+
+
+def gap_returns(prices: pd.DataFrame) -> pd.DataFrame:
+    """Returns that span a gap: ``asset, date, reason`` with ``reason = "gap:<n> sessions"``.
+
+    Rule: a return is measured between consecutive observed closes of an asset; when
+    the asset's trading calendar (:func:`impact.calendars.sessions`, XNYS for unknown
+    symbols) has ``n > 1`` sessions in ``(previous close date, date]``, the return
+    dated ``date`` spans ``n`` sessions (missing data, a suspension) and is not a
+    one-session return. It is flagged, never filled: a months-long hole would
+    otherwise enter estimation as one huge "daily" return. The rows have the shape
+    of ``EventStudy``'s ``estimation_exclusions`` so they can be left out of
+    estimation as they are.
+    """
+    return gap_rows(price_series(prices))
+
+
+@dataclass
+class ReturnPanel:
+    """Per-asset returns on the asset's own time axis (rows), with benchmark returns."""
+
+    returns: dict[str, pd.Series]
+
+    @classmethod
+    def from_prices(cls, prices: pd.DataFrame, kind: str = "log", price_column: str | None = None) -> ReturnPanel:
+        if kind not in RETURN_KINDS:
+            raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
+        closes = price_series(prices, price_column)
+        panel = cls({s: period_returns(c, kind) for s, c in closes.items()})
+        panel.closes = closes
+        panel.kind = kind
+        return panel
+
+    @classmethod
+    def from_returns(cls, returns: pd.DataFrame) -> ReturnPanel:
+        """A wide frame of returns (rows = the time axis, NaN = missing)."""
+        frame = returns
+        if "date" in frame.columns:
+            frame = frame.set_index("date")
+        index = pd.DatetimeIndex(session_dates(pd.Series(frame.index, dtype=frame.index.dtype), None, "returns"))
+        frame = frame.set_axis(index, axis=0)
+        if index.has_duplicates:
+            raise DataError(f"returns: duplicated date {index[index.duplicated()][0]:%Y-%m-%d}")
+        # Same rule as prices: text and inf are refused, not dropped (returns may be <= 0).
+        panel = cls({str(c): price_values(frame[c], str(c), pd.Series(str(c), index=frame.index),
+                                          pd.Series(index, index=frame.index), "returns", positive=False).rename(str(c))
+                     for c in frame.columns})
+        panel.closes = None
+        panel.kind = "given"
+        return panel
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.returns)
+
+    def gaps(self) -> pd.DataFrame:
+        """Returns spanning more than one calendar session (:func:`gap_returns`); none for given returns."""
+        return gap_rows(self.closes) if self.closes is not None else pd.DataFrame(columns=list(GAP_COLUMNS))
+
+    def spans_gap(self, asset: str) -> pd.Series:
+        """Per-return flag on ``asset``'s rows: True where the return spans more than one session."""
+        self.require([asset])
+        flagged = self.gaps()
+        days = set(flagged.loc[flagged["asset"] == asset, "date"])
+        index = self.returns[asset].index
+        return pd.Series(index.isin(list(days)), index=index, name="spans_gap")
+
+    def require(self, symbols: Iterable[str], role: str = "asset") -> None:
+        missing = [s for s in dict.fromkeys(symbols) if s not in self.returns]
+        if missing:
+            raise DataError(
+                f"unknown {role} symbol(s) {', '.join(missing)}: not in the price data "
+                f"(available: {', '.join(sorted(self.returns))})"
+            )
+
+    def benchmark_on(self, benchmark: str, asset: str) -> pd.Series:
+        """Benchmark returns on the asset's rows."""
+        dates = self.returns[asset].index
+        if self.closes is None:
+            return self.returns[benchmark].reindex(dates)
+        return benchmark_returns(self.closes[benchmark], dates, self.kind)
+
+
+# -- the validated tidy shape every source returns ------------------------------------------
+
+#: Columns of a validated price frame, in order (``open`` .. ``volume`` are NaN where unknown).
