@@ -15,16 +15,15 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..data.factors import RF, factors_on, ff3_factors, prepare_factors
+from ..data.factors import RF, ff3_factors, prepare_factors
 from ..data.returns import ReturnPanel
 from ..data.rolls import roll_exclusions
 from ..errors import ImpactError
-from ..events.align import align_events
 from ..events.assets import by_asset
-from ..events.catalog import Catalog, catalog_from_frame, instants_from_frame
+from ..events.catalog import Catalog
 from ..events.contamination import MODES as CONTAMINATION_MODES
-from ..events.contamination import contamination as find_contamination
 from ..progress import progress
+from .engine import design, fit_by_moments, place_day0, row_masks
 from .hypotheses import check_overrides
 from .models import (
     FACTOR_MODELS,
@@ -33,10 +32,10 @@ from .models import (
     check_model_mix,
     concat_fits,
     fit_by_model,
-    fit_from_moments,
     fit_garch,
     fit_normal_returns,
 )
+from .pairs import apply_contamination, pairs_from_events, with_merged
 from .result import EventStudyResult
 from .windows import RowSource, Window, check_window, window_dates
 
@@ -244,74 +243,6 @@ class EventStudy:
             return self.model
         return np.array([self.model_of(a) for a in assets], dtype=object)
 
-    def _pairs(self, assets: list[str]) -> pd.DataFrame:
-        """event_id, asset, day0 (session date or given date), rule, flags."""
-        events = self.events
-        if isinstance(events, Catalog):
-            return align_events(events.events, assets, self.alignment_policy)
-        if not isinstance(events, pd.DataFrame):
-            raise ImpactError(f"events must be a Catalog or a DataFrame, got {type(events).__name__}")
-        if "event_id" not in events.columns:
-            raise ImpactError("events frame needs an 'event_id' column")
-        if "instant" in events.columns:
-            instants = instants_from_frame(events)  # a naive instant is refused, never read as UTC
-            frame = pd.DataFrame({
-                "event_id": events["event_id"].astype(str),
-                "date": instants.dt.tz_localize(None).dt.normalize(),
-                "time_local": instants.dt.strftime("%H:%M"),
-                "timezone": "UTC",
-                "us_timing": "unknown",
-            })
-            return align_events(frame, assets, self.alignment_policy)
-        if "timezone" in events.columns and "asset" not in events.columns:
-            frame = events.copy()
-            for column, default in (("actor", "US"), ("kind", "other"), ("direction", "neutral"),
-                                    ("title", "(untitled)"), ("source", "user"), ("confidence", "medium")):
-                if column not in frame.columns:
-                    frame[column] = default
-            return align_events(catalog_from_frame(frame, "<events frame>").events, assets, self.alignment_policy)
-        if "date" not in events.columns:
-            raise ImpactError("events frame needs either instant columns (date, timezone) or a 'date' column")
-        dates = pd.to_datetime(events["date"], errors="coerce")
-        if dates.isna().any():
-            bad = events["date"][dates.isna()].iloc[0]
-            raise ImpactError(f"events: unparseable date {bad!r} (event {events['event_id'][dates.isna()].iloc[0]})")
-        if "asset" in events.columns:
-            pairs = pd.DataFrame({"event_id": events["event_id"].astype(str), "asset": events["asset"].astype(str),
-                                  "day0": dates.dt.normalize()})
-            self.panel.require(pairs["asset"], "event asset")
-        else:
-            pairs = pd.DataFrame({"event_id": events["event_id"].astype(str), "day0": dates.dt.normalize()})
-            pairs = pairs.merge(pd.DataFrame({"asset": assets}), how="cross")
-        pairs["rule"] = "given_date"
-        pairs["flags"] = ""
-        return pairs
-
-    def _contaminate(self, pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame]:
-        """Apply the contamination policy: (pairs to estimate, estimation exclusions, merged pairs)."""
-        sessions = {a: self.panel.returns[a].index for a in pairs["asset"].unique() if a in self.panel.returns}
-        found = find_contamination(pairs, sessions, self.event_window, self.contamination)
-        self.contamination_report = found.overlaps
-        extra = found.flags.to_numpy(dtype=object)
-        has = extra != ""
-        if has.any():
-            flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
-            flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
-            pairs = pairs.assign(flags=flags)
-        merged = found.reason != ""
-        self._event_windows = found.windows  # other events' windows leave estimation (no per-day notes)
-        return (pairs[~merged].reset_index(drop=True), self.estimation_exclusions,
-                pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True))
-
-    @staticmethod
-    def _with_merged(merged: pd.DataFrame, result: EventStudyResult) -> EventStudyResult:
-        """Record pairs merged into an earlier overlapping event as excluded, with the reason."""
-        if len(merged):
-            result.excluded = pd.concat([result.excluded, merged[["event_id", "asset", "excluded_reason"]]
-                                         .rename(columns={"excluded_reason": "reason"})], ignore_index=True)
-            result.alignment = pd.concat([result.alignment, merged], ignore_index=True)
-        return result
-
     # -- estimation -----------------------------------------------------------------------
     #: Pairs estimated per chunk: bounds the (pairs x estimation window) work arrays
     #: (about a dozen of chunk_size x L floats, ~4 MB each for L = 250). Small enough that
@@ -319,188 +250,12 @@ class EventStudy:
     #: (measured fastest on the 2-core CI machine among 1k-16k).
     chunk_size: int = 2_048
 
-    def _design(self, asset: str, bench: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str] | None]:
-        """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,),
-        regressor names (None for a model that ignores its regressors)."""
-        r = self.panel.returns[asset]
-        ret = r.to_numpy(dtype=float)
-        model = self.model_of(asset)
-        if model in ("constant_mean", "raw"):
-            # Regressors are ignored: zeros of the study's width keep one design matrix.
-            return ret, np.zeros((len(ret), self._n_regressors())), ret, None
-        # Assets sharing a time axis (a returns frame, one exchange) share their regressors.
-        cache = self.__dict__.setdefault("_design_cache", {})
-        key = (bench if model in NEEDS_BENCHMARK else None)
-        hit = cache.get(key)
-        if model in FACTOR_MODELS:
-            if hit is not None and hit[0].equals(r.index):
-                f = hit[1]
-            else:
-                f = factors_on(self.factors, r.index)
-                cache[key] = (r.index, f)
-            names = [c for c in f.columns if c != RF]
-            y = ret - f[RF].to_numpy() if RF in f.columns else ret
-            return y, f[names].to_numpy(dtype=float), ret, names
-        if model in NEEDS_BENCHMARK:
-            if bench == asset:
-                return ret, ret[:, None], ret, [str(bench)]
-            if hit is not None and hit[0].equals(r.index):
-                x = hit[1]
-            else:
-                x = self.panel.benchmark_on(bench, asset).to_numpy(dtype=float)
-                cache[key] = (r.index, x)
-            return ret, x[:, None], ret, [str(bench)]
-        return ret, np.zeros((len(ret), 1)), ret, ["none"]
-
-    def _n_regressors(self) -> int:
-        """Columns of the design matrix: the factors of a factor model, else one (the benchmark)."""
-        if self.factors is not None and any(m in FACTOR_MODELS for m in self.asset_models.values()):
-            return len([c for c in self.factors.columns if c != RF])
-        return 1
-
     #: "windows" (default): gather every pair's (pairs x L) estimation window and fit all
     #: of them in batched closed form (garch always uses it). "moments": the same OLS from
     #: window sums of per-asset prefix sums, O(rows + pairs) and ~1.5x faster at 1M pairs;
     #: it agrees to ~1e-13 but not to the last bits (SSR = Syy - b'Sxy rounds differently),
     #: so the default stays bit-faithful to the window-by-window fit.
     engine: str = "windows"
-
-    def _fit_by_moments(self, Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names, models):
-        """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
-
-        Per asset, returns are shifted by their mean over usable rows and cumulated;
-        a window's sum is the difference of two prefix sums within the asset's
-        segment (its rows and the NaN padding after them), so no sum ever carries
-        another asset's magnitude and rounding stays at the window's own scale.
-        """
-        k = X.shape[1]
-        # Segments: the leading padding, then each asset's rows with the padding after them.
-        starts = np.unique(np.r_[0, np.fromiter(offsets.values(), dtype=np.int64)])
-        lengths = np.diff(np.r_[starts, n_rows])
-        u = usable_row
-        # Segment means over usable rows (the shift), spread back over each segment's rows.
-        count = np.add.reduceat(u.astype(float), starts)
-        safe = np.where(count > 0, count, 1.0)
-        my = np.add.reduceat(np.where(u, Y, 0.0), starts) / safe
-        mx = np.add.reduceat(np.where(u[:, None], X, 0.0), starts, axis=0) / safe[:, None]
-        row_my, row_mx = np.repeat(my, lengths), np.repeat(mx, lengths, axis=0)
-        ys = np.where(u, Y - row_my, 0.0)
-        xs = np.where(u[:, None], X - row_mx, 0.0)
-
-        def seg_cumsum(v):
-            """Prefix sums restarting at each segment: the previous segment's total is taken
-            out at the next start, so a running sum never carries another asset's size.
-            Works in place on ``v`` (always a temporary here)."""
-            v[starts[1:]] -= np.add.reduceat(v, starts, axis=0)[:-1]
-            out = np.empty((n_rows + 1,) + v.shape[1:])
-            out[0] = 0.0
-            np.cumsum(v, axis=0, out=out[1:])
-            return out
-
-        C = {"n": seg_cumsum(u.astype(float)), "yy": seg_cumsum(ys * ys),
-             "xx": seg_cumsum(xs[:, :, None] * xs[:, None, :]), "xy": seg_cumsum(xs * ys[:, None])}
-        C["y"], C["x"] = seg_cumsum(ys), seg_cumsum(xs)
-        fm = finite_row & ~u
-        C["fm"] = seg_cumsum(fm.astype(float)) if fm.any() else None
-        shift_y = np.zeros(n_rows)
-        shift_x = np.zeros((n_rows, k))
-        shift_y[starts], shift_x[starts] = my, mx
-        # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
-        a = np.maximum(pos + ea, lo)
-        b = np.maximum(pos + eb + 1, lo)
-
-        def wsum(c):
-            top = np.where((b > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[b], 0.0)
-            bottom = np.where((a > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[a], 0.0)
-            return top - bottom
-
-        n = np.rint(wsum(C["n"]))
-        sums = [wsum(C[key]) for key in ("y", "x", "xx", "xy", "yy")]
-        fit = fit_by_model(models, lambda m, i: fit_from_moments(
-            m, n[i], *(v[i] for v in sums), shift_y[lo][i], shift_x[lo][i], self.min_estimation_obs, tuple(names)))
-        n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
-        return fit, n_masked
-
-    def _place_day0(self, pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict, bench: dict,
-                    needs_bench: set, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi).
-
-        Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
-        an observed session moves to the next one and is flagged ``day0_moved``.
-        """
-        pos = np.zeros(len(pairs), dtype=np.int64)
-        lo = np.zeros(len(pairs), dtype=np.int64)
-        hi = np.zeros(len(pairs), dtype=np.int64)
-        # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
-        day0_all = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
-        D_i8 = D.view(np.int64)
-        nat_all = day0_all == np.iinfo(np.int64).min
-        for asset, idx in pairs.groupby("asset", sort=False).indices.items():
-            o, m = offsets[asset], lengths[asset]
-            dates = D_i8[o:o + m]
-            day0 = day0_all[idx]
-            p = np.searchsorted(dates, day0, side="left")
-            pos[idx] = o + p
-            lo[idx] = o
-            hi[idx] = o + m
-            if asset in needs_bench and bench[asset] == asset:
-                reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
-                continue
-            nat = nat_all[idx]
-            after = ~nat & (p >= m)
-            found = dates[np.clip(p, 0, max(m - 1, 0))] if m else day0
-            off = ~nat & ~after & (found != day0)
-            before = off & (p == 0)
-            moved = off & (p > 0)
-            if not (nat.any() or after.any() or off.any()):
-                continue
-            day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
-            for i in idx[nat]:
-                reasons[i] = pairs.at[i, "reason"] if pairs.get("reason") is not None and pairs.at[i, "reason"] \
-                    else "day 0 lies after the end of the trading calendar"  # align_events states why
-            for i, d in zip(idx[after], day0[after]):
-                reasons[i] = f"no data on or after day 0 ({day(d)}); series ends {day(dates[-1])}"
-            for i, d in zip(idx[before], day0[before]):
-                reasons[i] = f"series starts {day(dates[0])}, after day 0 ({day(d)})"
-            for i, d, f in zip(idx[moved], day0[moved], found[moved]):
-                note = f"day0_moved:{day(d)}->{day(f)}"
-                flags[i] = f"{flags[i]};{note}" if flags[i] else note
-
-        return pos, lo, hi
-
-    def _row_masks(self, exclusions: pd.DataFrame | None, offsets: dict, n_rows: int) -> tuple[np.ndarray, ...]:
-        """Rows left out of estimation windows (masked), why (masked_reason), which of
-        them are flagged when they fall in an event window (noted: the given exclusions —
-        roll days, gaps, the user's — not other events' windows), and which returns span
-        a gap (spans_gap: such a row makes an event window incomplete)."""
-        masked = np.zeros(n_rows, dtype=bool)
-        masked_reason = np.full(n_rows, "", dtype=object)
-        spans_gap = np.zeros(n_rows, dtype=bool)
-        if exclusions is not None and len(exclusions):
-            ex = exclusions
-            for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
-                if asset not in offsets:
-                    continue
-                dates = self.panel.returns[asset].index
-                when = pd.DatetimeIndex(pd.to_datetime(block["date"]))
-                p = dates.get_indexer(when)
-                hit = p >= 0
-                rows = offsets[asset] + p[hit]
-                masked[rows] = True
-                reason = block["reason"].astype(str)
-                masked_reason[rows] = reason.to_numpy()[hit]
-                spans_gap[rows] = reason.str.startswith("gap:").to_numpy()[hit]
-        noted = masked.copy()  # given exclusions are flagged where they fall in an event window
-        windows = getattr(self, "_event_windows", None)
-        if windows is not None and len(windows):
-            # Sessions inside any event window: +1 at each window start, -1 at its stop, cumulated.
-            known = windows["asset"].isin(offsets.keys()).to_numpy()
-            base = windows["asset"][known].map(offsets).to_numpy(dtype=np.int64)
-            edges = np.zeros(n_rows + 1, dtype=np.int64)
-            np.add.at(edges, base + windows["start"].to_numpy(dtype=np.int64)[known], 1)
-            np.add.at(edges, base + windows["stop"].to_numpy(dtype=np.int64)[known], -1)
-            masked |= np.cumsum(edges[:-1]) > 0
-        return masked, masked_reason, noted, spans_gap
 
     def fit(self) -> EventStudyResult:
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
@@ -513,10 +268,13 @@ class EventStudy:
         """
         assets = self._study_assets()
         self._design_cache = {}  # per fit: the panel may differ between fits
-        pairs = self._pairs(assets).reset_index(drop=True)
+        pairs = pairs_from_events(self.events, assets, self.alignment_policy, self.panel).reset_index(drop=True)
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
-        pairs, exclusions, merged = self._contaminate(pairs)
+        sessions = {a: self.panel.returns[a].index for a in pairs["asset"].unique() if a in self.panel.returns}
+        pairs, merged, self.contamination_report, self._event_windows = apply_contamination(
+            pairs, sessions, self.event_window, self.contamination)
+        exclusions = self.estimation_exclusions
         dupes = pairs.duplicated(["event_id", "asset"])
         if dupes.any():
             first = pairs[dupes].iloc[0]
@@ -539,8 +297,12 @@ class EventStudy:
         # One long array of every asset's returns, NaN-padded between assets; pairs index into it.
         offsets, lengths, parts, names = {}, {}, [], None
         start = pad
+        # Design-matrix width: the factors of a factor model, else one column (the benchmark).
+        width = (len([c for c in self.factors.columns if c != RF])
+                 if self.factors is not None and any(m in FACTOR_MODELS for m in self.asset_models.values()) else 1)
         for asset in pairs["asset"].unique():
-            y, x, ret, nm = self._design(asset, bench[asset])
+            y, x, ret, nm = design(self.panel, asset, bench[asset], self.model_of(asset), self.factors, width,
+                                   self._design_cache)
             names = names or nm  # None for constant_mean/raw assets: the regression assets name them
             offsets[asset], lengths[asset] = start, len(y)
             parts.append((y, x, ret, self.panel.returns[asset].index.to_numpy()))
@@ -562,8 +324,10 @@ class EventStudy:
 
         reasons = np.full(len(pairs), "", dtype=object)
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
-        pos, lo, hi = self._place_day0(pairs, D, offsets, lengths, bench, needs_bench, reasons, flags)
-        masked, masked_reason, noted, spans_gap = self._row_masks(exclusions, offsets, n_rows)
+        pos, lo, hi = place_day0(pairs, D, offsets, lengths, bench, needs_bench, reasons, flags)
+        masked, masked_reason, noted, spans_gap = row_masks(
+            exclusions, offsets, n_rows, {a: self.panel.returns[a].index for a in offsets},
+            getattr(self, "_event_windows", None))
         has_gaps = bool(spans_gap.any())
         in_series = ~np.isnat(D)
 
@@ -583,8 +347,9 @@ class EventStudy:
         by_moments = self.engine == "moments" and self.model != "garch"
         if by_moments:
             # Every pair's estimation-window sums from per-asset prefix sums: O(rows + pairs).
-            fit_all, n_masked_all = self._fit_by_moments(
-                Y, X, finite_row, finite_row & ~masked, offsets, n_rows, pos[sel], lo[sel], ea, eb, names, models)
+            fit_all, n_masked_all = fit_by_moments(
+                Y, X, finite_row, finite_row & ~masked, offsets, n_rows, pos[sel], lo[sel], ea, eb, names, models,
+                self.min_estimation_obs)
         fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
         for c0 in progress(range(0, max(len(sel), 1), self.chunk_size), desc="pairs", unit="chunk"):
             s = sel[c0:c0 + self.chunk_size]
@@ -655,7 +420,7 @@ class EventStudy:
         pairs["flags"] = flags
         bad = reasons != ""
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
-        return self._with_merged(merged, EventStudyResult(
+        return with_merged(merged, EventStudyResult(
             study=self,
             pairs=pairs.loc[kept].reset_index(drop=True),
             fit=fit,

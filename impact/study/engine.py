@@ -1,0 +1,185 @@
+"""The batched engine's array steps: each asset's model inputs, each pair's day-0 row in the stacked array of all
+assets' rows, the rows left out of estimation (and the gap rows that make an event
+window incomplete), and the prefix-sum fit of every pair's estimation window.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.factors import RF, factors_on
+from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
+
+
+def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict, bench: dict,
+                needs_bench: set, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi).
+
+    Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
+    an observed session moves to the next one and is flagged ``day0_moved``.
+    """
+    pos = np.zeros(len(pairs), dtype=np.int64)
+    lo = np.zeros(len(pairs), dtype=np.int64)
+    hi = np.zeros(len(pairs), dtype=np.int64)
+    # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
+    day0_all = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
+    D_i8 = D.view(np.int64)
+    nat_all = day0_all == np.iinfo(np.int64).min
+    for asset, idx in pairs.groupby("asset", sort=False).indices.items():
+        o, m = offsets[asset], lengths[asset]
+        dates = D_i8[o:o + m]
+        day0 = day0_all[idx]
+        p = np.searchsorted(dates, day0, side="left")
+        pos[idx] = o + p
+        lo[idx] = o
+        hi[idx] = o + m
+        if asset in needs_bench and bench[asset] == asset:
+            reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
+            continue
+        nat = nat_all[idx]
+        after = ~nat & (p >= m)
+        found = dates[np.clip(p, 0, max(m - 1, 0))] if m else day0
+        off = ~nat & ~after & (found != day0)
+        before = off & (p == 0)
+        moved = off & (p > 0)
+        if not (nat.any() or after.any() or off.any()):
+            continue
+        day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
+        for i in idx[nat]:
+            reasons[i] = pairs.at[i, "reason"] if pairs.get("reason") is not None and pairs.at[i, "reason"] \
+                else "day 0 lies after the end of the trading calendar"  # align_events states why
+        for i, d in zip(idx[after], day0[after]):
+            reasons[i] = f"no data on or after day 0 ({day(d)}); series ends {day(dates[-1])}"
+        for i, d in zip(idx[before], day0[before]):
+            reasons[i] = f"series starts {day(dates[0])}, after day 0 ({day(d)})"
+        for i, d, f in zip(idx[moved], day0[moved], found[moved]):
+            note = f"day0_moved:{day(d)}->{day(f)}"
+            flags[i] = f"{flags[i]};{note}" if flags[i] else note
+
+    return pos, lo, hi
+
+
+def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, indexes: dict,
+              windows: pd.DataFrame | None) -> tuple[np.ndarray, ...]:
+    """Rows left out of estimation windows (masked), why (masked_reason), which of
+    them are flagged when they fall in an event window (noted: the given exclusions —
+    roll days, gaps, the user's — not other events' windows), and which returns span
+    a gap (spans_gap: such a row makes an event window incomplete)."""
+    masked = np.zeros(n_rows, dtype=bool)
+    masked_reason = np.full(n_rows, "", dtype=object)
+    spans_gap = np.zeros(n_rows, dtype=bool)
+    if exclusions is not None and len(exclusions):
+        ex = exclusions
+        for asset, block in ex.groupby(ex["asset"].astype(str), sort=False):
+            if asset not in offsets:
+                continue
+            dates = indexes[asset]
+            when = pd.DatetimeIndex(pd.to_datetime(block["date"]))
+            p = dates.get_indexer(when)
+            hit = p >= 0
+            rows = offsets[asset] + p[hit]
+            masked[rows] = True
+            reason = block["reason"].astype(str)
+            masked_reason[rows] = reason.to_numpy()[hit]
+            spans_gap[rows] = reason.str.startswith("gap:").to_numpy()[hit]
+    noted = masked.copy()  # given exclusions are flagged where they fall in an event window
+    if windows is not None and len(windows):
+        # Sessions inside any event window: +1 at each window start, -1 at its stop, cumulated.
+        known = windows["asset"].isin(offsets.keys()).to_numpy()
+        base = windows["asset"][known].map(offsets).to_numpy(dtype=np.int64)
+        edges = np.zeros(n_rows + 1, dtype=np.int64)
+        np.add.at(edges, base + windows["start"].to_numpy(dtype=np.int64)[known], 1)
+        np.add.at(edges, base + windows["stop"].to_numpy(dtype=np.int64)[known], -1)
+        masked |= np.cumsum(edges[:-1]) > 0
+    return masked, masked_reason, noted, spans_gap
+
+
+def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names, models, min_obs: int):
+    """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
+
+    Per asset, returns are shifted by their mean over usable rows and cumulated;
+    a window's sum is the difference of two prefix sums within the asset's
+    segment (its rows and the NaN padding after them), so no sum ever carries
+    another asset's magnitude and rounding stays at the window's own scale.
+    """
+    k = X.shape[1]
+    # Segments: the leading padding, then each asset's rows with the padding after them.
+    starts = np.unique(np.r_[0, np.fromiter(offsets.values(), dtype=np.int64)])
+    lengths = np.diff(np.r_[starts, n_rows])
+    u = usable_row
+    # Segment means over usable rows (the shift), spread back over each segment's rows.
+    count = np.add.reduceat(u.astype(float), starts)
+    safe = np.where(count > 0, count, 1.0)
+    my = np.add.reduceat(np.where(u, Y, 0.0), starts) / safe
+    mx = np.add.reduceat(np.where(u[:, None], X, 0.0), starts, axis=0) / safe[:, None]
+    row_my, row_mx = np.repeat(my, lengths), np.repeat(mx, lengths, axis=0)
+    ys = np.where(u, Y - row_my, 0.0)
+    xs = np.where(u[:, None], X - row_mx, 0.0)
+
+    def seg_cumsum(v):
+        """Prefix sums restarting at each segment: the previous segment's total is taken
+        out at the next start, so a running sum never carries another asset's size.
+        Works in place on ``v`` (always a temporary here)."""
+        v[starts[1:]] -= np.add.reduceat(v, starts, axis=0)[:-1]
+        out = np.empty((n_rows + 1,) + v.shape[1:])
+        out[0] = 0.0
+        np.cumsum(v, axis=0, out=out[1:])
+        return out
+
+    C = {"n": seg_cumsum(u.astype(float)), "yy": seg_cumsum(ys * ys),
+         "xx": seg_cumsum(xs[:, :, None] * xs[:, None, :]), "xy": seg_cumsum(xs * ys[:, None])}
+    C["y"], C["x"] = seg_cumsum(ys), seg_cumsum(xs)
+    fm = finite_row & ~u
+    C["fm"] = seg_cumsum(fm.astype(float)) if fm.any() else None
+    shift_y = np.zeros(n_rows)
+    shift_x = np.zeros((n_rows, k))
+    shift_y[starts], shift_x[starts] = my, mx
+    # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
+    a = np.maximum(pos + ea, lo)
+    b = np.maximum(pos + eb + 1, lo)
+
+    def wsum(c):
+        top = np.where((b > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[b], 0.0)
+        bottom = np.where((a > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[a], 0.0)
+        return top - bottom
+
+    n = np.rint(wsum(C["n"]))
+    sums = [wsum(C[key]) for key in ("y", "x", "xx", "xy", "yy")]
+    fit = fit_by_model(models, lambda m, i: fit_from_moments(
+        m, n[i], *(v[i] for v in sums), shift_y[lo][i], shift_x[lo][i], min_obs, tuple(names)))
+    n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
+    return fit, n_masked
+
+
+def design(panel, asset: str, bench: str | None, model: str, factors: pd.DataFrame | None, width: int,
+           cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str] | None]:
+    """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,),
+    regressor names (None for a model that ignores its regressors). ``cache`` keeps the
+    regressors of assets that share a time axis (a returns frame, one exchange)."""
+    r = panel.returns[asset]
+    ret = r.to_numpy(dtype=float)
+    if model in ("constant_mean", "raw"):
+        # Regressors are ignored: zeros of the study's width keep one design matrix.
+        return ret, np.zeros((len(ret), width)), ret, None
+    key = (bench if model in NEEDS_BENCHMARK else None)
+    hit = cache.get(key)
+    if model in FACTOR_MODELS:
+        if hit is not None and hit[0].equals(r.index):
+            f = hit[1]
+        else:
+            f = factors_on(factors, r.index)
+            cache[key] = (r.index, f)
+        names = [c for c in f.columns if c != RF]
+        y = ret - f[RF].to_numpy() if RF in f.columns else ret
+        return y, f[names].to_numpy(dtype=float), ret, names
+    if model in NEEDS_BENCHMARK:
+        if bench == asset:
+            return ret, ret[:, None], ret, [str(bench)]
+        if hit is not None and hit[0].equals(r.index):
+            x = hit[1]
+        else:
+            x = panel.benchmark_on(bench, asset).to_numpy(dtype=float)
+            cache[key] = (r.index, x)
+        return ret, x[:, None], ret, [str(bench)]
+    return ret, np.zeros((len(ret), 1)), ret, ["none"]
+

@@ -1,0 +1,82 @@
+"""From events to (event, asset) pairs: a catalog is aligned to every asset's sessions;
+user frames give instants, dates per asset, or one date for every asset."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import ImpactError
+from ..events.align import align_events
+from ..events.catalog import Catalog, catalog_from_frame, instants_from_frame
+from ..events.contamination import contamination
+
+
+def pairs_from_events(events, assets: list[str], policy: str, panel) -> pd.DataFrame:
+    """The (event, asset) pairs of a study: ``event_id, asset, day0`` (the session from
+    :func:`impact.events.align.align_events`, or the given date), ``rule, flags``.
+    ``events`` is a Catalog or any of the frames :class:`EventStudy` accepts."""
+    if isinstance(events, Catalog):
+        return align_events(events.events, assets, policy)
+    if not isinstance(events, pd.DataFrame):
+        raise ImpactError(f"events must be a Catalog or a DataFrame, got {type(events).__name__}")
+    if "event_id" not in events.columns:
+        raise ImpactError("events frame needs an 'event_id' column")
+    if "instant" in events.columns:
+        instants = instants_from_frame(events)  # a naive instant is refused, never read as UTC
+        frame = pd.DataFrame({
+            "event_id": events["event_id"].astype(str),
+            "date": instants.dt.tz_localize(None).dt.normalize(),
+            "time_local": instants.dt.strftime("%H:%M"),
+            "timezone": "UTC",
+            "us_timing": "unknown",
+        })
+        return align_events(frame, assets, policy)
+    if "timezone" in events.columns and "asset" not in events.columns:
+        frame = events.copy()
+        for column, default in (("actor", "US"), ("kind", "other"), ("direction", "neutral"),
+                                ("title", "(untitled)"), ("source", "user"), ("confidence", "medium")):
+            if column not in frame.columns:
+                frame[column] = default
+        return align_events(catalog_from_frame(frame, "<events frame>").events, assets, policy)
+    if "date" not in events.columns:
+        raise ImpactError("events frame needs either instant columns (date, timezone) or a 'date' column")
+    dates = pd.to_datetime(events["date"], errors="coerce")
+    if dates.isna().any():
+        bad = events["date"][dates.isna()].iloc[0]
+        raise ImpactError(f"events: unparseable date {bad!r} (event {events['event_id'][dates.isna()].iloc[0]})")
+    if "asset" in events.columns:
+        pairs = pd.DataFrame({"event_id": events["event_id"].astype(str), "asset": events["asset"].astype(str),
+                              "day0": dates.dt.normalize()})
+        panel.require(pairs["asset"], "event asset")
+    else:
+        pairs = pd.DataFrame({"event_id": events["event_id"].astype(str), "day0": dates.dt.normalize()})
+        pairs = pairs.merge(pd.DataFrame({"asset": assets}), how="cross")
+    pairs["rule"] = "given_date"
+    pairs["flags"] = ""
+    return pairs
+
+
+def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode: str):
+    """The contamination policy (:mod:`impact.events.contamination`) applied to ``pairs``:
+    (pairs to estimate, with ``overlap:`` flags; pairs merged into an earlier event, with
+    ``excluded_reason``; the overlaps found; other events' windows to leave out of estimation)."""
+    found = contamination(pairs, sessions, event_window, mode)
+    extra = found.flags.to_numpy(dtype=object)
+    has = extra != ""
+    if has.any():
+        flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
+        flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
+        pairs = pairs.assign(flags=flags)
+    merged = found.reason != ""
+    return (pairs[~merged].reset_index(drop=True),
+            pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True),
+            found.overlaps, found.windows)
+
+
+def with_merged(merged: pd.DataFrame, result):
+    """Record pairs merged into an earlier overlapping event as excluded, with the reason."""
+    if len(merged):
+        result.excluded = pd.concat([result.excluded, merged[["event_id", "asset", "excluded_reason"]]
+                                     .rename(columns={"excluded_reason": "reason"})], ignore_index=True)
+        result.alignment = pd.concat([result.alignment, merged], ignore_index=True)
+    return result
+
