@@ -12,15 +12,9 @@ import pytest
 from matplotlib.colors import TwoSlopeNorm, to_hex
 
 from impact import EventStudy, datasets, load_catalog
-from impact.report.build import event_day_table, heatmap_matrix
-from impact.report.figures import (
-    DIRECTION_COLORS,
-    ar_distribution_figure,
-    caar_path_figure,
-    heatmap_figure,
-    placebo_figure,
-    price_figure,
-)
+from impact.report.figures import ar_distribution_figure, placebo_figure, price_figure
+from impact.report.tables import event_day_table
+from impact.study.plots import DIRECTION_COLORS, caar_path_figure, heatmap_figure, heatmap_matrix
 
 ASSETS = ["SOXX", "KWEB", "FXI", "MP", "HG_F"]
 

@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from impact import EventStudy
-from impact.inference.battery import inputs
-from impact.study.statistics import pair_car_test
+from impact.inference.battery import pair_car_test
+from impact.inference.inputs import inputs
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

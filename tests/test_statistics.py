@@ -16,7 +16,8 @@ from scipy import stats
 
 from impact import EventStudy
 from impact.errors import ImpactError
-from impact.inference.battery import EXTRA_TESTS, TESTS, BatteryInputs, inputs, pair_car_test
+from impact.inference.battery import EXTRA_TESTS, TESTS, pair_car_test
+from impact.inference.inputs import BatteryInputs, inputs
 from impact.inference.parametric import average_correlation, bmp, patell
 from impact.inference.placebo import draw_positions, placebo_draws
 
