@@ -125,7 +125,7 @@ def recover(out_root: str | Path, name: str) -> list[tuple[str, Path, Path | Non
         return []
     steps = recovery_plan(final, final.exists(), _stale_leftovers(out_root, name))
     for op, src, dst in steps:
-        if op == "rename":
+        if op == "rename" and dst is not None:
             os.replace(src, dst)
         else:
             shutil.rmtree(src, ignore_errors=True)

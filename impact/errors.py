@@ -52,7 +52,7 @@ _OS_REASONS = {
 
 def os_error_reason(exc: OSError) -> str:
     """What went wrong and the fix, ``<reason>: <fix>``, for an OSError (no path)."""
-    reason, fix = _OS_REASONS.get(exc.errno, (exc.strerror or str(exc) or type(exc).__name__,
+    reason, fix = _OS_REASONS.get(exc.errno or 0, (exc.strerror or str(exc) or type(exc).__name__,
                                               "check the path and try again"))
     return f"{reason}: {fix}"
 

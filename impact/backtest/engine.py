@@ -111,8 +111,8 @@ def _candidates(rule: BacktestRule, events: pd.DataFrame, tables: dict[str, pd.D
             prices_at = rows["open"].to_numpy()
             utc_at = rows["open_utc"]
         offset = rule.holding if rule.entry == "close" else rule.holding - 1
-        for k, ev in enumerate(instants.itertuples(index=False)):
-            i = int(pos[k])
+        for j, ev in enumerate(instants.itertuples(index=False)):
+            i = int(pos[j])
             if i >= n:
                 skipped.append((ev.event_id, symbol, "no price struck after the announcement"))
                 continue

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
 from ..atomic import atomic_folder  # noqa: E402
 from ..csvsafe import to_csv  # noqa: E402
-from ..report.figures import STYLE  # noqa: E402
+from ..study.plots import STYLE  # noqa: E402
 from ..version import __version__  # noqa: E402
 from .result import BacktestResult  # noqa: E402
 

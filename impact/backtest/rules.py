@@ -94,8 +94,9 @@ class BacktestRule:
         """+1, -1 or 0 for fixed signs; ``None`` when signs are learned or unset."""
         if self.signs == LEARNED:
             return None
+        assert isinstance(self.signs, dict)  # not LEARNED
         table = self.signs.get(asset, self.signs.get("*", {}))
-        return table.get(direction)
+        return table.get(direction) if table else None
 
     def cost_bps(self, asset_class: str) -> float:
         """One-way cost (commission + slippage) in basis points for an asset class."""
@@ -185,7 +186,7 @@ def rule_from_dict(data: Any, source: str = "<memory>") -> BacktestRule:
         wanted = list(DIRECTIONS)
 
     signs = _parse_signs(data["signs"], assets, where("signs"))
-    if signs != LEARNED:
+    if isinstance(signs, dict):  # fixed signs (not LEARNED)
         # A rule that selects events it can never trade contradicts itself.
         for asset in assets:
             table = signs.get(asset, signs.get("*", {}))

@@ -191,6 +191,8 @@ class PriceCache:
                    "fetched_at": "", "bytes": path.stat().st_size, "status": "ok"}
             try:
                 entry = self.read(symbol)
+                if entry is None:  # removed meanwhile
+                    continue
                 symbol = entry.meta.get("symbol", symbol)
                 row.update({k: entry.meta.get(k, "") for k in ("source", "adjustment", "start", "end", "fetched_at")})
                 row.update(symbol=symbol, rows=len(entry.prices))
@@ -202,7 +204,7 @@ class PriceCache:
 
     def clear(self, symbols: Iterable[str] | None = None) -> list[str]:
         """Delete cached symbols (all if None), and leftover temporary files; returns those removed."""
-        removed = []
+        removed: list[str] = []
         if not self.root.is_dir():
             return removed
         targets = self.symbols() if symbols is None else list(symbols)
@@ -284,8 +286,8 @@ class PriceCache:
                         report.failed[symbol] = f"{report.corrupt[symbol]}; re-fetch without --offline"
                     elif ranges:
                         have = entries[symbol]
-                        cover = f"cache covers {have.start:%Y-%m-%d}..{have.end:%Y-%m-%d}" if have else "not cached"
-                        report.failed[symbol] = (f"offline and {cover}; need {start:%Y-%m-%d}..{end:%Y-%m-%d} "
+                        held = f"cache covers {have.start:%Y-%m-%d}..{have.end:%Y-%m-%d}" if have else "not cached"
+                        report.failed[symbol] = (f"offline and {held}; need {start:%Y-%m-%d}..{end:%Y-%m-%d} "
                                                  f"(run `impact data fetch {symbol}`)")
             else:
                 groups: dict[tuple, list[str]] = {}
@@ -320,7 +322,12 @@ class PriceCache:
                     spans = [cover for _, cover in parts]
                     if entry is not None and _union(spans + [(entry.start, entry.end)]) is None:
                         entry = None  # a refresh disjoint from the cached range: start afresh
-                    lo, hi = _union(spans + ([(entry.start, entry.end)] if entry is not None else []))
+                    joined = _union(spans + ([(entry.start, entry.end)] if entry is not None else []))
+                    if joined is None:  # a partial reply left a hole: keep the old file, ask again next time
+                        report.incomplete[symbol] = (f"{source.name} left a hole in the cached range "
+                                                     "(nothing new cached; asked again next time)")
+                        continue
+                    lo, hi = joined
                     pieces = [p for p in ([entry.prices] if entry is not None else []) + [r for r, _ in parts] if len(p)]
                     merged = pd.concat(pieces, ignore_index=True) if pieces else parts[0][0]
                     merged = merged.drop_duplicates("date", keep="last")  # fresh rows win
@@ -340,7 +347,7 @@ class PriceCache:
                     continue
                 if symbol not in report.fetched:
                     report.from_cache.append(symbol)
-                p = entries[symbol].prices
+                p = entries[symbol].prices  # type: ignore[union-attr]  # None was skipped just above
                 frames.append(p[(p["date"] >= start) & (p["date"] <= end)])
         if frames:
             report.prices = pd.concat(frames, ignore_index=True)

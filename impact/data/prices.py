@@ -267,17 +267,17 @@ _ALIASES = {
 
 def _canonical_columns(columns: Iterable) -> dict:
     """Map raw header names to the canonical field names (first match wins)."""
-    lookup = {}
+    lookup: dict[str, str] = {}
     for field_name, names in _ALIASES.items():
         for name in names:
             lookup.setdefault(name, field_name)
     mapping, taken = {}, set()
     for raw in columns:
         key = str(raw).strip().lower().replace("-", "_")
-        field_name = lookup.get(key) or lookup.get(key.replace("_", " "))
-        if field_name and field_name not in taken:
-            mapping[raw] = field_name
-            taken.add(field_name)
+        found = lookup.get(key) or lookup.get(key.replace("_", " "))
+        if found and found not in taken:
+            mapping[raw] = found
+            taken.add(found)
     return mapping
 
 

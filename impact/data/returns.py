@@ -82,16 +82,15 @@ class ReturnPanel:
     """Per-asset returns on the asset's own time axis (rows), with benchmark returns."""
 
     returns: dict[str, pd.Series]
+    closes: dict[str, pd.Series] | None = None  # the closes behind them (None for given returns)
+    kind: str = "given"
 
     @classmethod
     def from_prices(cls, prices: pd.DataFrame, kind: str = "log", price_column: str | None = None) -> ReturnPanel:
         if kind not in RETURN_KINDS:
             raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
         closes = price_series(prices, price_column)
-        panel = cls({s: period_returns(c, kind) for s, c in closes.items()})
-        panel.closes = closes
-        panel.kind = kind
-        return panel
+        return cls({s: period_returns(c, kind) for s, c in closes.items()}, closes, kind)
 
     @classmethod
     def from_returns(cls, returns: pd.DataFrame) -> ReturnPanel:
@@ -107,8 +106,6 @@ class ReturnPanel:
         panel = cls({str(c): price_values(frame[c], str(c), pd.Series(str(c), index=frame.index),
                                           pd.Series(index, index=frame.index), "returns", positive=False).rename(str(c))
                      for c in frame.columns})
-        panel.closes = None
-        panel.kind = "given"
         return panel
 
     @property

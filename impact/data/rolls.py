@@ -115,7 +115,7 @@ def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback
     prices = prices[prices["symbol"].isin(list(roots))]  # only futures go through the tests
     rows = []
     for symbol, g in prices.groupby("symbol", sort=True):
-        rule = RULES[roots[symbol]]
+        rule = RULES[str(roots[symbol])]
         g = g.sort_values("date")
         dates = pd.DatetimeIndex(g["date"])
         close = g["close"].to_numpy(dtype=float)

@@ -31,11 +31,20 @@ class FetchResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+class Fetched(Protocol):
+    """What a fetch returns: tidy prices and the symbols that failed, with why."""
+
+    prices: pd.DataFrame
+    failed: dict[str, str]
+
+
 class PriceSource(Protocol):
     name: str
-    adjustment: str
 
-    def fetch(self, symbols: Iterable[str], start=None, end=None) -> FetchResult: ...
+    @property
+    def adjustment(self) -> str: ...
+
+    def fetch(self, symbols: Iterable[str], start=None, end=None) -> Fetched: ...
 
 
 def _window(prices: pd.DataFrame, start, end) -> pd.DataFrame:
@@ -101,7 +110,6 @@ def get_source(source) -> PriceSource:
     if source in (None, "bundled", "sample"):
         return BundledSource()
     if source in ("yahoo", "yfinance"):
-
         return YahooSource()
     path = Path(str(source))
     if path.suffix.lower() in (".csv", ".txt", ".parquet", ".pq") or path.exists():

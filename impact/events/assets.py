@@ -89,10 +89,10 @@ def by_asset(mapping: Mapping[str, Any], symbol: str, default: Any = None) -> An
     return mapping.get("default", default)
 
 
-def asset_label(asset: str) -> str:
+def asset_label(asset: str | None) -> str:
     """A short reader's name for an asset (registry ``label``: "semiconductors" for SOXX),
     else the symbol."""
     table = registry()
     if asset in table.index and "label" in table.columns and table.at[asset, "label"]:
         return str(table.at[asset, "label"])
-    return asset
+    return asset or ""

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
+from typing import Any
 from zoneinfo import available_timezones
 
 import pandas as pd
@@ -157,7 +158,7 @@ def _yaml_rows(path: Path, text: str) -> list[tuple[str, dict]]:
     items_node = root
     if isinstance(data, Mapping):
         data = data.get("events")
-        items_node = next((v for k, v in root.value if getattr(k, "value", None) == "events"), None)
+        items_node = next((v for k, v in getattr(root, "value", []) if getattr(k, "value", None) == "events"), None)
     if not isinstance(data, list):
         raise CatalogError([f"{path}: expected a list of events (or a mapping with key 'events')"])
     rows, problems = [], []
@@ -215,11 +216,11 @@ def _read_rows(path: Path) -> tuple[list[tuple[str, dict]], list[str]]:
         raise CatalogError([f"{path}: empty file (no header row)"])
     rows, problems = [], []
     start_line = 2
-    for raw in reader:
+    for record in reader:
         where = f"{path}: line {start_line}"
-        if None in raw:
-            problems.append(f"{where}: {len(raw[None])} more field(s) than the header has columns")
-        rows.append((where, raw))
+        if None in record:
+            problems.append(f"{where}: {len(record[None])} more field(s) than the header has columns")
+        rows.append((where, dict(record)))
         start_line = reader.line_num + 1
     return rows, problems
 
@@ -232,7 +233,7 @@ def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tup
     zones = available_timezones()
     for location, raw in rows:
         row = {ALIASES.get(_clean(k), _clean(k)): v for k, v in raw.items() if k is not None}
-        rec = {c: _clean(row.get(c)) for c in COLUMNS if c != "tags"}
+        rec: dict[str, Any] = {c: _clean(row.get(c)) for c in COLUMNS if c != "tags"}
         eid = rec["event_id"]
         where = f"{location} ({eid})" if eid else location
 

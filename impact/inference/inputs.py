@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ImpactError
+from ..study.models import NormalFit
 
 SIGMA_CONVENTIONS = ("ols", "n-1", "n")
 PE_ROWS = ("pair", "benchmark")
@@ -38,7 +39,7 @@ class BatteryInputs:
     x_est: np.ndarray         # (P, L, k) regressors on estimation rows (NaN outside the series)
     n_obs: np.ndarray         # (P,) usable estimation rows
     df: np.ndarray            # (P,) residual degrees of freedom of the fit
-    fit: object               # the NormalFit
+    fit: NormalFit            # the study's normal-return fit
     benchmark: np.ndarray     # (P, W, k) regressors in the event window
     memo: dict = field(default_factory=dict, repr=False)  # derived quantities shared by tests
 

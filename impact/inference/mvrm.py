@@ -92,7 +92,7 @@ def _event_system(result, rows: np.ndarray, est_off: np.ndarray, ev_off: np.ndar
     x = np.stack(x_parts)
     if k_model == "constant_mean":
         x = x[:, :, :0]
-    return y, x, len(common)
+    return y, x, len(common) if common is not None else 0
 
 
 def wald_statistic(b: np.ndarray, cov: np.ndarray, R: np.ndarray) -> tuple[float, int]:

@@ -5,6 +5,8 @@ Same calling convention as :mod:`impact.tests_parametric`: ``(inputs, window,
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import stats
 
@@ -319,7 +321,7 @@ def modified_rank(inp, window, *, convention: str = "impact"):
     return _cz_statistic(U, inp.resid.shape[1], window, n, convention)
 
 
-NONPARAMETRIC = {
+NONPARAMETRIC: dict[str, Callable[..., dict]] = {
     "corrado_rank": corrado_rank,
     "grank": grank,
     "sign": sign,

@@ -7,6 +7,8 @@ All p-values are two-sided.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import stats
 
@@ -203,7 +205,7 @@ def pair_t(inp, window, *, sigma: str = "ols", prediction_error: bool = True, df
     return {"t": t, "p_value": t_pvalue(t, dfs), "df": dfs}
 
 
-PARAMETRIC = {
+PARAMETRIC: dict[str, Callable[..., dict]] = {
     "t_cs": t_cs,
     "brown_warner_1980": brown_warner_1980,
     "brown_warner_1985": brown_warner_1985,

@@ -268,7 +268,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
 
     # Figures
     figs: dict[str, Any] = {}
-    todo = [("caar", key) for key in spec.grouping] + [("heatmap", None), ("distribution", None)]
+    todo: list[tuple[str, Any]] = [("caar", key) for key in spec.grouping] + [("heatmap", None), ("distribution", None)]
     todo += [("price", a) for a in result.study.assets or sorted(result.pairs["asset"].unique())]
     overlaps = result.contamination
     if len(overlaps):

@@ -83,7 +83,7 @@ def session_sentences(event_day: pd.DataFrame, histories: dict[str, pd.Series], 
         if float(joins.mean()) >= 2 / 3:
             tone = f"markets {verb} broadly" if way < 0 else "markets rose broadly"
         elif len(first):
-            tone = f"the {label(lead)} {verb} while other markets were mixed"
+            tone = f"the {label(str(lead))} {verb} while other markets were mixed"
         else:
             tone = "markets were mixed"
         counts = block["event_id"].value_counts()

@@ -124,7 +124,8 @@ def grouped_caar(result: EventStudyResult, window, key: str) -> pd.DataFrame:
 def spec_battery_table(result: EventStudyResult, spec: ReportSpec) -> tuple[pd.DataFrame, list[str]]:
     """Tests named in the spec beyond the built-in ones, via ``result.test(name, window)``;
     a test undefined for this sample is listed with its reason, not fatal."""
-    rows, notes = [], []
+    rows: list[pd.DataFrame] = []
+    notes: list[str] = []
     extra = [t for t in spec.tests if t not in BUILTIN_TESTS]
     if not extra:
         return pd.DataFrame(), notes

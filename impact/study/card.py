@@ -11,14 +11,25 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .statistics import significance_stars
 
+
 #: Jinja filters for numbers in HTML: signed and unsigned percent, decimals, dates, stars.
-FILTERS = {
-    "pct": lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:+.{d}f}%",
-    "upct": lambda v, d=2: "" if v is None or pd.isna(v) else f"{100 * v:.{d}f}%",
-    "num": lambda v, d=2: "" if v is None or pd.isna(v) else f"{v:.{d}f}",
-    "day": lambda v: "" if v is None or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}",
-    "stars": significance_stars,
-}
+def _pct(v, d: int = 2) -> str:
+    return "" if v is None or pd.isna(v) else f"{100 * v:+.{d}f}%"
+
+
+def _upct(v, d: int = 2) -> str:
+    return "" if v is None or pd.isna(v) else f"{100 * v:.{d}f}%"
+
+
+def _num(v, d: int = 2) -> str:
+    return "" if v is None or pd.isna(v) else f"{v:.{d}f}"
+
+
+def _day(v) -> str:
+    return "" if v is None or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
+
+
+FILTERS = {"pct": _pct, "upct": _upct, "num": _num, "day": _day, "stars": significance_stars}
 
 
 def result_html(result, windows=None, top: int = 5) -> str:

@@ -145,8 +145,9 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
 
     n = np.rint(wsum(C["n"]))
     sums = [wsum(C[key]) for key in ("y", "x", "xx", "xy", "yy")]
+    sy, sx, sxx, sxy, syy = sums
     fit = fit_by_model(models, lambda m, i: fit_from_moments(
-        m, n[i], *(v[i] for v in sums), shift_y[lo][i], shift_x[lo][i], min_obs, tuple(names)))
+        m, n[i], sy[i], sx[i], sxx[i], sxy[i], syy[i], shift_y[lo][i], shift_x[lo][i], min_obs, tuple(names)))
     n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
     return fit, n_masked
 

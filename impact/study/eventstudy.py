@@ -118,7 +118,7 @@ class EventStudy:
         prices: pd.DataFrame | None,
         events: Catalog | pd.DataFrame,
         market: str | Mapping[str, str] | None = "GSPC",
-        model: str = "market",
+        model: str | Mapping[str, str] = "market",
         estimation_window: Window = (-260, -11),
         event_window: Window = (-5, 5),
         returns: str = "log",
@@ -267,7 +267,7 @@ class EventStudy:
         at once (:func:`impact.models.fit_normal_returns`).
         """
         assets = self._study_assets()
-        self._design_cache = {}  # per fit: the panel may differ between fits
+        self._design_cache: dict = {}  # per fit: the panel may differ between fits
         pairs = pairs_from_events(self.events, assets, self.alignment_policy, self.panel).reset_index(drop=True)
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
@@ -286,7 +286,7 @@ class EventStudy:
             if missing:
                 raise ImpactError(f"model '{self.model_of(missing[0])}' needs a benchmark; none given for "
                                   f"{', '.join(missing)}")
-            self.panel.require([bench[a] for a in needs_bench], "benchmark")
+            self.panel.require([str(bench[a]) for a in needs_bench], "benchmark")
 
         ea, eb = self.estimation_window
         wa, wb = self.event_window
@@ -316,10 +316,10 @@ class EventStudy:
         R = Y if not uses_factors else np.full(n_rows, np.nan)
         D = np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[ns]")
         for asset, (y, x, ret, dates) in zip(offsets, parts):
-            s = offsets[asset]
-            Y[s:s + len(y)], X[s:s + len(y)], D[s:s + len(y)] = y, x, dates
+            at = offsets[asset]
+            Y[at:at + len(y)], X[at:at + len(y)], D[at:at + len(y)] = y, x, dates
             if R is not Y:
-                R[s:s + len(y)] = ret
+                R[at:at + len(y)] = ret
         del parts
 
         reasons = np.full(len(pairs), "", dtype=object)

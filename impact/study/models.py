@@ -86,7 +86,7 @@ class NormalFit:
         + g' V g with g = sum_{t in window} (1, x_t) and V the ML covariance of
         (alpha, beta) — the same two parts, with a time-varying variance.
         """
-        if self.event_var is not None:
+        if self.event_var is not None and self.param_cov is not None:
             g = np.concatenate([np.full((len(self.alpha), 1), float(window.sum())),
                                 X[:, window, :].sum(axis=1)], axis=1)
             return self.event_var[:, window].sum(axis=1) + np.einsum("pk,pkj,pj->p", g, self.param_cov, g)
@@ -343,7 +343,7 @@ def concat_fits(parts: list[NormalFit]) -> NormalFit:
         value = getattr(first, f.name)
         if isinstance(value, np.ndarray):
             values[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
-    return replace(first, **values)
+    return replace(first, **values)  # type: ignore[arg-type]  # only the array fields, by name
 
 
 def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,

@@ -5,13 +5,18 @@ shared style and colours the report's figures use too. Figures are matplotlib
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-STYLE = {
+if TYPE_CHECKING:  # the Literal of rc keys (matplotlib >= 3.10); annotations only
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 10, "axes.titlesize": 12, "axes.labelsize": 10, "axes.spines.top": False,
     "axes.spines.right": False, "figure.dpi": 100, "savefig.dpi": 120, "axes.grid": True,
     "grid.alpha": 0.3, "legend.frameon": False, "svg.fonttype": "none",
@@ -29,7 +34,7 @@ def direction_color(direction: str) -> str:
 def group_color(label, index: int) -> str:
     if str(label) in DIRECTION_COLORS:
         return DIRECTION_COLORS[str(label)]
-    return matplotlib.colormaps["tab10"](index % 10)
+    return matplotlib.colors.to_hex(matplotlib.colormaps["tab10"](index % 10))
 
 
 def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnormal return",

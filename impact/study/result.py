@@ -203,7 +203,7 @@ class EventStudyResult:
                    "share_hypothesised": hit / len(use) if len(use) else np.nan, "hypothesis": expected,
                    "n_left_out": int((~has[block.index]).sum())}
             if keys:
-                row = {by: key[0] if isinstance(key, tuple) else key, **row}
+                row = {str(by): key[0] if isinstance(key, tuple) else key, **row}
             rows.append(row)
         return pd.DataFrame(rows)
 
