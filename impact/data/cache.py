@@ -323,7 +323,9 @@ class PriceCache:
                     if entry is not None and _union(spans + [(entry.start, entry.end)]) is None:
                         entry = None  # a refresh disjoint from the cached range: start afresh
                     joined = _union(spans + ([(entry.start, entry.end)] if entry is not None else []))
-                    if joined is None:  # a partial reply left a hole: keep the old file, ask again next time
+                    # Missing ranges always touch the cached one, so this holds; if a future change
+                    # broke that, keep the old file rather than write a range with a hole.
+                    if joined is None:
                         report.incomplete[symbol] = (f"{source.name} left a hole in the cached range "
                                                      "(nothing new cached; asked again next time)")
                         continue
