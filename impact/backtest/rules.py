@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import SpecError
 from ..events.assets import registry
 from ..events.catalog import DIRECTIONS, Catalog, load_catalog, resolve_catalog
-from ..report.spec import catalog_filters, read_yaml
+from ..report.spec import catalog_filters, read_yaml, resolve_yaml
 from ..resources import backtests_dir
 
 ENTRIES = ("close", "next_open")
@@ -353,15 +353,8 @@ def available_rules() -> list[str]:
 
 
 def resolve_rule_path(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise SpecError(f"{path}: backtest spec not found")
-        return path
-    candidate = backtests_dir() / f"{name_or_path}.yaml"
-    if candidate.is_file():
-        return candidate
-    raise SpecError(f"no backtest spec named {name_or_path!r} (bundled: {', '.join(available_rules())})")
+    """A bundled backtest name (``soybeans_retaliation``) or a path to a YAML file."""
+    return resolve_yaml(name_or_path, backtests_dir(), "backtest spec")
 
 
 def load_rule(name_or_path: str) -> BacktestRule:

@@ -104,19 +104,23 @@ def available_specs() -> list[str]:
     return sorted(p.stem for p in reports_dir().glob("*.yaml"))
 
 
-def resolve_spec_path(name_or_path: str | None) -> Path:
-    """A bundled spec name (``default``) or a path to a YAML file."""
-    if name_or_path is None:
-        name_or_path = "default"
+def resolve_yaml(name_or_path: str, folder: Path, what: str) -> Path:
+    """A spec file: a path to a YAML file, or the name of one bundled in ``folder``."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
-            raise SpecError(f"{path}: report spec not found")
+            raise SpecError(f"{path}: {what} not found")
         return path
-    bundled = reports_dir() / f"{name_or_path}.yaml"
+    bundled = folder / f"{name_or_path}.yaml"
     if not bundled.is_file():
-        raise SpecError(f"no report spec named {name_or_path!r} (bundled: {', '.join(available_specs())})")
+        names = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+        raise SpecError(f"no {what} named {name_or_path!r} (bundled: {names})")
     return bundled
+
+
+def resolve_spec_path(name_or_path: str | None) -> Path:
+    """A bundled spec name (``default``) or a path to a YAML file."""
+    return resolve_yaml(name_or_path or "default", reports_dir(), "report spec")
 
 
 def _window(value: Any, where: str) -> tuple[int, int]:
