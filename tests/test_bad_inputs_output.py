@@ -108,7 +108,7 @@ def _disk_full(tmp, mp):
 def _ctrl_c_report(tmp, mp):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
-    mp.setattr(impact.report.build, "heatmap_figure", interrupt)
+    mp.setattr(impact.report.build, "result_heatmap", interrupt)
     return ["report", str(tmp / "rep.yaml"), "--out", str(tmp / "out")]
 
 

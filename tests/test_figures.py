@@ -12,6 +12,7 @@ import pytest
 from matplotlib.colors import TwoSlopeNorm, to_hex
 
 from impact import EventStudy, datasets, load_catalog
+from impact.events.assets import asset_label
 from impact.report.figures import ar_distribution_figure, placebo_figure, price_figure
 from impact.report.tables import event_day_table
 from impact.study.plots import DIRECTION_COLORS, caar_path_figure, heatmap_figure, heatmap_matrix
@@ -67,8 +68,11 @@ def test_heatmap_is_day0_ar_with_colours_centred_at_zero(result):
     norm = image.norm
     assert isinstance(norm, TwoSlopeNorm) and norm.vcenter == 0.0 and norm.vmin == -norm.vmax
     assert image.get_cmap().name == "RdBu"
-    assert [t.get_text() for t in ax.get_yticklabels()] == ASSETS
-    assert fig.axes[1].get_ylabel() == "Abnormal return (%)"
+    # names, not tickers, on the axis (issue 13)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{asset_label(a)} ({a})" for a in ASSETS]
+    bound = np.nanpercentile(np.abs(100 * matrix.to_numpy(dtype=float)), 98)
+    assert norm.vmax == pytest.approx(bound)
+    assert fig.axes[1].get_ylabel() == f"Abnormal return (%); colours clipped at \u00b1{bound:.1f}%\ngrey hatched: no data"
 
 
 def test_heatmap_window_uses_cars(result):
@@ -153,3 +157,64 @@ def test_heatmap_columns_are_labelled_with_event_dates(result):
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert "USCN-2025-22 (2025-10-10)" in labels and "USCN-2025-24 (2025-10-12)" in labels
     assert len(labels) == result.pairs["event_id"].nunique()
+
+
+# -- issue 13: figures an analyst can hand on -------------------------------------------------
+
+def test_missing_pairs_are_hatched_not_zero():
+    """MP before its 2020 listing has no abnormal returns: the cells are masked (drawn on the
+    grey hatched background), never coloured as a zero."""
+    catalog = load_catalog().filter(start="2019-12-01", end="2022-12-31")
+    prices = datasets.load_prices(["MP", "SOXX", "GSPC"])
+    result = EventStudy(prices, catalog, market="GSPC", model="constant_mean", assets=["SOXX", "MP"]).fit()
+    fig = result.plot_heatmap()
+    ax = fig.axes[0]
+    cells = ax.images[0].get_array()
+    matrix = heatmap_matrix(result)
+    missing = ~np.isfinite(matrix.to_numpy(dtype=float))
+    assert missing[list(matrix.index).index("MP")].any()        # events before MP's series
+    assert (np.ma.getmaskarray(cells) == missing).all()
+    hatched = [p for p in ax.patches if p.get_hatch() == "///"]
+    assert len(hatched) == 1 and hatched[0].get_zorder() < ax.images[0].get_zorder()
+
+
+def test_heatmap_names_the_years_of_many_events(result):
+    catalog = load_catalog()
+    prices = datasets.load_prices(["SOXX", "GSPC"])
+    many = EventStudy(prices, catalog, market="GSPC", model="constant_mean", assets=["SOXX"]).fit()
+    fig = many.plot_heatmap()
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"2018", "2019", "2025"} <= texts
+    columns = heatmap_matrix(many).columns
+    dates = pd.to_datetime(many.events_frame.set_index("event_id").loc[columns, "date"])
+    assert dates.is_monotonic_increasing  # columns in time order
+
+
+def test_caar_paths_as_small_multiples_with_small_groups_left_out(result):
+    rng = np.random.default_rng(0)  # SYNTHETIC path table (a labelled test input, not data)
+    rows = []
+    for g, n in [("a", 30), ("b", 12), ("c", 9), ("d", 7), ("e", 3)]:
+        for d in range(-2, 3):
+            c = rng.normal()
+            rows.append((g, d, c / 100, 0.01, c / 100 - 0.01, c / 100 + 0.01, n))
+    path = pd.DataFrame(rows, columns=["group", "rel_day", "caar", "se", "lower", "upper", "n"])
+    fig = caar_path_figure(path, "CAAR by kind")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["a (n=30)", "b (n=12)", "c (n=9)", "d (n=7)"]
+    assert any("Left out (fewer than 5 pairs): e (n=3)" in t.get_text() for t in fig.texts)
+    few = caar_path_figure(path[path["group"].isin(["a", "b"])])
+    assert len([ax for ax in few.axes if ax.get_visible()]) == 1   # up to 3 groups share one panel
+
+
+def test_price_chart_marks_only_events_inside_the_series():
+    prices = datasets.load_prices(["DEXCHUS"]).set_index("date")["close"]
+    end = prices.index.max()
+    markers = pd.DataFrame({"date": pd.to_datetime(["2025-04-03", end + pd.Timedelta(days=30), "2016-01-04"]),
+                            "direction": ["escalation", "escalation", "de-escalation"]})
+    fig = price_figure(prices, markers, "DEXCHUS", "CNY per USD", "USD/CNY")
+    ax = fig.axes[0]
+    dots = [c for c in ax.collections if c.get_gid() and c.get_gid().startswith("events-")]
+    offsets = np.concatenate([c.get_offsets() for c in dots])
+    assert len(offsets) == 1                                     # the two outside the data are not drawn
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["DEXCHUS", "escalation (1)"]
+    assert ax.get_title().startswith("USD/CNY (DEXCHUS)")

@@ -357,7 +357,7 @@ def test_failed_render_leaves_the_previous_report_and_no_temp(tmp_path, monkeypa
     def boom(*args, **kwargs):
         raise RuntimeError("figure failed")
 
-    monkeypatch.setattr(impact.report.build, "heatmap_figure", boom)
+    monkeypatch.setattr(impact.report.build, "result_heatmap", boom)
     with pytest.raises(RuntimeError, match="figure failed"):
         write_report(spec, tmp_path, result=result)
     assert [p.name for p in tmp_path.iterdir()] == ["hostile"]  # no temp folder, no half report

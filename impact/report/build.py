@@ -32,13 +32,13 @@ from ..data import datasets
 from ..data.cache import PriceCache
 from ..data.sources import get_source
 from ..errors import DataError, ImpactError, SpecError
-from ..events.assets import get_asset, registry
+from ..events.assets import asset_label, get_asset, registry
 from ..events.catalog import Catalog
 from ..inference import placebo
 from ..progress import progress
 from ..study.card import FILTERS
 from ..study.eventstudy import EventStudy
-from ..study.plots import STYLE, caar_path_figure, event_labels, heatmap_figure, heatmap_matrix
+from ..study.plots import STYLE, caar_path_figure, heatmap_matrix, result_heatmap
 from ..study.result import EventStudyResult
 from ..version import __version__
 from .figures import ar_distribution_figure, placebo_figure, price_figure
@@ -296,8 +296,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
             label = "Day-0 abnormal returns" if hw == (0, 0) else f"CARs over {window_label(hw)}"
             name = "heatmap_day0" if hw == (0, 0) else f"heatmap_{hw[0]}_{hw[1]}"
             matrix = heatmap_matrix(result, hw)
-            figs["heatmap"] = {"src": out.figure(name, heatmap_figure(matrix, f"{label} by asset and event",
-                                                                       event_labels(result, matrix.columns))),
+            figs["heatmap"] = {"src": out.figure(name, result_heatmap(result, matrix, f"{label} by asset and event")),
                                "alt": f"Heatmap of {label.lower()}, assets by events", "svg": f"figures/{name}.svg"}
         elif kind == "distribution":
             frame = event_day.dropna(subset=["kind", "direction"])
@@ -319,7 +318,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
             unit = registry()["unit"].get(arg, "") if arg in registry().index else ""
             stem = f"price_{safe_name(arg)}"
             figs.setdefault("prices", []).append({
-                "src": out.figure(stem, price_figure(series, marks, arg, unit)), "asset": arg,
+                "src": out.figure(stem, price_figure(series, marks, arg, unit, asset_label(arg))), "asset": arg,
                 "alt": f"{arg} close with announcements marked", "svg": f"figures/{stem}.svg"})
 
     run, placebo_note = placebo_run(result, spec, main_window)

@@ -18,13 +18,19 @@ from matplotlib.figure import Figure
 from ..study.plots import STYLE, direction_color, group_color
 
 
-def price_figure(close: pd.Series, markers: pd.DataFrame, symbol: str, unit: str = "") -> Figure:
+def price_figure(close: pd.Series, markers: pd.DataFrame, symbol: str, unit: str = "",
+                 name: str | None = None) -> Figure:
     """Closing price of one asset over the study period with the events marked.
 
     ``markers`` has ``date`` (the asset's day 0) and ``direction``; each marker sits
-    on that session's close and is coloured by the announcement's direction.
+    on that session's close and is coloured by the announcement's direction. Only
+    events inside the plotted series are marked (and counted in the legend): a day 0
+    after a series ends or before it starts has no price to sit on.
     """
-    close = close.sort_index()
+    close = close.sort_index().dropna()
+    if len(markers) and len(close):
+        inside = pd.DatetimeIndex(markers["date"]).to_series().between(close.index[0], close.index[-1]).to_numpy()
+        markers = markers[inside].reset_index(drop=True)
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(8, 3.2))
         ax = fig.subplots()
@@ -40,7 +46,8 @@ def price_figure(close: pd.Series, markers: pd.DataFrame, symbol: str, unit: str
                 seen.append(direction)
         ax.set_xlabel("Date")
         ax.set_ylabel(f"Close ({unit})" if unit else "Close")
-        ax.set_title(f"{symbol}: close with announcements (day 0) marked")
+        who = f"{name} ({symbol})" if name and name != symbol else symbol
+        ax.set_title(f"{who}: close with announcements (day 0) marked")
         if seen:
             ax.legend(fontsize=8, loc="best")
         fig.autofmt_xdate()

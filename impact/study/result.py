@@ -22,7 +22,7 @@ from ..events.catalog import Catalog
 from .card import result_html
 from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
-from .plots import caar_path_figure, event_labels, heatmap_figure, heatmap_matrix
+from .plots import caar_path_figure, heatmap_matrix, result_heatmap
 from .statistics import cross_sectional_t, significance_stars, t_pvalue
 from .windows import RowSource, Window, check_window
 
@@ -439,4 +439,4 @@ class EventStudyResult:
         window = check_window(window, "window")
         label = "Day-0 abnormal returns" if window == (0, 0) else f"CARs over [{window[0]}, {window[1]}]"
         matrix = heatmap_matrix(self, window)
-        return heatmap_figure(matrix, title or f"{label} by asset and event", event_labels(self, matrix.columns))
+        return result_heatmap(self, matrix, title or f"{label} by asset and event")
