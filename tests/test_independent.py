@@ -1,0 +1,369 @@
+"""Core formulas re-derived independently of the package (issue 11, "tests that would
+not catch a bug").
+
+Every expected number here is built from the raw returns or prices with plain numpy
+loops, statsmodels or scipy, written from the papers (docs/methods.md), never with
+the package's own helpers. The data has the awkward features the missing-data code
+paths exist for: missing days that differ by asset inside the estimation window,
+returns rounded to 1e-4 (ties) and days on which an asset returns exactly the
+market (zero market-adjusted residuals and ARs).
+
+Each test is the one that catches a bug that survived the old suite (planted by hand
+one at a time, see benchmarks/MUTATION.md): r-bar over L instead of the usable rows,
+Cowan's p-hat over L, MVRM F = W instead of W/q, the CAAR band with z instead of t,
+and the placebo exclusion off by one at the edges.
+
+All data in this file is SYNTHETIC (seeded random numbers), labelled as such.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from impact import EventStudy
+from impact.mvrm import mvrm
+from impact.placebo import _allowed_positions
+
+CLEAN = {"contamination": "ignore", "roll_days": None}  # windows exactly as written, for hand checks
+EST, EV = (-150, -11), (-5, 5)
+DAY0 = 260
+N_ASSETS = 6
+ASSETS = [f"A{i}" for i in range(N_ASSETS)]
+TIED_EST = np.array([DAY0 - 140, DAY0 - 97, DAY0 - 60, DAY0 - 33, DAY0 - 12])  # A0, A1 == MKT on these rows
+
+
+def synthetic_frame(seed: int = 11) -> pd.DataFrame:
+    """SYNTHETIC daily log returns (seeded RNG; not market data): a market, a common
+    industry factor (cross-correlated residuals, r-bar > 0), noise; rounded to 1e-4 so
+    values tie; 2 + i missing days for asset A<i> in its estimation window; A0 and A1
+    equal the market on a few estimation days and A0 also on day 0 and day +2."""
+    rng = np.random.default_rng(seed)
+    T = 300
+    dates = pd.bdate_range("2019-01-01", periods=T)
+    m = np.round(rng.normal(3e-4, 0.01, T), 4)
+    common = rng.normal(0, 0.005, T)
+    cols = {"MKT": m}
+    for i in range(N_ASSETS):
+        cols[ASSETS[i]] = np.round(1e-4 * i + (0.5 + 0.2 * i) * m + common + rng.normal(0, 0.008 + 0.001 * i, T), 4)
+    frame = pd.DataFrame(cols, index=pd.Index(dates, name="date"))
+    for a in ("A0", "A1"):
+        frame.iloc[TIED_EST, frame.columns.get_loc(a)] = m[TIED_EST]
+    frame.iloc[[DAY0, DAY0 + 2], frame.columns.get_loc("A0")] = m[[DAY0, DAY0 + 2]]
+    est_rows = np.arange(DAY0 + EST[0], DAY0 + EST[1] + 1)
+    for i in range(N_ASSETS):
+        free = np.setdiff1d(est_rows, TIED_EST)
+        frame.iloc[rng.choice(free, size=2 + i, replace=False), 1 + i] = np.nan
+    return frame
+
+
+def study(frame, model="market", **kw):
+    events = pd.DataFrame({"event_id": ["e1"], "date": [frame.index[DAY0]]})
+    return EventStudy.from_returns(frame, events, market="MKT", model=model, estimation_window=EST,
+                                   event_window=EV, **CLEAN, **kw).fit()
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return synthetic_frame()
+
+
+@pytest.fixture(scope="module")
+def result(frame):
+    return study(frame)
+
+
+def by_hand(frame):
+    """Per asset, statsmodels OLS of the market model on the usable estimation rows:
+    residuals on the L estimation rows (NaN where missing), ARs and standardised ARs
+    (AR / se of the prediction, CLM 1997 eq. 4.4.14) of the event days."""
+    out = {}
+    x_all = frame["MKT"].to_numpy()
+    est = np.arange(DAY0 + EST[0], DAY0 + EST[1] + 1)
+    ev = np.arange(DAY0 + EV[0], DAY0 + EV[1] + 1)
+    for a in ASSETS:
+        y = frame[a].to_numpy()
+        ok = np.isfinite(y[est]) & np.isfinite(x_all[est])
+        fit = sm.OLS(y[est][ok], sm.add_constant(x_all[est][ok])).fit()
+        resid = np.full(len(est), np.nan)
+        resid[ok] = fit.resid
+        Xev = sm.add_constant(x_all[ev], has_constant="add")
+        ar = y[ev] - fit.predict(Xev)
+        sar = ar / fit.get_prediction(Xev).se_obs
+        out[a] = dict(resid=resid, ar=ar, sar=sar, L=int(ok.sum()))
+    return out
+
+
+def test_the_synthetic_frame_has_missing_rows_and_ties(frame, result):
+    hand = by_hand(frame)
+    L = EST[1] - EST[0] + 1
+    assert [hand[a]["L"] for a in ASSETS] == [L - 2 - i for i in range(N_ASSETS)]
+    assert list(result.params["n_obs"]) == [L - 2 - i for i in range(N_ASSETS)]
+    assert frame["A3"].duplicated().sum() > 0  # rounding makes values tie
+
+
+# ---- Kolari & Pynnonen (2010) ----------------------------------------------------------
+
+def brute_force_r_bar(resid: np.ndarray) -> float:
+    """Mean off-diagonal correlation, brute force over pairs (i != j) and rows: each pair's
+    residuals standardised over ITS OWN usable rows (mean and sd, ddof 0), then
+    sum of z_i z_j over rows both observe / number of such (i, j, row) cells."""
+    N, L = resid.shape
+    z = np.full_like(resid, np.nan)
+    for i in range(N):
+        use = [t for t in range(L) if np.isfinite(resid[i, t])]
+        v = np.array([resid[i, t] for t in use])
+        mu = sum(v) / len(v)
+        sd = np.sqrt(sum((v - mu) ** 2) / len(v))
+        for t in use:
+            z[i, t] = (resid[i, t] - mu) / sd
+    num, cells = 0.0, 0
+    for i in range(N):
+        for j in range(N):
+            if i == j:
+                continue
+            for t in range(L):
+                if np.isfinite(z[i, t]) and np.isfinite(z[j, t]):
+                    num += z[i, t] * z[j, t]
+                    cells += 1
+    return num / cells
+
+
+def test_kolari_pynnonen_r_bar_and_statistic_with_missing_rows(frame, result):
+    hand = by_hand(frame)
+    R = np.array([hand[a]["resid"] for a in ASSETS])
+    SAR = np.array([hand[a]["sar"] for a in ASSETS])
+    r = brute_force_r_bar(R)
+    assert 0.05 < r < 0.9  # the common factor correlates the residuals
+    N = N_ASSETS
+    bmp = SAR.mean(axis=0) / (SAR.std(axis=0, ddof=1) / np.sqrt(N))
+    kp = bmp * np.sqrt((1 - r) / (1 + (N - 1) * r))
+    got = result.test("kolari_pynnonen")
+    np.testing.assert_allclose(got["r_bar"], r, rtol=1e-10)
+    np.testing.assert_allclose(got["statistic"], kp, rtol=1e-9)
+    np.testing.assert_allclose(got["p_value"], 2 * stats.t.sf(np.abs(kp), N - 1), rtol=1e-8)
+    # window version: SCAR over [-1, 1] with the CLM variance of the CAR
+    w = slice(4, 7)
+    x = frame["MKT"].to_numpy()
+    scar = []
+    for a in ASSETS:
+        y = frame[a].to_numpy()
+        est = np.arange(DAY0 + EST[0], DAY0 + EST[1] + 1)
+        ok = np.isfinite(y[est])
+        xe, ye = x[est][ok], y[est][ok]
+        fit = sm.OLS(ye, sm.add_constant(xe)).fit()
+        D = 3
+        xs = x[DAY0 - 1:DAY0 + 2].sum()
+        var = fit.mse_resid * (D + D**2 / len(xe) + (xs - D * xe.mean()) ** 2 / ((xe - xe.mean()) ** 2).sum())
+        scar.append(hand[a]["ar"][w].sum() / np.sqrt(var))
+    scar = np.array(scar)
+    kpw = scar.mean() / (scar.std(ddof=1) / np.sqrt(N)) * np.sqrt((1 - r) / (1 + (N - 1) * r))
+    assert result.test("kolari_pynnonen", window=(-1, 1))["statistic"].iloc[0] == pytest.approx(kpw, rel=1e-9)
+
+
+# ---- generalized sign (Cowan 1992) -----------------------------------------------------
+
+def cowan_p_hat(resid: np.ndarray) -> float:
+    """Mean over pairs of each pair's share of positive residuals among ITS usable rows."""
+    shares = []
+    for row in resid:
+        usable = [v for v in row if np.isfinite(v)]
+        shares.append(sum(1 for v in usable if v > 0) / len(usable))
+    return sum(shares) / len(shares)
+
+
+def test_generalized_sign_p_hat_over_usable_rows(frame, result):
+    hand = by_hand(frame)
+    R = np.array([hand[a]["resid"] for a in ASSETS])
+    AR = np.array([hand[a]["ar"] for a in ASSETS])
+    p = cowan_p_hat(R)
+    N = N_ASSETS
+    pos = (AR > 0).sum(axis=0)
+    z = (pos - N * p) / np.sqrt(N * p * (1 - p))
+    got = result.test("generalized_sign")
+    np.testing.assert_allclose(got["p_hat"], p, rtol=1e-12)
+    np.testing.assert_allclose(got["statistic"], z, rtol=1e-10)
+    np.testing.assert_allclose(got["p_value"], 2 * stats.norm.sf(np.abs(z)), rtol=1e-9)
+    # estudy2's pooled p: all pairs' usable days together
+    pooled = np.nansum(R > 0) / np.isfinite(R).sum()
+    np.testing.assert_allclose(result.test("generalized_sign", p_hat="pooled")["p_hat"], pooled, rtol=1e-12)
+
+
+def test_generalized_sign_with_zero_residuals_and_ars(frame):
+    """Market-adjusted: e = R - R_m is exactly 0 on the tied days; zero is not positive,
+    but the day still counts in N and in the pair's usable rows."""
+    res = study(frame, model="market_adjusted")
+    est = np.arange(DAY0 + EST[0], DAY0 + EST[1] + 1)
+    ev = np.arange(DAY0 + EV[0], DAY0 + EV[1] + 1)
+    m = frame["MKT"].to_numpy()
+    R = np.array([frame[a].to_numpy()[est] - m[est] for a in ASSETS])
+    AR = np.array([frame[a].to_numpy()[ev] - m[ev] for a in ASSETS])
+    assert (R[:2] == 0).sum() == 10 and (AR[0, [5, 7]] == 0).all()
+    p = cowan_p_hat(R)
+    pos, n = (AR > 0).sum(axis=0), np.isfinite(AR).sum(axis=0)
+    got = res.test("generalized_sign")
+    np.testing.assert_allclose(got["p_hat"], p, rtol=1e-12)
+    np.testing.assert_allclose(got["statistic"], (pos - n * p) / np.sqrt(n * p * (1 - p)), rtol=1e-10)
+    assert (got["n"] == N_ASSETS).all()
+    # the plain sign test: zeros are not positive either
+    np.testing.assert_allclose(res.test("sign")["statistic"], (pos - n / 2) / np.sqrt(n / 4), rtol=1e-12)
+
+
+# ---- MVRM (Binder 1985) ----------------------------------------------------------------
+
+def test_mvrm_wald_and_f_by_value(frame, result):
+    """Identical regressors (one market): SUR is equation-by-equation OLS (Zellner 1962),
+    Cov(b) = Sigma (x) (X'X)^-1 with Sigma = E'E / (T - K). Estimation rows: the dates on
+    which every asset is observed."""
+    x = frame["MKT"].to_numpy()
+    Y_all = frame[ASSETS].to_numpy()
+    est = np.arange(DAY0 + EST[0], DAY0 + EST[1] + 1)
+    common = est[np.isfinite(Y_all[est]).all(axis=1)]
+    ev = np.arange(DAY0 + EV[0], DAY0 + EV[1] + 1)
+    rows = np.concatenate([common, ev])
+    W_days = len(ev)
+    X = np.column_stack([np.ones(len(rows)), x[rows], np.vstack([np.zeros((len(common), W_days)), np.eye(W_days)])])
+    Y = Y_all[rows]
+    T, K = X.shape
+    N = N_ASSETS
+    B = np.linalg.solve(X.T @ X, X.T @ Y)
+    E = Y - X @ B
+    sigma = E.T @ E / (T - K)
+    c = np.zeros(K)
+    c[2 + 4:2 + 7] = 1.0  # dummies of rel_days -1, 0, +1
+    g = c @ B
+    Vg = sigma * (c @ np.linalg.solve(X.T @ X, c))
+    w_zero = g @ np.linalg.solve(Vg, g)
+    D = np.column_stack([np.eye(N - 1), -np.ones(N - 1)])
+    w_equal = (D @ g) @ np.linalg.solve(D @ Vg @ D.T, D @ g)
+    got = mvrm(result, (-1, 1)).tests.set_index("hypothesis")
+    denom = N * (T - K)
+    for hyp, w, q in (("zero", w_zero, N), ("equal", w_equal, N - 1)):
+        row = got.loc[hyp]
+        assert row["n_obs"] == T and row["df"] == q and row["f_df_denom"] == denom
+        assert row["statistic"] == pytest.approx(w, rel=1e-8)
+        assert row["p_value"] == pytest.approx(stats.chi2.sf(w, q), rel=1e-7)
+        assert row["f_stat"] == pytest.approx(w / q, rel=1e-8)
+        assert row["f_p_value"] == pytest.approx(stats.f.sf(w / q, q, denom), rel=1e-7)
+
+
+# ---- CAAR path and its band ------------------------------------------------------------
+
+@pytest.mark.parametrize("level", [0.95, 0.9])
+def test_caar_path_band_uses_student_t_with_n_minus_1(frame, result, level):
+    hand = by_hand(frame)
+    cum = np.cumsum(np.array([hand[a]["ar"] for a in ASSETS]), axis=1)
+    n = N_ASSETS
+    mean = cum.mean(axis=0)
+    se = cum.std(axis=0, ddof=1) / np.sqrt(n)
+    crit = stats.t.ppf(0.5 + level / 2, n - 1)  # 2.571 for 95% with n = 6 (z would be 1.960)
+    path = result.caar_path(level=level)
+    np.testing.assert_allclose(path["caar"], mean, rtol=1e-10)
+    np.testing.assert_allclose(path["se"], se, rtol=1e-9)
+    np.testing.assert_allclose(path["lower"], mean - crit * se, rtol=1e-9)
+    np.testing.assert_allclose(path["upper"], mean + crit * se, rtol=1e-9)
+    assert (path["n"] == n).all()
+
+
+# ---- placebo: admissible pseudo day-0 rows ---------------------------------------------
+
+def placebo_study():
+    """SYNTHETIC returns (seeded), two assets with three real events each, two of them close
+    together, so pseudo windows touch real ones at both edges."""
+    rng = np.random.default_rng(5)
+    T = 400
+    dates = pd.bdate_range("2018-01-01", periods=T)
+    m = rng.normal(0, 0.01, T)
+    frame = pd.DataFrame({"MKT": m, "P": 0.9 * m + rng.normal(0, 0.01, T), "Q": 1.2 * m + rng.normal(0, 0.01, T)},
+                         index=pd.Index(dates, name="date"))
+    day0 = {"P": [200, 240, 330], "Q": [215, 300, 318]}
+    events = pd.DataFrame([{"event_id": f"{a}{k}", "asset": a, "date": dates[d]}
+                           for a, ds in day0.items() for k, d in enumerate(ds)])
+    res = EventStudy.from_returns(frame, events, market="MKT", estimation_window=(-120, -11),
+                                  event_window=(-3, 4), **CLEAN).fit()
+    return res, day0
+
+
+def brute_force_allowed(lo, hi, real, est, ev, guard):
+    """Rows c of the asset's series [lo, hi) such that the estimation start and event end
+    lie inside the series and the pseudo window [c + ev0 - guard, c + ev1 + guard] shares
+    no row with any real window [p + ev0, p + ev1]."""
+    out = []
+    for c in range(lo, hi):
+        if c + est[0] < lo or c + ev[1] > hi - 1:
+            continue
+        pseudo = set(range(c + ev[0] - guard, c + ev[1] + guard + 1))
+        if any(pseudo & set(range(p + ev[0], p + ev[1] + 1)) for p in real):
+            continue
+        out.append(c)
+    return out
+
+
+@pytest.mark.parametrize("guard", [0, 2])
+def test_placebo_allowed_positions_exactly_at_the_edges(guard):
+    res, day0 = placebo_study()
+    est, ev = (-120, -11), (-3, 4)
+    rows = res.rows
+    allowed = _allowed_positions(res, guard)
+    assert len(allowed) == 2
+    width = ev[1] - ev[0]
+    checked = 0
+    for asset, days in day0.items():
+        mine = (res.pairs["asset"] == asset).to_numpy()
+        lo, hi = int(rows.lo[mine][0]), int(rows.hi[mine][0])
+        real = sorted(int(p) for p in rows.pos[mine])
+        assert [p - lo for p in real] == days  # from_returns keeps one row per frame date
+        got = allowed[lo].tolist()
+        assert got == brute_force_allowed(lo, hi, real, est, ev, guard)
+        for p in real:
+            # touching a real window on either side is excluded, one row further is allowed
+            right, left = p + width + guard, p - width - guard
+            assert right not in got and left not in got
+            if not any(0 < q - p <= 2 * width + 2 * guard + 1 for q in real):  # no real event just after
+                assert right + 1 in got
+                checked += 1
+        first = real[0]
+        assert first - width - guard - 1 in got
+    assert checked == (6 if guard == 0 else 5)
+    # the two close events of Q (300 and 318) leave exactly 18 - 2 (width + guard) - 1 rows between them
+    q_lo = int(rows.lo[(res.pairs["asset"] == "Q").to_numpy()][0])
+    between = [c - q_lo for c in allowed[q_lo] if 300 < c - q_lo < 318]
+    assert between == list(range(300 + width + guard + 1, 318 - width - guard))
+
+
+# ---- BHAR against prices ---------------------------------------------------------------
+
+def test_bhar_compounds_prices():
+    """Buy-and-hold legs from price ratios: prod(1 + R) over a window is P_end / P_before."""
+    rng = np.random.default_rng(21)  # SYNTHETIC prices (seeded random walk), not market data
+    T = 260
+    dates = pd.bdate_range("2022-01-03", periods=T)
+    simple = pd.DataFrame({"MKT": rng.normal(3e-4, 0.011, T), "A": rng.normal(5e-4, 0.02, T)}, index=dates)
+    simple["A"] += 0.8 * simple["MKT"]
+    prices = 100 * (1 + simple).cumprod()
+    d0 = 230
+    events = pd.DataFrame({"event_id": ["e"], "asset": ["A"], "date": [dates[d0]]})
+    kw = dict(estimation_window=(-200, -11), event_window=(-3, 3), **CLEAN)
+    est = np.arange(d0 - 200, d0 - 10)
+    a, b = -1, 2
+    bhr = prices["A"].iloc[d0 + b] / prices["A"].iloc[d0 + a - 1] - 1
+    mkt_bhr = prices["MKT"].iloc[d0 + b] / prices["MKT"].iloc[d0 + a - 1] - 1
+    win = np.arange(d0 + a, d0 + b + 1)
+    for kind, rets in (("simple", simple), ("log", np.log(prices).diff())):
+        # market-adjusted: both legs are price ratios
+        got = EventStudy.from_returns(rets, events, market="MKT", model="market_adjusted", returns=kind,
+                                      **kw).fit().bhar((a, b)).iloc[0]
+        assert got["bhr"] == pytest.approx(bhr, abs=1e-12)
+        assert got["normal_bhr"] == pytest.approx(mkt_bhr, abs=1e-12)
+        assert got["bhar"] == pytest.approx(bhr - mkt_bhr, abs=1e-12)
+        # market model: the normal leg compounds alpha + beta R_m (OLS by statsmodels)
+        got = EventStudy.from_returns(rets, events, market="MKT", model="market", returns=kind,
+                                      **kw).fit().bhar((a, b)).iloc[0]
+        fit = sm.OLS(rets["A"].to_numpy()[est], sm.add_constant(rets["MKT"].to_numpy()[est])).fit()
+        normal = fit.params[0] + fit.params[1] * rets["MKT"].to_numpy()[win]
+        normal_bhr = np.prod(1 + normal) - 1 if kind == "simple" else np.exp(normal.sum()) - 1
+        assert got["bhr"] == pytest.approx(bhr, abs=1e-12)
+        assert got["normal_bhr"] == pytest.approx(normal_bhr, abs=1e-12)
+        assert got["bhar"] == pytest.approx(bhr - normal_bhr, abs=1e-12)
