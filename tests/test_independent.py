@@ -25,7 +25,7 @@ from scipy import stats
 
 from impact import EventStudy
 from impact.mvrm import mvrm
-from impact.placebo import _allowed_positions
+from impact.placebo import _allowed_positions, _p_two_sided, placebo_draws, placebo_test
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # windows exactly as written, for hand checks
 EST, EV = (-150, -11), (-5, 5)
@@ -367,3 +367,41 @@ def test_bhar_compounds_prices():
         assert got["bhr"] == pytest.approx(bhr, abs=1e-12)
         assert got["normal_bhr"] == pytest.approx(normal_bhr, abs=1e-12)
         assert got["bhar"] == pytest.approx(bhr - normal_bhr, abs=1e-12)
+
+
+# ---- placebo: p-value and statistic draws ----------------------------------------------
+
+def test_placebo_p_value_counts_ties_on_both_sides():
+    """p = min(1, 2 min((1 + #{s_b <= s}) / (B + 1), (1 + #{s_b >= s}) / (B + 1))), B the finite
+    draws; percentile #{s_b <= s} / B. Hand example with a tie and a NaN draw per column."""
+    draws = np.array([[1.0, -1.0], [2.0, 0.5], [2.0, 0.5], [3.0, 4.0], [np.nan, 9.0]])
+    p, pct = _p_two_sided(np.array([2.0, 4.0]), draws)
+    # column 0: B = 4, 3 draws <= 2, 3 draws >= 2 -> 2 * 4/5 capped at 1; column 1: B = 5, le 4, ge 2
+    np.testing.assert_allclose(p, [1.0, 2 * 3 / 6])
+    np.testing.assert_allclose(pct, [3 / 4, 4 / 5])
+    p, pct = _p_two_sided(np.array([3.0, -2.0]), draws)
+    np.testing.assert_allclose(p, [2 * 2 / 5, 2 * 1 / 6])
+    np.testing.assert_allclose(pct, [1.0, 0.0])
+
+
+def test_placebo_test_statistic_draws_equal_reruns_on_the_drawn_dates(frame, result):
+    """statistic="bmp": each draw is the BMP of the same study re-run on the drawn pseudo
+    dates, and the reported p-value and percentile follow from the draws by counting."""
+    B = 5
+    observed, draws, positions = placebo_draws(result, (-1, 1), statistic="bmp", n_draws=B, seed=3)
+    assert observed[0] == pytest.approx(result.test("bmp", window=(-1, 1))["statistic"].iloc[0], rel=1e-12)
+    dates = result.rows.D
+    for b in range(B):
+        assert len(set(positions[b] - result.rows.lo)) == 1  # one pseudo-date for the whole event
+        pseudo = pd.DataFrame({"event_id": ["p"], "date": [pd.Timestamp(dates[positions[b][0]])]})
+        rerun = EventStudy.from_returns(frame, pseudo, market="MKT", estimation_window=EST, event_window=EV,
+                                        **CLEAN).fit()
+        want = rerun.test("bmp", window=(-1, 1))["statistic"].iloc[0]
+        assert draws[b, 0] == pytest.approx(want, rel=1e-9)
+    table = placebo_test(result, (-1, 1), statistic="bmp", n_draws=B, seed=3).iloc[0]
+    le = sum(1 for d in draws[:, 0] if d <= observed[0])
+    ge = sum(1 for d in draws[:, 0] if d >= observed[0])
+    assert table["p_value"] == pytest.approx(min(1.0, 2 * min((1 + le) / (B + 1), (1 + ge) / (B + 1))), rel=1e-12)
+    assert table["percentile"] == pytest.approx(le / B, rel=1e-12)
+    assert table["statistic"] == observed[0] and table["n"] == N_ASSETS
+    assert table["n_draws"] == B and table["seed"] == 3 and table["window"] == "[-1,1]"
