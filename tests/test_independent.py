@@ -17,6 +17,8 @@ All data in this file is SYNTHETIC (seeded random numbers), labelled as such.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,8 +26,11 @@ import statsmodels.api as sm
 from scipy import stats
 
 from impact import EventStudy
+from impact.battery import BatteryInputs
 from impact.mvrm import mvrm
 from impact.placebo import _allowed_positions, _p_two_sided, placebo_draws, placebo_test
+from impact.statistics import pair_car_test
+from impact.tests_nonparametric import grank
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # windows exactly as written, for hand checks
 EST, EV = (-150, -11), (-5, 5)
@@ -405,3 +410,95 @@ def test_placebo_test_statistic_draws_equal_reruns_on_the_drawn_dates(frame, res
     assert table["percentile"] == pytest.approx(le / B, rel=1e-12)
     assert table["statistic"] == observed[0] and table["n"] == N_ASSETS
     assert table["n_draws"] == B and table["seed"] == 3 and table["window"] == "[-1,1]"
+
+
+# ---- GRANK with tied event values, few pairs and two sigma conventions ---------------------
+
+def brute_force_grank(est: np.ndarray, zs: np.ndarray):
+    """Kolari & Pynnonen (2011) from the standardised estimation values est (N, L) and the
+    re-standardised event values zs (N,): rank each pair's finite values (average ties),
+    U = K / (M_i + 1) - 1/2; Ubar_t over the pairs observed on t; S from the T observed
+    days weighted N_t / N; Z = Ubar_event / S; t = Z sqrt((T - 2) / (T - 1 - Z^2))."""
+    N, L = est.shape
+    U = np.full((N, L + 1), np.nan)
+    for i in range(N):
+        vals = np.append(est[i], zs[i])
+        ok = np.isfinite(vals)
+        U[i, ok] = stats.rankdata(vals[ok]) / (ok.sum() + 1) - 0.5
+    n_t = np.isfinite(U).sum(axis=0)
+    ubar = np.array([np.nanmean(U[:, t]) if n_t[t] else 0.0 for t in range(L + 1)])
+    T = int((n_t > 0).sum())
+    S = np.sqrt(((n_t / N) * ubar**2).sum() / T)
+    Z = ubar[-1] / S
+    t = Z * np.sqrt((T - 2) / (T - 1 - Z**2))
+    return t, 2 * stats.t.sf(abs(t), T - 2)
+
+
+def toy_inputs():
+    """SYNTHETIC battery inputs (hand-picked numbers): 4 pairs, 9 estimation rows (two of
+    them missing for pair 2), sigma^2 = 1, three event days: all pairs observed, a single
+    pair (undefined), exactly two pairs. Each pair's first residual equals its day-0
+    re-standardised event value, so the event value ties with an estimation value."""
+    rng = np.random.default_rng(2)
+    P, L = 4, 9
+    resid = np.round(rng.normal(0, 1, (P, L)), 1)
+    resid[2, [3, 6]] = np.nan
+    ar = np.array([[0.9, np.nan, 0.4], [-0.3, 0.7, np.nan], [1.4, np.nan, -1.1], [0.2, np.nan, np.nan]])
+    zs0 = ar[:, 0] / np.nanstd(ar[:, 0], ddof=1)
+    resid[:, 0] = zs0  # ties with the day-0 event values (sigma = 1: est = resid)
+    fit = SimpleNamespace(sigma2=np.ones(P))
+    inp = BatteryInputs(ar=ar, rel_days=np.array([0, 1, 2]), resid=resid, x_est=np.zeros((P, L, 1)),
+                        n_obs=np.isfinite(resid).sum(axis=1).astype(float),
+                        df=np.isfinite(resid).sum(axis=1) - 2.0, fit=fit, benchmark=np.zeros((P, 3, 1)))
+    return inp, resid, ar
+
+
+def test_grank_ties_few_pairs_and_sigma_conventions_by_brute_force():
+    inp, resid, ar = toy_inputs()
+    for sigma in ("ols", "n", "ols"):  # the per-sigma cache must not leak between conventions
+        ok = np.isfinite(resid)
+        if sigma == "ols":
+            s = np.ones(len(resid))
+        else:  # denominator L_i, around the pair's own mean
+            s = np.array([np.sqrt(((r[o] - r[o].mean()) ** 2).mean()) for r, o in zip(resid, ok)])
+        est = resid / s[:, None]
+        got = grank(inp, None, sigma=sigma, prediction_error=False)
+        for j in range(3):
+            z = ar[:, j] / s
+            if np.isfinite(z).sum() < 2:
+                assert np.isnan(got["statistic"][j]) and np.isnan(got["p_value"][j])
+                continue
+            zs = z / np.nanstd(z, ddof=1)
+            if sigma == "ols" and j == 0:
+                assert (est[:, 0] == zs).all()  # the ties are really there
+            t, p = brute_force_grank(est, zs)
+            assert got["statistic"][j] == pytest.approx(t, rel=1e-12), (sigma, j)
+            assert got["p_value"][j] == pytest.approx(p, rel=1e-10), (sigma, j)
+        assert list(got["n"]) == [4, 1, 2]
+
+
+def test_pair_car_test_by_hand(frame, result):
+    """Per-pair CAR t (CLM 1997 eq. 4.4.14, df L_i - 2) from statsmodels, with the table's columns."""
+    got = pair_car_test(result, (-1, 1))
+    assert list(got.columns) == ["event_id", "asset", "window", "car", "t", "p_value", "df"]
+    assert (got["window"] == "[-1,1]").all() and list(got["asset"]) == ASSETS
+    x = frame["MKT"].to_numpy()
+    est = np.arange(DAY0 + EST[0], DAY0 + EST[1] + 1)
+    for k, a in enumerate(ASSETS):
+        y = frame[a].to_numpy()
+        ok = np.isfinite(y[est])
+        fit = sm.OLS(y[est][ok], sm.add_constant(x[est][ok])).fit()
+        w = np.arange(DAY0 - 1, DAY0 + 2)
+        car = (y[w] - fit.params[0] - fit.params[1] * x[w]).sum()
+        xe = x[est][ok]
+        var = fit.mse_resid * (3 + 9 / len(xe) + (x[w].sum() - 3 * xe.mean()) ** 2 / ((xe - xe.mean()) ** 2).sum())
+        t = car / np.sqrt(var)
+        row = got.iloc[k]
+        assert row["car"] == pytest.approx(car, rel=1e-10)
+        assert row["t"] == pytest.approx(t, rel=1e-9)
+        assert row["df"] == fit.df_resid
+        assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), fit.df_resid), rel=1e-8)
+    # eventstudy-py's convention: a given df for every pair
+    alt = pair_car_test(result, (-1, 1), df=50)
+    assert (alt["df"] == 50).all()
+    np.testing.assert_allclose(alt["p_value"], 2 * stats.t.sf(np.abs(got["t"]), 50), rtol=1e-10)
