@@ -25,7 +25,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from impact import EventStudy
+from impact import EventStudy, ImpactError
 from impact.battery import BatteryInputs
 from impact.mvrm import mvrm
 from impact.placebo import _allowed_positions, _p_two_sided, placebo_draws, placebo_test
@@ -502,3 +502,33 @@ def test_pair_car_test_by_hand(frame, result):
     alt = pair_car_test(result, (-1, 1), df=50)
     assert (alt["df"] == 50).all()
     np.testing.assert_allclose(alt["p_value"], 2 * stats.t.sf(np.abs(got["t"]), 50), rtol=1e-10)
+
+
+def test_placebo_weights_by_rerun_and_one_line_errors(frame, result):
+    """weights: the statistic is the mean of w_i CAR_i over pairs with w_i != 0, observed and
+    per draw (the draws re-run by hand on the drawn dates); bad arguments are one-line errors."""
+    w = np.array([1.0, -1.0, 0.0, 2.0, 1.0, 0.5])
+    use = w != 0
+    observed, draws, positions = placebo_draws(result, (0, 1), n_draws=3, seed=8, weights=w)
+    cars = result.car((0, 1))["car"].to_numpy()
+    assert observed[0] == pytest.approx((w[use] * cars[use]).mean(), rel=1e-12)
+    for b in range(3):
+        pseudo = pd.DataFrame({"event_id": ["p"], "date": [pd.Timestamp(result.rows.D[positions[b][0]])]})
+        rerun = EventStudy.from_returns(frame, pseudo, market="MKT", estimation_window=EST, event_window=EV,
+                                        **CLEAN).fit().car((0, 1)).set_index("asset")["car"]
+        rerun = rerun.reindex(ASSETS).to_numpy()  # a pair whose pseudo window misses a day drops out
+        assert draws[b, 0] == pytest.approx(np.nanmean(w[use] * rerun[use]), rel=1e-9)
+    one = placebo_test(result, (0, 1), n_draws=1, seed=8)  # a single draw is allowed
+    assert one["n_draws"].iloc[0] == 1 and one["seed"].iloc[0] == 8
+    bad = [
+        (dict(n_draws=0), r"^placebo: n_draws must be a positive integer, got 0$"),
+        (dict(sigma="n"), r"^placebo: option\(s\) sigma apply to a test statistic, not to statistic='caar'$"),
+        (dict(statistic="bmp", weights=w), r"^placebo: weights apply to statistic='caar' only$"),
+        (dict(weights=np.zeros(N_ASSETS)), r"^placebo: weights needs one value per pair \(6\), not all zero$"),
+        (dict(weights=np.ones(3)), r"^placebo: weights needs one value per pair \(6\), not all zero$"),
+        (dict(clusters="asset"), r"^placebo: clusters must be 'event', 'pair' or one label per pair, got 'asset'$"),
+        (dict(clusters=["a", "b"]), r"^placebo: clusters needs one label per pair \(6\), got shape \(2,\)$"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(ImpactError, match=message):
+            placebo_test(result, (0, 1), **{"n_draws": 5, **kwargs})
