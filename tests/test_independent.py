@@ -29,7 +29,7 @@ from impact import EventStudy, ImpactError
 from impact.battery import BatteryInputs
 from impact.mvrm import mvrm
 from impact.placebo import _allowed_positions, _p_two_sided, placebo_draws, placebo_test
-from impact.statistics import pair_car_test
+from impact.statistics import pair_car_test, significance_stars
 from impact.tests_nonparametric import grank
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # windows exactly as written, for hand checks
@@ -532,3 +532,31 @@ def test_placebo_weights_by_rerun_and_one_line_errors(frame, result):
     for kwargs, message in bad:
         with pytest.raises(ImpactError, match=message):
             placebo_test(result, (0, 1), **{"n_draws": 5, **kwargs})
+
+
+# ---- Wilcoxon signed rank with zero ARs; significance stars ------------------------------
+
+def test_wilcoxon_drops_zeros_and_ranks_ties_by_hand(frame, result):
+    """W+ = sum of the (average) ranks of |x| over positive x, zeros dropped; scipy's two-sided
+    p-value. Market-adjusted ARs of A0 are exactly 0 on day 0 and +2 (the per-day loop path);
+    the market model's ARs have no zeros (the vectorised path)."""
+    for res in (study(frame, model="market_adjusted"), result):
+        AR = res.abnormal
+        for window in (None, (-1, 1)):
+            got = res.test("wilcoxon", window=window)
+            cols = [AR[:, k] for k in range(AR.shape[1])] if window is None else [AR[:, 4:7].sum(axis=1)]
+            for k, x in enumerate(cols):
+                x = np.array([v for v in x if np.isfinite(v) and v != 0])
+                mag = np.abs(x)
+                ranks = np.array([(mag < v).sum() + ((mag == v).sum() + 1) / 2 for v in mag])  # average ties
+                assert got["statistic"].iloc[k] == pytest.approx(ranks[x > 0].sum(), rel=1e-12)
+                assert got["p_value"].iloc[k] == pytest.approx(stats.wilcoxon(x).pvalue, rel=1e-12)
+                assert got["n"].iloc[k] == len(x)
+    zeros = study(frame, model="market_adjusted").test("wilcoxon").set_index("rel_day")
+    assert zeros.loc[0, "n"] == N_ASSETS - 1 and zeros.loc[2, "n"] == N_ASSETS - 1 and zeros.loc[1, "n"] == N_ASSETS
+
+
+def test_significance_stars_thresholds():
+    cases = [(0.0099, "***"), (0.01, "**"), (0.0499, "**"), (0.05, "*"), (0.0999, "*"), (0.1, ""), (0.5, ""),
+             (np.nan, ""), (np.inf, "")]
+    assert [significance_stars(p) for p, _ in cases] == [s for _, s in cases]
