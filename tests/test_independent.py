@@ -30,7 +30,7 @@ from impact.battery import BatteryInputs
 from impact.mvrm import mvrm
 from impact.placebo import _allowed_positions, _p_two_sided, placebo_draws, placebo_test
 from impact.statistics import pair_car_test, significance_stars
-from impact.tests_nonparametric import grank
+from impact.tests_nonparametric import corrado_rank, corrado_sign, generalized_sign, grank, modified_rank
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # windows exactly as written, for hand checks
 EST, EV = (-150, -11), (-5, 5)
@@ -560,3 +560,75 @@ def test_significance_stars_thresholds():
     cases = [(0.0099, "***"), (0.01, "**"), (0.0499, "**"), (0.05, "*"), (0.0999, "*"), (0.1, ""), (0.5, ""),
              (np.nan, ""), (np.inf, "")]
     assert [significance_stars(p) for p, _ in cases] == [s for _, s in cases]
+
+
+# ---- rank and sign tests on sparse days (one pair, or none, observed) ----------------------
+
+def sparse_inputs():
+    """SYNTHETIC battery inputs (seeded): 5 pairs, 12 estimation rows; row 4 is missing for
+    every pair and row 7 is observed for one pair only; values rounded (ties); 3 event days,
+    the last observed by two pairs."""
+    rng = np.random.default_rng(9)
+    P, L = 5, 12
+    resid = np.round(rng.normal(0, 1, (P, L)), 1)
+    resid[:, 4] = np.nan
+    resid[1:, 7] = np.nan
+    ar = np.round(rng.normal(0.3, 1, (P, 3)), 1)
+    ar[2:, 2] = np.nan
+    fit = SimpleNamespace(sigma2=np.ones(P))
+    return BatteryInputs(ar=ar, rel_days=np.array([0, 1, 2]), resid=resid, x_est=np.zeros((P, L, 1)),
+                         n_obs=np.isfinite(resid).sum(axis=1).astype(float), df=np.isfinite(resid).sum(axis=1) - 2.0,
+                         fit=fit, benchmark=np.zeros((P, 3, 1))), resid, ar
+
+
+def _per_day_standardised(scores, L, window):
+    """Corrado-Zivney: s_t = sum_i score_it / sqrt(N_t) over the pairs observed on t,
+    S = sqrt(sum_t s_t^2 / T) over the T days anyone is observed."""
+    s = []
+    for t in range(scores.shape[1]):
+        col = [v for v in scores[:, t] if np.isfinite(v)]
+        s.append(sum(col) / np.sqrt(len(col)) if col else np.nan)
+    s = np.array(s)
+    S = np.sqrt(np.nansum(s**2) / np.isfinite(s).sum())
+    return s[L:] / S if window is None else np.array([s[L:].sum() / (np.sqrt(len(s) - L) * S)])
+
+
+def test_rank_and_sign_tests_on_sparse_days_by_brute_force():
+    inp, resid, ar = sparse_inputs()
+    N, L = resid.shape
+    for window, cols in ((None, [0, 1, 2]), ((0, 1), [0, 1])):
+        C = np.concatenate([resid, ar[:, cols]], axis=1)
+        ok = np.isfinite(C)
+        K = np.full(C.shape, np.nan)
+        for i in range(N):
+            K[i, ok[i]] = stats.rankdata(C[i, ok[i]])
+        M = ok.sum(axis=1)
+        # Corrado (1989): dbar_t = mean over observed pairs of K - (M_i + 1)/2
+        d = K - (M[:, None] + 1) / 2
+        dbar = np.array([np.nanmean(d[:, t]) if ok[:, t].any() else np.nan for t in range(C.shape[1])])
+        S = np.sqrt(np.nansum(dbar**2) / ok.any(axis=0).sum())
+        want = dbar[L:] / S if window is None else np.array([dbar[L:].sum() / (np.sqrt(len(cols)) * S)])
+        np.testing.assert_allclose(corrado_rank(inp, window)["statistic"], want, rtol=1e-12)
+        # Corrado & Zivney (1992): modified rank U = K / (M_i + 1) - 1/2 and sign vs the median
+        U = K / (M[:, None] + 1) - 0.5
+        np.testing.assert_allclose(modified_rank(inp, window)["statistic"], _per_day_standardised(U, L, window),
+                                   rtol=1e-12)
+        G = np.sign(C - np.array([np.median(C[i, ok[i]]) for i in range(N)])[:, None])
+        np.testing.assert_allclose(corrado_sign(inp, window)["statistic"], _per_day_standardised(G, L, window),
+                                   rtol=1e-12)
+        full = np.isfinite(ar[:, cols]).all(axis=1).sum() if window is not None else None
+        for fn in (corrado_rank, modified_rank, corrado_sign):
+            n = fn(inp, window)["n"]
+            assert list(n) == ([5, 5, 2] if window is None else [full]), fn.__name__
+    for fn in (corrado_rank, modified_rank, corrado_sign):
+        with pytest.raises(ImpactError, match=r"^convention must be 'impact' or 'estudy2', got 'r'$"):
+            fn(inp, None, convention="r")
+    with pytest.raises(ImpactError, match=r"^p_hat must be 'cowan' or 'pooled', got 'x'$"):
+        generalized_sign(inp, None, p_hat="x")
+    # generalized sign: Cowan's p over each pair's usable rows, the pooled p over all of them
+    p = cowan_p_hat(resid)
+    got = generalized_sign(inp, None)
+    pos, n = (ar > 0).sum(axis=0), np.isfinite(ar).sum(axis=0)
+    np.testing.assert_allclose(got["statistic"], (pos - n * p) / np.sqrt(n * p * (1 - p)), rtol=1e-12)
+    pooled = np.nansum(resid > 0) / np.isfinite(resid).sum()
+    np.testing.assert_allclose(generalized_sign(inp, None, p_hat="pooled")["p_hat"], pooled, rtol=1e-12)
