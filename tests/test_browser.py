@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import websocket  # websocket-client, in the test extra: missing it is an error, not a skip
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -71,7 +72,6 @@ class Page:
 
 def inspect_page(url: str, chromium: str, timeout: float = 60) -> dict:
     """Open ``url`` in a fresh headless Chromium; return title, images and errors."""
-    import websocket  # websocket-client
 
     if not chromium:
         raise RuntimeError("no chromium on PATH (.ci/run installs Debian's chromium)")
@@ -138,7 +138,6 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("IMPACT_
 
 
 def test_report_renders_with_all_images_and_no_console_errors():
-    pytest.importorskip("websocket")
     from test_report import rare_earths_report
 
     folder = rare_earths_report()
@@ -155,7 +154,6 @@ def test_report_renders_with_all_images_and_no_console_errors():
 
 
 def test_hostile_title_shows_as_text_in_the_browser():
-    pytest.importorskip("websocket")
     from test_report import HOSTILE, hostile_report
 
     info = inspect_page((hostile_report() / "index.html").resolve().as_uri(), CHROMIUM)
@@ -167,7 +165,6 @@ def test_hostile_title_shows_as_text_in_the_browser():
 
 def test_the_checker_sees_broken_images_and_console_errors(tmp_path):
     """The browser check can fail: a page with a missing image and a console error."""
-    pytest.importorskip("websocket")
     page = tmp_path / "bad.html"
     page.write_text('<html><head><title>bad</title></head><body><h1>bad</h1><img src="missing.png">'
                     '<script>console.error("boom")</script></body></html>', encoding="utf-8")

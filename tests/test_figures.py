@@ -5,17 +5,18 @@ is fed a labelled synthetic draw vector (it only draws what it is given).
 """
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from impact.report.build.tables import event_day_table
+from impact.study.eventstudy.plots import DIRECTION_COLORS, caar_path_figure, heatmap_figure, heatmap_matrix
 from matplotlib.colors import TwoSlopeNorm, to_hex
+from scipy import stats
 
 from impact import EventStudy, datasets, load_catalog
 from impact.events.assets import asset_label
 from impact.report.figures import ar_distribution_figure, placebo_figure, price_figure
-from impact.report.tables import event_day_table
-from impact.study.plots import DIRECTION_COLORS, caar_path_figure, heatmap_figure, heatmap_matrix
 
 ASSETS = ["SOXX", "KWEB", "FXI", "MP", "HG_F"]
 
@@ -40,12 +41,27 @@ def test_caar_path_lines_and_bands_are_the_result_numbers(result):
         assert to_hex(line.get_color()) == DIRECTION_COLORS[group]
     bands = ax.collections
     assert len(bands) == 2
-    # the band polygon spans [lower, upper] in percent
+    # The band, computed independently of caar_path: per pair cumulative ARs, mean +/-
+    # t_{n-1, 0.975} sd / sqrt(n) across the group's pairs.
+    ar = result.ar
+    direction = ar["event_id"].map(load_catalog().events.drop_duplicates("event_id").set_index("event_id")["direction"])
+    cum = ar.assign(direction=direction).sort_values("rel_day")
+    cum["cum"] = cum.groupby(["event_id", "asset"])["ar"].cumsum()
     for band, group in zip(bands, ["escalation", "de-escalation"]):
         expected = path[path["group"] == group]
-        ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
-        assert ys.min() == pytest.approx(100 * expected["lower"].min())
-        assert ys.max() == pytest.approx(100 * expected["upper"].max())
+        block = cum[cum["direction"] == group].pivot_table(index="rel_day", columns=["event_id", "asset"], values="cum")
+        n = block.shape[1]
+        mean = block.mean(axis=1).to_numpy()
+        half = stats.t.ppf(0.975, n - 1) * block.std(axis=1, ddof=1).to_numpy() / np.sqrt(n)
+        np.testing.assert_allclose(expected["lower"], mean - half, rtol=1e-10)
+        np.testing.assert_allclose(expected["upper"], mean + half, rtol=1e-10)
+        assert (expected["n"] == n).all()
+        # the band polygon spans [lower, upper] in percent on every day
+        verts = np.concatenate([p.vertices for p in band.get_paths()])
+        for day, lo, hi in zip(block.index, mean - half, mean + half):
+            ys = verts[np.isclose(verts[:, 0], day), 1]
+            assert ys.min() == pytest.approx(100 * lo, rel=1e-10)
+            assert ys.max() == pytest.approx(100 * hi, rel=1e-10)
     assert ax.get_ylabel() == "CAAR (%)" and "day 0" in ax.get_xlabel()
 
 
@@ -143,13 +159,12 @@ def test_placebo_histogram_and_observed_line():
 
 
 def test_figures_do_not_touch_pyplot(result):
-    import matplotlib.pyplot as plt
-
+    """Figures are built on plain Figure objects: pyplot's registry of open figures (which
+    would leak memory in a long report run) must be the same before and after."""
     before = plt.get_fignums()
-    result.plot_caar()
-    result.plot_heatmap()
+    figs = [result.plot_caar(), result.plot_heatmap(), placebo_figure(np.zeros(3), 0.0, "x")]
     assert plt.get_fignums() == before
-    assert matplotlib.get_backend()  # any backend: figures never needed one
+    assert len(figs) == 3 and all(len(f.axes) for f in figs)
 
 
 def test_heatmap_columns_are_labelled_with_event_dates(result):

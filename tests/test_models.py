@@ -5,15 +5,16 @@ arch for GARCH) on the real bundled prices and Fama-French factors.
 """
 from __future__ import annotations
 
+import arch  # the test extra installs it: the garch tests run, never skip
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from impact.data.prices.returns import benchmark_returns
 
 from impact import EventStudy, ImpactError, datasets
 from impact.data.factors import factors_on, ff3_factors
 from impact.data.prices import price_series
-from impact.data.returns import benchmark_returns
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # keep windows exactly (-260,-11) for hand checks
 EST, EV = (-260, -11), (-5, 5)
@@ -161,7 +162,6 @@ def test_bad_input_gives_recorded_exclusions_not_nans():
 
 
 def test_garch_matches_arch_fitted_directly(sample):
-    arch = pytest.importorskip("arch")
     events = pd.DataFrame({"event_id": ["e"], "asset": ["ZS_F"], "date": ["2018-04-04"]})
     res = EventStudy(sample, events, market="GSPC", model="garch", **CLEAN).fit()
     assert res.excluded.empty
@@ -190,18 +190,26 @@ def test_garch_matches_arch_fitted_directly(sample):
 
 
 def test_bhar_by_hand_simple_and_log(sample):
+    """Expected values from the closes, not from the result's own ret - ar: the asset leg
+    is a price ratio, the normal leg compounds alpha + beta R_m of a statsmodels OLS fit."""
     events = pd.DataFrame({"event_id": ["soy"], "asset": ["ZS_F"], "date": ["2018-04-04"]})
+    closes = price_series(sample[sample["symbol"] == "ZS_F"])["ZS_F"]
+    gspc = price_series(sample[sample["symbol"] == "GSPC"])["GSPC"]
+    gspc = gspc.reindex(gspc.index.union(closes.index)).ffill().reindex(closes.index)  # last close on or before
+    p0 = closes.index.get_loc(pd.Timestamp("2018-04-04"))
+    bhr = closes.iloc[p0 + 1] / closes.iloc[p0 - 2] - 1  # bought at day -2's close, held over days -1..+1
     for kind in ("simple", "log"):
         res = EventStudy(sample, events, market="GSPC", returns=kind, **CLEAN).fit()
-        ar = res.ar
-        w = ar[ar["rel_day"].between(-1, 1)]
-        normal = w["ret"] - w["ar"]
-        if kind == "simple":
-            want = np.prod(1 + w["ret"]) - np.prod(1 + normal)
-        else:
-            want = np.exp(w["ret"].sum()) - np.exp(normal.sum())
+        to_ret = (lambda c: c.pct_change()) if kind == "simple" else (lambda c: np.log(c).diff())
+        r, m = to_ret(closes), to_ret(gspc)
+        frame = pd.DataFrame({"y": r, "x": m}).iloc[p0 - 260: p0 - 10].dropna()
+        fit = sm.OLS(frame["y"], sm.add_constant(frame["x"])).fit()
+        e = fit.params["const"] + fit.params["x"] * m.iloc[p0 - 1: p0 + 2].to_numpy()
+        normal = np.prod(1 + e) - 1 if kind == "simple" else np.exp(e.sum()) - 1
         got = res.bhar((-1, 1)).iloc[0]
-        assert got["bhar"] == pytest.approx(want, abs=1e-14)
+        assert got["bhr"] == pytest.approx(bhr, abs=1e-12)
+        assert got["normal_bhr"] == pytest.approx(normal, abs=1e-10)
+        assert got["bhar"] == pytest.approx(bhr - normal, abs=1e-10)
         assert got["bhr"] - got["normal_bhr"] == pytest.approx(got["bhar"], abs=1e-15)
     # raw model: BHAR is the buy-and-hold return itself
     raw = EventStudy(sample, events, market=None, model="raw", returns="simple", **CLEAN).fit().bhar((0, 2)).iloc[0]
@@ -240,7 +248,6 @@ def test_a_missing_factor_day_poisons_only_the_intervals_that_contain_it():
 
 
 def test_garch_bad_input_is_a_recorded_exclusion():
-    pytest.importorskip("arch")
     rng = np.random.default_rng(8)
     dates = pd.bdate_range("2020-01-01", periods=400)
     frame = pd.DataFrame({"A": rng.normal(0, 0.01, 400), "FLAT": 0.0}, index=dates)
