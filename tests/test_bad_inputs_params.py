@@ -1,12 +1,15 @@
 """Bad study parameters: one-line errors, never a silently changed number (issue 11)."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from impact import EventStudy, datasets, load_catalog
 from impact.backtest import load_rule
+from impact.cli.main import main
 from impact.errors import ImpactError, SpecError
 from impact.report.spec import load_spec
 
@@ -87,3 +90,18 @@ def test_latin1_spec_is_one_line(loader, tmp_path):
     path.write_bytes("name: s\ntitle: Caf\u00e9 study\n".encode("latin-1"))
     with pytest.raises(SpecError, match=r"line 2: not UTF-8 text \(byte 0xe9\); save the file as UTF-8"):
         (load_spec if loader == "report" else load_rule)(str(path))
+
+
+def test_cli_window_accepts_negative_values_and_fails_before_output(capsys):
+    assert main(["study", "rare_earths_2025", "--window", "-1,1", "--format", "csv"]) == 0
+    out = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert set(out["window"]) == {"[-1,1]"} and len(out) > 50
+    for bad, message in (("5,1", "start 5 is after end 1"), ("a,b", "expected two integers A,B")):
+        with pytest.raises(SystemExit) as stop:
+            main(["study", "rare_earths_2025", "--window", bad])
+        assert stop.value.code == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and message in captured.err
+    assert main(["study", "rare_earths_2025", "--window", "-9,9"]) == 2   # outside the event window
+    captured = capsys.readouterr()
+    assert captured.out == "" and "outside the event window" in captured.err

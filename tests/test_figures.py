@@ -9,14 +9,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from impact.report.build.tables import event_day_table
-from impact.study.eventstudy.plots import DIRECTION_COLORS, caar_path_figure, heatmap_figure, heatmap_matrix
 from matplotlib.colors import TwoSlopeNorm, to_hex
 from scipy import stats
 
 from impact import EventStudy, datasets, load_catalog
 from impact.events.assets import asset_label
 from impact.report.figures import ar_distribution_figure, placebo_figure, price_figure
+from impact.report.tables import event_day_table
+from impact.study.plots import DIRECTION_COLORS, caar_path_figure, heatmap_figure, heatmap_matrix
 
 ASSETS = ["SOXX", "KWEB", "FXI", "MP", "HG_F"]
 

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from impact.data.prices.returns import benchmark_returns
 
 from impact import EventStudy, ImpactError, datasets
 from impact.data.factors import factors_on, ff3_factors
 from impact.data.prices import price_series
+from impact.data.returns import benchmark_returns
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # keep windows exactly (-260,-11) for hand checks
 EST, EV = (-260, -11), (-5, 5)

@@ -14,6 +14,7 @@ from ..events.assets import get_asset, registry
 from ..events.calendars import get_calendar, sessions
 from ..events.catalog import load_catalog, load_catalogs, merge_catalogs
 from ..events.contamination import contamination
+from .args import window as window_arg
 
 
 def _add_catalog_options(p: argparse.ArgumentParser, filters: bool = True) -> None:
@@ -57,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
     q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
                    help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
-    q.add_argument("--window", help="event window A,B (write --window=-5,5): also flag events whose windows "
+    q.add_argument("--window", type=window_arg, help="event window A,B, e.g. --window -5,5: also flag events whose windows "
                                     "overlap on an asset's calendar (overlap:<id>@<+k>)")
     q.add_argument("--format", choices=("csv", "table"), default="csv")
     q.set_defaults(func=cmd_align)
@@ -173,23 +174,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_window(text: str) -> tuple[int, int]:
-    try:
-        a, b = (int(v) for v in text.split(","))
-    except ValueError:
-        raise ImpactError(f"--window must be two integers A,B, got {text!r}") from None
-    if a > b:
-        raise ImpactError(f"--window start {a} is after its end {b}")
-    return a, b
-
-
 def cmd_align(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     assets = _assets(args.assets)
     out = align_events(catalog.events, assets, args.policy)
     if args.window:
-        found = contamination(out, {a: sessions(get_asset(a)) for a in assets}, _parse_window(args.window))
+        found = contamination(out, {a: sessions(get_asset(a)) for a in assets}, args.window)
         out["flags"] = [";".join(x for x in (f, g) if x) for f, g in zip(out["flags"], found.flags)]
     out["day0"] = out["day0"].dt.strftime("%Y-%m-%d")
     for column in ("instant_lo", "instant_hi", "close_utc"):

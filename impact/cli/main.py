@@ -9,6 +9,7 @@ import threading
 from ..errors import CatalogError, ImpactError, os_error_message
 from ..version import __version__
 from . import backtest, data, events, study
+from .args import negative_values
 
 #: Command-group modules; each defines ``register(subparsers)``.
 COMMAND_MODULES = (study, backtest, data, events)
@@ -35,7 +36,7 @@ def _raise_terminated(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(negative_values(sys.argv[1:] if argv is None else list(argv)))
     # signal handlers can only be set from the main thread (main() may run elsewhere in tests)
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None

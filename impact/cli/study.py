@@ -5,10 +5,10 @@ import argparse
 import sys
 
 from ..csvsafe import to_csv
-from ..errors import ImpactError
 from ..progress import set_quiet
 from ..report.build import run_spec, write_report
 from ..report.spec import load_spec
+from .args import window as window_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", nargs="?", default="default", help="bundled spec name or YAML path (default: default)")
     p.add_argument("--format", choices=("table", "csv"), default="table",
                    help="table: human-readable summary; csv: one row per (event, asset) CAR")
-    p.add_argument("--window", default=None, help="CAR window as A,B (default: the spec's first car window)")
+    p.add_argument("--window", default=None, type=window_arg,
+                   help="CAR window as A,B, e.g. --window -1,1 (default: the spec's first car window)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
     p.set_defaults(func=cmd_study)
 
@@ -35,29 +36,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_window(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
-    if text is None:
-        return default
-
-    try:
-        a, b = (int(v) for v in text.split(","))
-    except ValueError:
-        raise ImpactError(f"--window must be two integers A,B, got {text!r}") from None
-    return a, b
-
-
 def cmd_study(args: argparse.Namespace) -> int:
     set_quiet(args.quiet)
     spec = load_spec(args.spec)
     result = run_spec(spec)
-    window = _parse_window(args.window, spec.car_windows[0])
+    window = args.window or spec.car_windows[0]
     if args.format == "csv":
         to_csv(result.car(window), sys.stdout, index=False, float_format="%.10g")
         return 0
-    print(spec.title)
-    print(result.summary(window))
-    print()
+    summary = result.summary(window)  # a window outside the event window fails here, before any output
     table = result.caar(window, by="asset")
+    print(spec.title)
+    print(summary)
+    print()
     print(f"CAAR {list(window)} by asset")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
