@@ -109,15 +109,18 @@ def session_sentences(event_day: pd.DataFrame, histories: dict[str, pd.Series], 
         if up:
             parts.append("up: " + ", ".join(up))
         n_hyp = block[block["hypothesis"] != 0]
+        mixed = str(bundles.iloc[0]["direction"]) == "mixed"  # the session's main bundle
         agree = ""
+        if mixed:
+            agree = (" The main bundle's announcements point in opposite directions, so the move is the "
+                     "bundle's, not any one announcement's, and it is left out of the directional pooling.")
         if len(n_hyp):
             hit = int((np.sign(n_hyp["ar_pct"]) == n_hyp["hypothesis"]).sum())
             aligned = float((-n_hyp["escalation_sign"] * n_hyp["ar"]).mean())
-            agree = (f" Sign-aligned mean abnormal {units}return {pct(aligned)}; {hit} of {len(n_hyp)} assets moved in the "
-                     f"hypothesised direction.")
-        elif (bundles["direction"] == "mixed").any():
-            agree = (" The announcements of this session point in opposite directions, so the move is the "
-                     "bundle's, not any one announcement's, and it is left out of the directional pooling.")
+            whose = (f" For the {len(n_hyp)} assets with a directional announcement that session "
+                     f"({', '.join(dict.fromkeys(n_hyp['event_id']))}): s" if mixed else " S")
+            agree += (f"{whose}ign-aligned mean abnormal {units}return {pct(aligned)}; {hit} of {len(n_hyp)} assets moved in "
+                      f"the hypothesised direction.")
         out.append(f"On {pd.Timestamp(day):%Y-%m-%d} ({what}) {tone}: " + "; ".join(parts) + "." + agree)
     return out
 
