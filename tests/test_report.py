@@ -406,3 +406,15 @@ def test_result_tests_and_html_card():
     caar = result.caar((0, 0)).iloc[0]
     assert "<b>Event study</b>" in card and f"<td>{100 * caar['caar']:+.2f}%</td>" in card
     assert f"{len(result.pairs)} pairs" in card
+
+
+def test_tables_are_shown_in_full_and_print(folder):
+    """Issue 13: no scroll boxes cutting tables in print or full-page captures, long tables
+    foldable but open, ids and dates never wrapped, a print stylesheet."""
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    style = html.split("<style>")[1].split("</style>")[0]
+    assert "max-height" not in style and "position: sticky" not in style
+    assert "@media print" in style and "td.id, th.id { white-space: nowrap; }" in style
+    day = _table(folder, "event_day")
+    assert f'<details open><summary>{len(day)} rows (click to fold)</summary>' in html
+    assert '<td class="l id">USCN-2025-22</td>' in html and '<td class="l id">2025-10-10</td>' in html
