@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import sys
 
+import pandas as pd
 import pytest
 
 from impact import progress
@@ -75,3 +76,19 @@ def test_report_with_no_estimable_pair_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "no asset-event pair could be estimated" in err and "too few estimation observations" in err
     assert not (tmp_path / "out" / "none").exists()
+
+
+def test_study_cli_shows_each_session_once_with_the_sign_aligned_caar(capsys):
+    """Issues 10 and 13: `impact study` reads like the report — bundles, not the same move
+    under two ids; the sign-aligned CAAR by direction; labelled extremes; % in tables."""
+    assert main(["study", "rare_earths_2025"]) == 0
+    out = capsys.readouterr().out
+    assert "USCN-2025-23+USCN-2025-24 VIX" in out and "USCN-2025-23   VIX" not in out
+    assert "sign-aligned CAAR[0, 0], escalation: -2.1978%" in out and "(45 of 51 moved as hypothesised)" in out
+    assert "Largest CARs [0, 0] (5 most negative, then 5 most positive):" in out
+    assert "benchmark: GSPC\n" in out                      # not a dict of 18 entries
+    by_asset = out.split("by asset (signed, one asset per row)\n")[1]
+    assert "%" in by_asset.splitlines()[1]
+    assert main(["study", "rare_earths_2025", "--format", "csv"]) == 0
+    rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert not {"USCN-2025-23", "USCN-2025-24"} & set(rows["event_id"])

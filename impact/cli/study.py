@@ -39,7 +39,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_study(args: argparse.Namespace) -> int:
     set_quiet(args.quiet)
     spec = load_spec(args.spec)
-    result = run_spec(spec)
+    result = run_spec(spec).by_bundle()  # one row per (asset, session): a shared day 0 is one finding
     window = args.window or spec.car_windows[0]
     if args.format == "csv":
         to_csv(result.car(window), sys.stdout, index=False, float_format="%.10g")
@@ -49,6 +49,8 @@ def cmd_study(args: argparse.Namespace) -> int:
     print(spec.title)
     print(summary)
     print()
-    print(f"CAAR {list(window)} by asset")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"CAAR {list(window)} by asset (signed, one asset per row)")
+    shown = table.assign(caar=table["caar"].map(lambda v: f"{v:+.2%}"), sd=table["sd"].map(lambda v: f"{v:.2%}"),
+                         t=table["t"].map(lambda v: f"{v:.2f}"), p_value=table["p_value"].map(lambda v: f"{v:.3f}"))
+    print(shown.drop(columns="window").to_string(index=False))
     return 0

@@ -54,3 +54,42 @@ def result_html(result, windows=None, top: int = 5) -> str:
         n_assets=result.pairs["asset"].nunique(), n_excluded=len(result.excluded),
         caar=caar.to_dict("records"), moves=moves.to_dict("records"), main=f"[{main[0]},{main[1]}]",
     )
+
+
+def benchmark_text(market) -> str:
+    """A benchmark setting in words: ``GSPC``, or ``GSPC (12 assets), HSI (3 assets)``."""
+    if not isinstance(market, Mapping):
+        return str(market)
+    counts = pd.Series(list(market.values()), dtype=object).value_counts()
+    if len(counts) == 1:
+        return str(counts.index[0])
+    return ", ".join(f"{b} ({n} assets)" for b, n in counts.items())
+
+
+def summary_text(result, window=(-1, 1), top: int = 5) -> str:
+    """The text of ``result.summary()``: settings, counts, the CAAR test, the sign-aligned
+    CAAR by direction (when the events have directions) and the largest CARs, the most
+    negative first, then the most positive."""
+    s = result.study
+    caar = result.caar(window).iloc[0]
+    cars = result.car(window).sort_values("car")
+    lines = [
+        "Event study",
+        "=" * 72,
+        f"model: {s.model}    returns: {s.returns_kind}    benchmark: {benchmark_text(s.market)}",
+        f"estimation window: {s.estimation_window}    event window: {s.event_window}",
+        f"pairs estimated: {len(result.pairs)}    excluded: {len(result.excluded)}",
+        f"CAAR{list(window)}: {caar['caar']:+.4%}  t = {caar['t']:.2f}  p = {caar['p_value']:.4f}  (n = {caar['n']}; "
+        "signed returns of all assets pooled)",
+    ]
+    if "direction" in result.events_frame.columns:
+        for r in result.caar_aligned(window, by="direction").itertuples():
+            if r.n:
+                lines.append(f"sign-aligned CAAR{list(window)}, {r.direction}: {r.caar_aligned:+.4%}  t = {r.t:.2f}  "
+                             f"p = {r.p_value:.4f}  ({int(r.n_hypothesised)} of {int(r.n)} moved as hypothesised)")
+    lines += ["", f"Largest CARs {list(window)} ({top} most negative, then {top} most positive):"]
+    show = pd.concat([cars.head(top), cars.tail(top)]).drop_duplicates(["event_id", "asset"])
+    width = max([14, *(len(str(e)) for e in show["event_id"])])  # bundle ids are longer
+    for r in show.itertuples():
+        lines.append(f"  {r.event_id:<{width}} {r.asset:<10} {r.car:+8.4%}  t = {r.t:6.2f} {significance_stars(r.p_value)}")
+    return "\n".join(lines)

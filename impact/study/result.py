@@ -19,11 +19,11 @@ from scipy import stats
 from ..errors import ImpactError
 from ..events.assets import registry
 from ..events.catalog import Catalog
-from .card import result_html
+from .card import result_html, summary_text
 from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
 from .plots import caar_path_figure, heatmap_matrix, result_heatmap
-from .statistics import cross_sectional_t, significance_stars, t_pvalue
+from .statistics import cross_sectional_t, t_pvalue
 from .windows import RowSource, Window, check_window
 
 #: Verbs a later stage gives the fitted result (``test``, ``tests``, ``mvrm`` from
@@ -397,24 +397,9 @@ class EventStudyResult:
         return frame.merge(attrs, on="event_id", how="left")
 
     def summary(self, window: Window = (-1, 1)) -> str:
-        """A plain-text summary: settings, counts, CAAR test and the largest CARs."""
-        s = self.study
-        caar = self.caar(window).iloc[0]
-        cars = self.car(window).sort_values("car")
-        lines = [
-            "Event study",
-            "=" * 72,
-            f"model: {s.model}    returns: {s.returns_kind}    benchmark: {s.market}",
-            f"estimation window: {s.estimation_window}    event window: {s.event_window}",
-            f"pairs estimated: {len(self.pairs)}    excluded: {len(self.excluded)}",
-            f"CAAR{list(window)}: {caar['caar']:+.4%}  t = {caar['t']:.2f}  p = {caar['p_value']:.4f}  (n = {caar['n']})",
-            "",
-            f"Largest CARs {list(window)}:",
-        ]
-        show = pd.concat([cars.head(5), cars.tail(5)]).drop_duplicates(["event_id", "asset"])
-        for r in show.itertuples():
-            lines.append(f"  {r.event_id:<14} {r.asset:<10} {r.car:+.4%}  t = {r.t:6.2f} {significance_stars(r.p_value)}")
-        return "\n".join(lines)
+        """A plain-text summary: settings, counts, the CAAR test, the sign-aligned CAAR by
+        direction and the largest CARs (:func:`impact.study.card.summary_text`)."""
+        return summary_text(self, window)
 
     def __repr__(self) -> str:
         return (f"EventStudyResult(model={self.study.model!r}, pairs={len(self.pairs)}, "
