@@ -7,7 +7,9 @@ import sys
 import pandas as pd
 import pytest
 
-from impact import progress
+from impact import EventStudy, datasets, load_catalog, progress
+from impact.backtest import load_rule, run_backtest
+from impact.backtest.result import ordinal
 from impact.cli.main import main
 
 
@@ -92,3 +94,19 @@ def test_study_cli_shows_each_session_once_with_the_sign_aligned_caar(capsys):
     assert main(["study", "rare_earths_2025", "--format", "csv"]) == 0
     rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert not {"USCN-2025-23", "USCN-2025-24"} & set(rows["event_id"])
+
+
+def test_backtest_and_study_speak_plainly(capsys):
+    """Issue 13: a percentile is not a P&L, and the objects have short reprs."""
+    assert [ordinal(v) for v in (1, 2, 3, 4, 11, 12, 13, 21, 22.1, 99.6, 100)] == \
+        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "100th", "100th"]
+    assert main(["backtest", "soybeans_retaliation"]) == 0
+    out = capsys.readouterr().out
+    assert "the real mean return sits at the 22nd percentile of the placebo runs (its total P&L at the 22nd)" in out
+    assert "(total P&L: 22.1)" not in out
+    result = run_backtest(load_rule("soybeans_retaliation"))
+    assert repr(result) == ("BacktestResult('soybeans_retaliation', trades=11, skipped=2, mean_return=-0.0084, "
+                            "total_pnl=-0.0924, placebo_runs=1000)")
+    study = EventStudy(datasets.load_prices(["GSPC", "SPY"]), load_catalog(), assets=["SPY"])
+    assert repr(study) == ("EventStudy(model='market', events=80, assets=1, estimation_window=(-260, -11), "
+                           "event_window=(-5, 5), returns='log')")

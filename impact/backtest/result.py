@@ -18,6 +18,13 @@ CSV_COLUMNS = ["event_id", "asset", "direction", "entry_date", "exit_date", "sid
                "pnl", "cum_pnl"]
 
 
+def ordinal(value: float) -> str:
+    """``22.1`` -> ``22nd``: a percentile in words."""
+    n = int(round(value))
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 @dataclass
 class BacktestResult:
     """Trades (``trades``), daily marked-to-market P&L (``daily``), signals that
@@ -70,7 +77,8 @@ class BacktestResult:
             f"{pct(-m['max_drawdown'])}   exposure: {m['exposure']:.1%}",
             f"placebo ({len(self.placebo)} runs on random dates, seed {self.rule.placebo_seed}): "
             f"median mean return {pct(float(self.placebo['mean_return'].median()))}, "
-            f"real result at percentile {m['placebo_percentile']:.1f} (total P&L: {m['placebo_percentile_pnl']:.1f})"
+            f"the real mean return sits at the {ordinal(m['placebo_percentile'])} percentile of the placebo runs "
+            f"(its total P&L at the {ordinal(m['placebo_percentile_pnl'])})"
             if len(self.placebo) else "placebo: not run",
         ]
         lines += [f"note: {n}" for n in self.notes]
@@ -80,6 +88,10 @@ class BacktestResult:
                          "their P&L includes the contract switch")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (f"BacktestResult({self.rule.name!r}, trades={m['n_trades']}, skipped={len(self.skipped)}, "
+                f"mean_return={m['mean_return']:+.4f}, total_pnl={m['total_pnl']:+.4f}, placebo_runs={len(self.placebo)})")
 
     def _repr_html_(self) -> str:
         """Notebook card: the summary lines and the first trades (pandas escapes the cells)."""

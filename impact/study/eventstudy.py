@@ -200,6 +200,12 @@ class EventStudy:
         else:
             self.factors = None
 
+    def __repr__(self) -> str:
+        events = self.events.events if isinstance(self.events, Catalog) else self.events
+        return (f"EventStudy(model={self.model!r}, events={len(events)}, assets={len(self.asset_models)}, "
+                f"estimation_window={self.estimation_window}, event_window={self.event_window}, "
+                f"returns={self.returns_kind!r})")
+
     @classmethod
     def from_returns(cls, returns_data: pd.DataFrame, /, events: Catalog | pd.DataFrame, **kwargs) -> EventStudy:
         """A study on a wide frame of returns (rows are the time axis; NaN = missing);
