@@ -110,3 +110,13 @@ def test_backtest_and_study_speak_plainly(capsys):
     study = EventStudy(datasets.load_prices(["GSPC", "SPY"]), load_catalog(), assets=["SPY"])
     assert repr(study) == ("EventStudy(model='market', events=80, assets=1, estimation_window=(-260, -11), "
                            "event_window=(-5, 5), returns='log')")
+
+
+@pytest.mark.parametrize("argv", [["backtest", "soybeans_retaliation", "--quiet"], ["data", "list", "--quiet"],
+                                  ["study", "rare_earths_2025", "-q"]])
+def test_quiet_is_accepted_by_every_command_group(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("IMPACT_CACHE_DIR", str(tmp_path / "cache"))
+    progress.set_quiet(False)
+    assert main(argv) == 0
+    assert progress.is_quiet() and capsys.readouterr().err == ""
+    progress.set_quiet(False)

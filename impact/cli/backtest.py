@@ -15,6 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("table", "csv"), default="table",
                    help="table: summary and trades; csv: one row per trade")
     p.add_argument("--out", default=None, help="also write an HTML page to OUT/<spec name>/")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
     p.set_defaults(func=cmd_backtest)
 
 

@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--cache-dir", default=None,
                         help="price cache folder (default: $IMPACT_CACHE_DIR or the user cache folder)")
+    common.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
     p = sub.add_parser("data", help="download and cache prices (yfinance), list/clear the cache, check data quality")
     data_sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 

@@ -7,6 +7,7 @@ import sys
 import threading
 
 from ..errors import CatalogError, ImpactError, os_error_message
+from ..progress import set_quiet
 from ..version import __version__
 from . import backtest, data, events, study
 from .args import negative_values
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     # signal handlers can only be set from the main thread (main() may run elsewhere in tests)
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    if getattr(args, "quiet", False):  # --quiet on any command: no progress bars (for the process)
+        set_quiet(True)
     try:
         return _run(args)
     finally:
