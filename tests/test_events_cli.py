@@ -82,3 +82,17 @@ def test_align_csv_one_row_per_event_and_asset(capsys):
     assert flags["USCN-2025-21"] == "overlap:USCN-2025-20@-8"
     code, _, err = _run(capsys, "events", "align", "--catalog", "missing.yaml")
     assert code == 2 and "missing.yaml: catalog file not found" in err
+
+
+def test_events_list_fits_100_columns_and_wide_shows_full_titles(capsys):
+    """Issue 13 snapshot: the human table fits 100 columns, left-aligned, titles cut with an
+    ellipsis; --wide prints them in full."""
+    assert main(["events", "list", "--start", "2025-10-09", "--end", "2025-10-12"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["event_id", "when", "(local)", "actor", "kind", "direction", "title"]
+    assert lines[2].startswith("USCN-2025-22  2025-10-10 10:57 New_York  US     statement       escalation")
+    assert max(len(line) for line in lines) <= 100 and lines[2].endswith("\u2026")
+    assert lines[-1] == "4 events"
+    assert main(["events", "list", "--start", "2025-10-09", "--end", "2025-10-12", "--wide"]) == 0
+    wide = capsys.readouterr().out
+    assert "Trump post attacks the rare-earth curbs, threatens 'massive' tariff rise, doubts Xi meeting" in wide

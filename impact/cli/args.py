@@ -1,7 +1,10 @@
-"""Argument types shared by the command groups."""
+"""Argument types and terminal tables shared by the command groups."""
 from __future__ import annotations
 
 import argparse
+import shutil
+
+import pandas as pd
 
 #: Options whose value may start with "-" (a window such as -1,1).
 NEGATIVE_VALUE_OPTIONS = ("--window",)
@@ -28,3 +31,28 @@ def negative_values(argv: list[str]) -> list[str]:
         else:
             out.append(arg)
     return out
+
+
+#: Human tables fit this many columns unless the terminal is wider or ``--wide`` is given.
+TABLE_WIDTH = 100
+
+
+def terminal_width() -> int:
+    """The terminal's width, at least :data:`TABLE_WIDTH` (pipes and CI report 80)."""
+    return max(TABLE_WIDTH, shutil.get_terminal_size((TABLE_WIDTH, 24)).columns)
+
+
+def text_table(frame: pd.DataFrame, width: int | None = TABLE_WIDTH, fit: str | None = None) -> str:
+    """A left-aligned plain-text table. Column ``fit`` (e.g. a title) gets the room the
+    others leave within ``width`` and is cut with an ellipsis; ``width=None``: full text."""
+    cells = frame.astype(object).where(frame.notna(), "").astype(str)
+    widths = {c: max(len(str(c)), *(len(v) for v in cells[c])) if len(cells) else len(str(c)) for c in cells.columns}
+    if fit is not None and width is not None and fit in widths:
+        others = sum(w + 2 for c, w in widths.items() if c != fit)
+        room = max(20, width - others)
+        if widths[fit] > room:
+            cells[fit] = cells[fit].map(lambda v: v if len(v) <= room else v[: room - 1] + "\u2026")
+            widths[fit] = room
+    lines = ["  ".join(str(c).ljust(widths[c]) for c in cells.columns).rstrip()]
+    lines += ["  ".join(row[c].ljust(widths[c]) for c in cells.columns).rstrip() for _, row in cells.iterrows()]
+    return "\n".join(lines)

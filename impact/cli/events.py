@@ -14,6 +14,7 @@ from ..events.assets import get_asset, registry
 from ..events.calendars import get_calendar, sessions
 from ..events.catalog import load_catalog, load_catalogs, merge_catalogs
 from ..events.contamination import contamination
+from .args import terminal_width, text_table
 from .args import window as window_arg
 
 
@@ -37,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev = p.add_subparsers(dest="events_command", metavar="ACTION", required=True)
 
     q = ev.add_parser("list", help="list catalog events (filterable)")
+    q.add_argument("--wide", action="store_true", help="full titles (default: the table fits the terminal, 100+ columns)")
     _add_catalog_options(q)
     q.add_argument("--format", choices=("table", "csv"), default="table")
     q.set_defaults(func=cmd_list)
@@ -90,9 +92,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.format == "csv":
         to_csv(frame, sys.stdout, index=False)  # catalog text: escaped for spreadsheets
         return 0
-    cols = ["event_id", "date", "time_local", "timezone", "actor", "kind", "direction", "confidence", "title"]
-    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        print(frame[cols].to_string(index=False) if len(frame) else "(no events match)")
+    # one "when" column (date, local time, the zone's city) leaves the title room within 100 columns
+    when = (frame["date"] + " " + frame["time_local"].fillna("").astype(str)).str.strip() + " " + \
+        frame["timezone"].astype(str).str.split("/").str[-1]
+    table = pd.DataFrame({"event_id": frame["event_id"], "when (local)": when, "actor": frame["actor"],
+                          "kind": frame["kind"], "direction": frame["direction"], "title": frame["title"]})
+    print(text_table(table, None if args.wide else terminal_width(), fit="title") if len(frame) else "(no events match)")
     print(f"{len(frame)} events")
     return 0
 
