@@ -104,6 +104,8 @@ def test_backtest_and_study_speak_plainly(capsys):
     out = capsys.readouterr().out
     assert "the real mean return sits at the 22nd percentile of the placebo runs (its total P&L at the 22nd)" in out
     assert "(total P&L: 22.1)" not in out
+    # trades in percent like the summary (csv keeps decimals)
+    assert "USCN-2018-04  ZS_F   short  2018-03-23  2018-04-02  -0.71%  +0.10%  -0.81%  -0.81%" in out
     result = run_backtest(load_rule("soybeans_retaliation"))
     assert repr(result) == ("BacktestResult('soybeans_retaliation', trades=11, skipped=2, mean_return=-0.0084, "
                             "total_pnl=-0.0924, placebo_runs=1000)")

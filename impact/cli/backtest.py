@@ -7,6 +7,7 @@ import sys
 from ..backtest import load_rule, run_backtest
 from ..backtest.output import write_backtest_report
 from ..csvsafe import to_csv
+from .args import text_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,10 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-
     result = run_backtest(load_rule(args.spec))
     if args.out is not None:
-
         index = write_backtest_report(result, args.out)
         print(f"backtest report written to {index}", file=sys.stderr if args.format == "csv" else sys.stdout)
     if args.format == "csv":
@@ -33,5 +32,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     print()
     table = result.trade_table()[["event_id", "asset", "side", "entry_date", "exit_date", "return_gross",
                                   "cost", "return_net", "cum_pnl"]]
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    percent = {"return_gross": "gross", "cost": "cost", "return_net": "net", "cum_pnl": "cumulative P&L"}
+    shown = table.assign(**{c: table[c].map(lambda v: f"{100 * v:+.2f}%") for c in percent}).rename(columns=percent)
+    print(text_table(shown))  # percent, as in the summary above; --format csv keeps decimals
     return 0
