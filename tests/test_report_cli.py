@@ -86,7 +86,7 @@ def test_study_cli_shows_each_session_once_with_the_sign_aligned_caar(capsys):
     assert main(["study", "rare_earths_2025"]) == 0
     out = capsys.readouterr().out
     assert "USCN-2025-23+USCN-2025-24 VIX" in out and "USCN-2025-23   VIX" not in out
-    assert "sign-aligned CAAR[0, 0], escalation: -2.1978%" in out and "(45 of 51 moved as hypothesised)" in out
+    assert "sign-aligned CAAR[0, 0] escalation: -2.1978%" in out and "(45/51 as hypothesised)" in out
     assert "Largest CARs [0, 0] (5 most negative, then 5 most positive):" in out
     assert "benchmark: GSPC\n" in out                      # not a dict of 18 entries
     by_asset = out.split("by asset (signed, one asset per row)\n")[1]
@@ -122,3 +122,18 @@ def test_quiet_is_accepted_by_every_command_group(argv, capsys, tmp_path, monkey
     assert main(argv) == 0
     assert progress.is_quiet() and capsys.readouterr().err == ""
     progress.set_quiet(False)
+
+
+@pytest.mark.parametrize("argv", [["study", "rare_earths_2025", "-q"], ["backtest", "soybeans_retaliation", "-q"],
+                                  ["backtest", "escalation_pairs", "-q"], ["backtest", "learned_signs", "-q"]])
+def test_human_output_fits_100_columns(argv, capsys):
+    """Issue 13: the human tables of `impact study` and `impact backtest` fit 100 columns
+    (the placebo line and notes are wrapped; a sized backtest shows its weight column)."""
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert all(line == line.rstrip() for line in lines)
+    if argv[1] == "escalation_pairs":
+        header = next(line for line in lines if line.startswith("event_id"))
+        assert header.split() == ["event_id", "asset", "side", "entry_date", "exit_date", "gross", "cost", "net",
+                                  "weight", "cum.", "P&L"]

@@ -1,6 +1,7 @@
 """Run a rule end to end and hold what came out."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,17 +76,21 @@ class BacktestResult:
             f"(t = {m['t_stat']:.2f}, p = {m['p_value']:.3f})" if m["n_trades"] else "no trades",
             f"total P&L: {pct(m['total_pnl'])}   Sharpe: {m['sharpe']:.2f}   max drawdown: "
             f"{pct(-m['max_drawdown'])}   exposure: {m['exposure']:.1%}",
-            f"placebo ({len(self.placebo)} runs on random dates, seed {self.rule.placebo_seed}): "
-            f"median mean return {pct(float(self.placebo['mean_return'].median()))}, "
-            f"the real mean return sits at the {ordinal(m['placebo_percentile'])} percentile of the placebo runs "
+            f"placebo: {len(self.placebo)} runs on random dates (seed {self.rule.placebo_seed}), median mean "
+            f"return {pct(float(self.placebo['mean_return'].median()))};\n  the real mean return sits at the "
+            f"{ordinal(m['placebo_percentile'])} percentile of the placebo runs "
             f"(its total P&L at the {ordinal(m['placebo_percentile_pnl'])})"
             if len(self.placebo) else "placebo: not run",
         ]
-        lines += [f"note: {n}" for n in self.notes]
+        if self.rule.sizing.method != "equal":
+            lines.append(f"sizing: {self.rule.sizing.method} (P&L = weight x net return; the weight column)")
+        notes = list(self.notes)
         rolled = int((self.trades["flags"].str.contains("roll:")).sum()) if len(self.trades) else 0
         if rolled:
-            lines.append(f"note: {rolled} trade(s) hold through a detected futures roll (flags column); "
+            notes.append(f"{rolled} trade(s) hold through a detected futures roll (flags column); "
                          "their P&L includes the contract switch")
+        # within 100 columns, like every human table of the CLI
+        lines += [textwrap.fill(f"note: {n}", width=100, subsequent_indent="  ") for n in notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

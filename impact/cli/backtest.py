@@ -30,9 +30,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     print(result.summary())
     print()
-    table = result.trade_table()[["event_id", "asset", "side", "entry_date", "exit_date", "return_gross",
-                                  "cost", "return_net", "cum_pnl"]]
-    percent = {"return_gross": "gross", "cost": "cost", "return_net": "net", "cum_pnl": "cumulative P&L"}
+    columns = ["event_id", "asset", "side", "entry_date", "exit_date", "return_gross", "cost", "return_net", "cum_pnl"]
+    if result.rule.sizing.method != "equal":  # P&L = weight x net: show the weight that links them
+        columns.insert(columns.index("cum_pnl"), "weight")
+    table = result.trade_table()[columns]
+    percent = {"return_gross": "gross", "cost": "cost", "return_net": "net", "cum_pnl": "cum. P&L"}
     shown = table.assign(**{c: table[c].map(lambda v: f"{100 * v:+.2f}%") for c in percent}).rename(columns=percent)
+    if "weight" in shown:
+        shown["weight"] = table["weight"].map(lambda v: f"{v:.2f}")
     print(text_table(shown))  # percent, as in the summary above; --format csv keeps decimals
     return 0
