@@ -79,19 +79,19 @@ def summary_text(result, window=(-1, 1), top: int = 5) -> str:
         f"model: {s.model}    returns: {s.returns_kind}    benchmark: {benchmark_text(s.market)}",
         f"estimation window: {s.estimation_window}    event window: {s.event_window}",
         f"pairs estimated: {len(result.pairs)}    excluded: {len(result.excluded)}",
-        f"CAAR{list(window)}: {caar['caar']:+.4%}  t = {caar['t']:.2f}  p = {caar['p_value']:.4f}  (n = {caar['n']}; "
+        f"CAAR{list(window)}: {caar['caar']:+.2%}  t = {caar['t']:.2f}  p = {caar['p_value']:.4f}  (n = {caar['n']}; "
         "signed returns of all assets pooled)",
     ]
     if "direction" in result.events_frame.columns:
         for r in result.caar_aligned(window, by="direction").itertuples():
             if r.n:
                 # within 100 columns: the CLI prints this as it is
-                lines.append(f"sign-aligned CAAR{list(window)} {r.direction}: {r.caar_aligned:+.4%}  t = {r.t:.2f}  "
+                lines.append(f"sign-aligned CAAR{list(window)} {r.direction}: {r.caar_aligned:+.2%}  t = {r.t:.2f}  "
                              f"p = {r.p_value:.4f}  ({int(r.n_hypothesised)}/{int(r.n)} as hypothesised)")
     lines += ["", f"Largest CARs {list(window)} ({top} most negative, then {top} most positive):"]
     show = pd.concat([cars.head(top), cars.tail(top)]).drop_duplicates(["event_id", "asset"])
     width = max([14, *(len(str(e)) for e in show["event_id"])])  # bundle ids are longer
     for r in show.itertuples():
-        line = f"  {r.event_id:<{width}} {r.asset:<10} {r.car:+8.4%}  t = {r.t:6.2f} {significance_stars(r.p_value)}"
+        line = f"  {r.event_id:<{width}} {r.asset:<10} {r.car:+8.2%}  t = {r.t:6.2f} {significance_stars(r.p_value)}"
         lines.append(line.rstrip())
     return "\n".join(lines)
