@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import textwrap
 
 import pandas as pd
 
@@ -14,6 +16,7 @@ from ..data.prices import as_day
 from ..data.quality import check_prices, quality_summary
 from ..data.yahoo import YahooSource
 from ..errors import DataError
+from .args import terminal_width, text_table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ls = data_sub.add_parser("list", parents=[common], help="list cached symbols with source, range and status")
     ls.add_argument("--format", choices=("table", "csv"), default="table")
+    ls.add_argument("--wide", action="store_true", help="full status text (default: the table fits the terminal)")
     ls.set_defaults(func=cmd_list)
 
     c = data_sub.add_parser("clear", parents=[common], help="delete cached symbols")
@@ -88,8 +92,33 @@ def cmd_list(args: argparse.Namespace) -> int:
         to_csv(table, sys.stdout, index=False)
         return 0
     print(f"cache: {cache.root}")
-    print("(empty)" if table.empty else table.to_string(index=False))
+    if table.empty:
+        print("(empty)")
+        return 0
+    width = None if args.wide else terminal_width()
+    print(text_table(_list_view(table), width))
+    bad = table[table["status"] != "ok"]
+    for symbol, status in zip(bad["symbol"], bad["status"]):
+        note = f"{symbol}: " + status.replace(f"{cache.root}{os.sep}", "")  # the folder is printed above
+        print(note if width is None else textwrap.fill(note, width, subsequent_indent="  "))
+    if len(bad):
+        names = " ".join(bad["symbol"])
+        print(f"fix: `impact data fetch {names} --refresh` replaces them, `impact data clear {names}` deletes them")
     return 0
+
+
+def _list_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The human table: one date range, the fetch time to the minute in UTC, sizes in KB;
+    an unreadable file's reason is printed under the table, not in it."""
+    fetched = pd.to_datetime(table["fetched_at"], errors="coerce", utc=True)
+    return pd.DataFrame({
+        "symbol": table["symbol"], "source": table["source"], "adjustment": table["adjustment"],
+        "dates": [f"{a}..{b}" if a else "" for a, b in zip(table["start"], table["end"])],
+        "rows": table["rows"].where(table["status"] == "ok", ""),
+        "fetched (UTC)": fetched.dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+        "size": [f"{b / 1024:.1f} KB" if b >= 1024 else f"{b} B" for b in table["bytes"]],
+        "status": table["status"].where(table["status"] == "ok", "unreadable"),
+    })
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
