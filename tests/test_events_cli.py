@@ -59,13 +59,27 @@ def test_show_prints_day0_for_every_bundled_asset(capsys):
     rows = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in registry().index}
     assert set(rows) == set(registry().index)
     # Beijing morning of Thu 9 Oct = Wed evening in New York (after_close class).
-    assert "2025-10-09 Thu" in rows["SPY"] and "timing_class:after_close" in rows["SPY"]
+    assert "2025-10-09 Thu" in rows["SPY"] and "(rule: timing_class:after_close)" in out
+    assert rows["SPY"].split()[8] == "overnight"       # Wednesday evening in New York: before Thursday's open
     assert "2025-10-09 Thu" in rows["000001_SS"]
     assert "13:15 CDT" in rows["ZS_F"]
-    assert "no bundled price: series ends 2025-09-26" in rows["DEXCHUS"]  # FRED copy stops before October
-    assert "no bundled price" not in rows["SPY"]
+    assert "\nDEXCHUS: no bundled price: series ends 2025-09-26" in out  # FRED copy stops before October
+    assert "SPY: " not in out
+    assert max(len(line) for line in out.split("or trading.\n")[1].splitlines()) <= 100
     code, _, err = _run(capsys, "events", "show", "NOPE")
     assert code == 2 and "no event with id 'NOPE'" in err
+
+
+def test_show_places_the_news_on_each_assets_clock(capsys):
+    """Issue 14: the 10:57 ET post falls in New York's trading part; the futures' open is the
+    Globex evening open the day before; Hong Kong first sees it in Monday's gap."""
+    code, out, _ = _run(capsys, "events", "show", "USCN-2025-22", "--assets", "SPY,ZS_F,HSI,VIX")
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["SPY"], ["ZS_F"],
+                                                                                              ["HSI"], ["VIX"])}
+    assert rows["SPY"][2:8] == ["2025-10-10", "Fri", "09:30", "EDT", "16:00", "EDT"] and rows["SPY"][8] == "trading"
+    assert rows["ZS_F"][4:7] == ["Thu", "19:00", "CDT"] and rows["ZS_F"][9] == "trading"
+    assert rows["HSI"][2:3] == ["2025-10-13"] and rows["HSI"][8] == "overnight"
+    assert rows["VIX"][4] == "-"   # no usable open (registry open_time none)
 
 
 def test_align_csv_one_row_per_event_and_asset(capsys):

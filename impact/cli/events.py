@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 
 import pandas as pd
 
@@ -49,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
     q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
                    help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
+    q.add_argument("--wide", action="store_true", help="full notes (default: the table fits the terminal)")
     q.set_defaults(func=cmd_show)
 
     q = ev.add_parser("validate", help="check catalog files; prints 'OK: N events' or every problem, one per line")
@@ -129,13 +131,28 @@ def cmd_show(args: argparse.Namespace) -> int:
         zone = get_calendar(r.calendar).tz if get_asset(r.asset).known else "UTC"
         rows.append({"asset": r.asset, "calendar": r.calendar,
                      "day0": "" if pd.isna(r.day0) else f"{r.day0:%Y-%m-%d %a}",
-                     "price struck": _local(r.close_utc, zone), "rule": r.rule,
-                     "flags": r.flags or "-", "reason": r.reason or _data_note(coverage, r.asset, r.day0)})
-    table = pd.DataFrame(rows).rename(columns={"reason": "note"})
-    if not table["note"].astype(bool).any():
-        table = table.drop(columns="note")
-    print(table.to_string(index=False))
+                     "open": _clock(r.open_utc, zone, r.day0), "close": _clock(r.close_utc, zone, r.day0),
+                     "news in": r.part or "-", "flags": r.flags or "-",
+                     "note": r.reason or _data_note(coverage, r.asset, r.day0)})
+    table = pd.DataFrame(rows)
+    print("Each asset's day 0, when its daily open and close are struck (local time; the weekday when it is")
+    print("not day 0's), and the part of day 0 the news fall in: overnight (previous close -> open) or trading.")
+    width = None if args.wide else terminal_width()
+    print(text_table(table.drop(columns="note"), width, fit="flags"))
+    for asset, note in zip(table["asset"], table["note"]):  # under the table: the table stays narrow
+        if note:
+            print(f"{asset}: {note}" if width is None else textwrap.fill(f"{asset}: {note}", width, subsequent_indent="  "))
     return 0
+
+
+def _clock(ts: pd.Timestamp, zone: str, day0) -> str:
+    """A struck instant on the asset's clock: ``09:30 EDT``, with the weekday when it is not
+    day 0's (a futures open the evening before: ``Thu 19:00 CDT``)."""
+    if pd.isna(ts):
+        return "-"
+    local = ts.tz_convert(zone)
+    same = not pd.isna(day0) and local.normalize().tz_localize(None) == day0
+    return local.strftime("%H:%M %Z" if same else "%a %H:%M %Z")
 
 
 def _bundled_coverage() -> dict[str, pd.DatetimeIndex]:

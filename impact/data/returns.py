@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..events.align import SESSION_PARTS
 from ..events.assets import get_asset
 from ..events.calendars import sessions
 from .prices import price_series, price_values, session_dates
@@ -27,6 +28,24 @@ def period_returns(close: pd.Series, kind: str = "log") -> pd.Series:
     if kind == "simple":
         return close.pct_change()
     raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
+
+
+def part_returns(close: pd.Series, open_: pd.Series | None, raw_close: pd.Series | None, kind: str,
+                 part: str) -> pd.Series:
+    """The overnight (previous close -> open) or trading (open -> close) return of each
+    session, on the rows of ``close``; NaN where the open is missing.
+
+    ``close`` may be adjusted (``adj_close``) and the open never is, so the open is put on
+    the same basis with that day's adjustment factor ``close / raw_close``: a dividend or
+    split then moves neither part. The two parts add up to the close-to-close log return.
+    """
+    if open_ is None or not len(open_):
+        return pd.Series(np.nan, index=close.index, name=close.name)
+    factor = close / raw_close.reindex(close.index) if raw_close is not None else 1.0
+    opened = open_.reindex(close.index) * factor
+    num, den = (opened, close.shift(1)) if part == "overnight" else (close, opened)
+    ratio = num / den
+    return (np.log(ratio) if kind == "log" else ratio - 1).rename(close.name)
 
 
 def benchmark_returns(benchmark: pd.Series, dates: pd.DatetimeIndex, kind: str = "log") -> pd.Series:
@@ -84,13 +103,30 @@ class ReturnPanel:
     returns: dict[str, pd.Series]
     closes: dict[str, pd.Series] | None = None  # the closes behind them (None for given returns)
     kind: str = "given"
+    part: str = "close"  # the part of each session the returns cover (SESSION_PARTS)
+    no_open: frozenset[str] = frozenset()  # symbols without a single open in the data
 
     @classmethod
-    def from_prices(cls, prices: pd.DataFrame, kind: str = "log", price_column: str | None = None) -> ReturnPanel:
+    def from_prices(cls, prices: pd.DataFrame, kind: str = "log", price_column: str | None = None,
+                    part: str = "close") -> ReturnPanel:
+        """Returns of every symbol in ``prices``: close to close, or one part of each session
+        (``part="overnight"|"trading"``, which needs tidy prices with an ``open`` column)."""
         if kind not in RETURN_KINDS:
             raise DataError(f"unknown return kind {kind!r} (choose 'log' or 'simple')")
+        if part not in SESSION_PARTS:
+            raise DataError(f"unknown session_part {part!r} (choose from {', '.join(SESSION_PARTS)})")
         closes = price_series(prices, price_column)
-        return cls({s: period_returns(c, kind) for s, c in closes.items()}, closes, kind)
+        if part == "close":
+            return cls({s: period_returns(c, kind) for s, c in closes.items()}, closes, kind)
+        if not {"symbol", "date", "open"}.issubset(prices.columns):
+            raise DataError(f"session_part={part!r} needs tidy prices with an 'open' column (date, symbol, open, "
+                            "close); wide frames and returns hold closes only")
+        opens = price_series(prices, "open")
+        raw = price_series(prices, "close") if "close" in prices.columns and price_column != "close" else None
+        returns = {s: part_returns(c, opens.get(s), raw.get(s) if raw is not None else None, kind, part)
+                   for s, c in closes.items()}
+        empty = frozenset(s for s in closes if not len(opens.get(s, ())))
+        return cls(returns, closes, kind, part, empty)
 
     @classmethod
     def from_returns(cls, returns: pd.DataFrame) -> ReturnPanel:
@@ -135,7 +171,8 @@ class ReturnPanel:
     def benchmark_on(self, benchmark: str, asset: str) -> pd.Series:
         """Benchmark returns on the asset's rows."""
         dates = self.returns[asset].index
-        if self.closes is None:
+        if self.closes is None or self.part != "close":
+            # a part's return belongs to its session: the benchmark's same part on the same date
             return self.returns[benchmark].reindex(dates)
         return benchmark_returns(self.closes[benchmark], dates, self.kind)
 

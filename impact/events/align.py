@@ -11,6 +11,16 @@ an interval; if the interval still spans a close, the pair is flagged
 ``uncertain`` and ``policy`` picks the session ("earliest": the first session that
 could have reacted, the classic "announcement date is day 0" convention;
 "latest": the first session certainly after the news).
+
+Session parts (``session_part``): a session's close-to-close return splits into the
+*overnight* part (previous close -> open) and the *trading* part (open -> close), each
+on the asset's own clock (:func:`impact.events.calendars.session_opens`). ``part`` says
+which part of day 0 first contains the announcement (``overnight``, ``trading``,
+``uncertain`` when the instant's interval spans the open, empty when the asset has no
+usable open). In a study of one part, day 0 is the first session whose part ends after
+the news: for ``trading`` the close rule as above; for ``overnight`` the first session
+whose open is struck after the news (a 10:57 ET post is in 10 October's trading part,
+so its first overnight part is the gap into 13 October).
 """
 from __future__ import annotations
 
@@ -21,9 +31,11 @@ import pandas as pd
 
 from ..errors import ImpactError
 from .assets import get_asset, registry
-from .calendars import session_closes
+from .calendars import session_closes, session_opens
 
 POLICIES = ("earliest", "latest")
+#: ``close``: close to close (the default); ``overnight``: previous close -> open; ``trading``: open -> close.
+SESSION_PARTS = ("close", "overnight", "trading")
 
 # NYSE-hour timing classes as [start, end) offsets within the ET calendar day.
 _CLASS_HOURS = {
@@ -92,6 +104,7 @@ def align_events(
     events: pd.DataFrame,
     assets: Iterable[str],
     policy: str = "earliest",
+    session_part: str = "close",
 ) -> pd.DataFrame:
     """Day 0 for every (event, asset) pair of a catalog's events.
 
@@ -102,10 +115,15 @@ def align_events(
     ``timing_class:<class>``, ``unknown_time``, plus ``;policy:<policy>`` when the
     policy decided); ``flags`` a ';'-separated list (``uncertain``,
     ``calendar_assumed:<cal>``, ``before_calendar``, ``after_calendar``); ``reason`` says why a pair
-    has no day 0 (empty otherwise).
+    has no day 0 (empty otherwise); ``open_utc`` is day 0's open and ``part`` the part of
+    day 0 the announcement falls in (module docstring). With ``session_part="overnight"``
+    day 0 is the first session whose open comes after the news, and assets without a
+    usable open have no day 0 (the reason says why).
     """
     if policy not in POLICIES:
         raise ImpactError(f"unknown alignment policy {policy!r} (choose from {', '.join(POLICIES)})")
+    if session_part not in SESSION_PARTS:
+        raise ImpactError(f"unknown session_part {session_part!r} (choose from {', '.join(SESSION_PARTS)})")
     instants = event_instants(events)
     lo = pd.DatetimeIndex(instants["instant_lo"]).as_unit("ns").asi8
     hi = pd.DatetimeIndex(instants["instant_hi"]).as_unit("ns").asi8
@@ -113,7 +131,13 @@ def align_events(
     for symbol in dict.fromkeys(assets):
         asset = get_asset(symbol)
         closes = session_closes(asset)
-        close_ns = pd.DatetimeIndex(closes).as_unit("ns").asi8
+        opens = session_opens(asset)
+        open_ns = pd.DatetimeIndex(opens).as_unit("ns").asi8
+        no_open = session_part != "close" and not asset.has_open
+        # A part study's day 0 is the first session whose part ends after the news: the
+        # close for "trading", the open for "overnight".
+        close_ns = open_ns if session_part == "overnight" and asset.has_open else \
+            pd.DatetimeIndex(closes).as_unit("ns").asi8
         i_lo = np.searchsorted(close_ns, lo, side="right")
         i_hi = np.searchsorted(close_ns, hi, side="right")
         pick = i_lo if policy == "earliest" else i_hi
@@ -128,7 +152,12 @@ def align_events(
                 flags.append("uncertain")
                 rule = f"{rule};policy:{policy}"
             reason = ""
-            if i_lo[k] == 0:
+            if no_open:
+                flags.append("no_open")
+                day0, close = pd.NaT, pd.NaT
+                why = asset.open_note.split(":")[0].split(";")[0] or "registry open_time none"
+                reason = f"no usable daily open for {symbol} ({why}); session_part={session_part!r} needs one"
+            elif i_lo[k] == 0:
                 # No session closes before the news: the calendar starts too late to know
                 # which session came first after it.
                 flags.append("before_calendar")
@@ -142,15 +171,29 @@ def align_events(
                           f"({sessions[-1]:%Y-%m-%d})" if n else f"calendar {asset.calendar} has no sessions")
             else:
                 day0, close = sessions[pick[k]], closes.iloc[pick[k]]
+            opened = opens.get(day0, pd.NaT) if not pd.isna(day0) else pd.NaT
             out.append((ev.event_id, symbol, day0, rule, ";".join(flags), ev.instant_lo, ev.instant_hi,
-                        close, asset.calendar, reason))
+                        close, asset.calendar, reason, opened, _part(ev.instant_lo, ev.instant_hi, opened)))
     return pd.DataFrame(out, columns=["event_id", "asset", "day0", "rule", "flags", "instant_lo", "instant_hi",
-                                      "close_utc", "calendar", "reason"])
+                                      "close_utc", "calendar", "reason", "open_utc", "part"])
 
 
-def align_catalog(catalog, assets: Iterable[str] | None = None, policy: str = "earliest") -> pd.DataFrame:
+def _part(lo: pd.Timestamp, hi: pd.Timestamp, opened: pd.Timestamp) -> str:
+    """The part of day 0 that contains the announcement interval [lo, hi]."""
+    if pd.isna(opened):
+        return ""
+    if hi < opened:
+        return "overnight"
+    if lo >= opened:
+        return "trading"
+    return "uncertain"
+
+
+def align_catalog(catalog, assets: Iterable[str] | None = None, policy: str = "earliest",
+                  session_part: str = "close") -> pd.DataFrame:
     """:func:`align_events` for a :class:`~impact.events.Catalog` (or its frame);
     ``assets`` defaults to every symbol of the bundled asset registry."""
 
     frame = catalog.events if hasattr(catalog, "events") else catalog
-    return align_events(frame, list(assets) if assets is not None else list(registry().index), policy)
+    return align_events(frame, list(assets) if assets is not None else list(registry().index), policy,
+                        session_part)

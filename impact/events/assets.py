@@ -6,6 +6,13 @@ an exchange_calendars name or a pandas_market_calendars one listed in
 match the days the asset really has a daily price); ``close_time``/``close_tz``, when given, replace the
 calendar's close with the instant the daily price is struck (futures settlement,
 the FRED noon fixing), which is what alignment needs.
+
+``open_time``/``open_tz``/``open_day`` say when the *daily open* in the data is struck,
+for studies of the overnight gap and the trading session (``EventStudy(session_part=)``):
+the exchange's opening auction for stocks and indexes, the CME Globex / ICE evening open
+for the next trade date for futures (``open_day = previous``: the calendar evening before
+the session date), ``none`` where the data's opens are missing, stale or on an unknown
+clock; ``open_note`` gives the evidence.
 """
 from __future__ import annotations
 
@@ -31,6 +38,11 @@ class Asset:
     currency: str | None = None
     yahoo: str | None = None
     known: bool = True
+    open_time: time | None = None  # None with has_open: the calendar's own open
+    open_tz: str | None = None
+    open_day: str = "session"  # "previous": struck the calendar evening before the session date
+    has_open: bool = True  # False: registry open_time "none" (no usable open on a known clock)
+    open_note: str = ""
 
     @property
     def exchange(self) -> str:
@@ -74,6 +86,11 @@ def get_asset(symbol: str, default_calendar: str = "XNYS") -> Asset:
         close_tz=row["close_tz"] or None,
         currency=row["currency"] or None,
         yahoo=row["yahoo"] or None,
+        open_time=_parse_time(row.get("open_time", "")) if row.get("open_time", "") != "none" else None,
+        open_tz=row.get("open_tz", "") or None,
+        open_day=row.get("open_day", "") or "session",
+        has_open=row.get("open_time", "") != "none",
+        open_note=row.get("open_note", ""),
     )
 
 

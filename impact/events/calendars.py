@@ -166,6 +166,34 @@ def session_closes(asset: Asset) -> pd.Series:
     return _closes(asset.calendar, close, asset.close_tz if close else None)
 
 
+@cache
+def _opens(calendar: str, open_time: str | None, open_tz: str | None, open_day: str) -> pd.Series:
+    cal = get_calendar(calendar)
+    if open_time is None:
+        return cal.opens.rename("open_utc")
+    hours, minutes = (int(x) for x in open_time.split(":"))
+    back = pd.Timedelta(days=1 if open_day == "previous" else 0)
+    local = cal.sessions - back + pd.Timedelta(hours=hours, minutes=minutes)
+    return pd.Series(local.tz_localize(open_tz, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
+                     .as_unit("ns"), index=cal.sessions, name="open_utc")
+
+
+def session_opens(asset: Asset) -> pd.Series:
+    """Session date -> UTC instant at which the asset's daily *open* is struck (the
+    registry's ``open_time``, else the calendar's open); all NaT when the registry says
+    the asset has no usable open (``open_time = none``).
+
+    For futures the data's open is the electronic evening open for the next trade date
+    (``open_day = previous``: 19:00 CT the evening before a CBOT grain session, Sunday
+    evening for Monday), not the day session's open.
+    """
+    closes = session_closes(asset)
+    if not asset.has_open:
+        return pd.Series(pd.NaT, index=closes.index, dtype="datetime64[ns, UTC]", name="open_utc")
+    when = asset.open_time.strftime("%H:%M") if asset.open_time else None
+    return _opens(asset.calendar, when, asset.open_tz if when else None, asset.open_day).reindex(closes.index)
+
+
 def sessions(asset: Asset) -> pd.DatetimeIndex:
     """The asset's session dates (naive, one per daily bar)."""
     return pd.DatetimeIndex(session_closes(asset).index)

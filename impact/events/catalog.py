@@ -287,7 +287,7 @@ def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tup
             tags = [t.strip() for t in re.split(r"[;,]", tags) if t.strip()]
         elif tags is None or (isinstance(tags, float) and pd.isna(tags)):
             tags = []
-        elif not isinstance(tags, list):
+        elif not isinstance(tags, (list, tuple)):  # a tuple: a Catalog's own frame, passed back in
             bad("tags", "expected a list of strings or a ';'-separated string")
             tags = []
         rec["tags"] = tuple(str(t) for t in tags)

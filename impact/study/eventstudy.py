@@ -19,6 +19,7 @@ from ..data.factors import RF, ff3_factors, prepare_factors
 from ..data.returns import ReturnPanel
 from ..data.rolls import roll_exclusions
 from ..errors import ImpactError
+from ..events.align import SESSION_PARTS
 from ..events.assets import by_asset
 from ..events.catalog import Catalog
 from ..events.contamination import MODES as CONTAMINATION_MODES
@@ -111,6 +112,15 @@ class EventStudy:
         Leave returns that span more than one session of the asset's calendar (missing
         closes; :func:`impact.data.gap_returns`) out of estimation, flagged
         ``gap:<n> sessions@<+k>`` where one falls in an event window.
+    session_part : {"close", "overnight", "trading"}, default "close"
+        Which part of each session the returns cover: close to close; the overnight gap
+        (previous close -> open); or the trading session (open -> close). The normal-return
+        model is fitted on the same part (the market model against the benchmark's same
+        part), and day 0 is the first session whose part ends after the news
+        (:mod:`impact.events.align`); ``result.alignment["part"]`` says which part of day 0
+        contains each announcement. Needs tidy prices with an ``open`` column; assets
+        without usable opens (no opens in the data, or ``open_time none`` in the registry:
+        stale or unknown clocks) are excluded with the reason.
     """
 
     def __init__(
@@ -134,6 +144,7 @@ class EventStudy:
         roll_days: str | pd.DataFrame | None = "auto",
         hypotheses: Mapping | None = None,
         gap_days: bool = True,
+        session_part: str = "close",
     ):
         if not isinstance(model, (str, Mapping)):
             raise ImpactError(f"model must be a model name or a mapping asset/class -> model, got {model!r}")
@@ -157,8 +168,13 @@ class EventStudy:
                 min_estimation_obs, (int, np.integer)) or min_estimation_obs < 1):
             raise ImpactError(f"min_estimation_obs must be a positive whole number of sessions, got {min_estimation_obs!r}")
         self.min_estimation_obs = int(min_estimation_obs) if min_estimation_obs is not None else math.ceil(0.4 * length)
+        if session_part not in SESSION_PARTS:
+            raise ImpactError(f"unknown session_part {session_part!r} (choose from {', '.join(SESSION_PARTS)})")
+        self.session_part = session_part
         if prices is not None:
-            self.panel = ReturnPanel.from_prices(prices, returns, price_column)
+            self.panel = ReturnPanel.from_prices(prices, returns, price_column, session_part)
+        elif session_part != "close":
+            raise ImpactError(f"session_part={session_part!r} needs prices with opens, not returns_data")
         else:
             self.panel = ReturnPanel.from_returns(returns_data)
         self.prices = prices  # the input frame (None for returns data), e.g. for quality checks
@@ -204,7 +220,8 @@ class EventStudy:
         events = self.events.events if isinstance(self.events, Catalog) else self.events
         return (f"EventStudy(model={self.model!r}, events={len(events)}, assets={len(self.asset_models)}, "
                 f"estimation_window={self.estimation_window}, event_window={self.event_window}, "
-                f"returns={self.returns_kind!r})")
+                f"returns={self.returns_kind!r}" + (f", session_part={self.session_part!r}"
+                                                     if self.session_part != "close" else "") + ")")
 
     @classmethod
     def from_returns(cls, returns_data: pd.DataFrame, /, events: Catalog | pd.DataFrame, **kwargs) -> EventStudy:
@@ -274,7 +291,8 @@ class EventStudy:
         """
         assets = self._study_assets()
         self._design_cache: dict = {}  # per fit: the panel may differ between fits
-        pairs = pairs_from_events(self.events, assets, self.alignment_policy, self.panel).reset_index(drop=True)
+        pairs = pairs_from_events(self.events, assets, self.alignment_policy, self.panel,
+                                  self.session_part).reset_index(drop=True)
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
         sessions = {a: self.panel.returns[a].index for a in pairs["asset"].unique() if a in self.panel.returns}

@@ -10,12 +10,25 @@ from ..events.catalog import Catalog, catalog_from_frame, instants_from_frame
 from ..events.contamination import contamination
 
 
-def pairs_from_events(events, assets: list[str], policy: str, panel) -> pd.DataFrame:
+def pairs_from_events(events, assets: list[str], policy: str, panel, session_part: str = "close") -> pd.DataFrame:
     """The (event, asset) pairs of a study: ``event_id, asset, day0`` (the session from
     :func:`impact.events.align.align_events`, or the given date), ``rule, flags``.
     ``events`` is a Catalog or any of the frames :class:`EventStudy` accepts."""
+    pairs = _pairs(events, assets, policy, panel, session_part)
+    # A part study on a series without opens: excluded with the reason, not a NaN window.
+    lacking = pairs["asset"].isin(list(getattr(panel, "no_open", ()))) & pairs["day0"].notna()
+    if session_part != "close" and lacking.any():
+        if "reason" not in pairs.columns:
+            pairs["reason"] = ""
+        pairs.loc[lacking, "reason"] = [f"no daily opens in the price data for {a} (close only); session_part="
+                                        f"{session_part!r} needs them" for a in pairs.loc[lacking, "asset"]]
+        pairs.loc[lacking, "day0"] = pd.NaT
+    return pairs
+
+
+def _pairs(events, assets: list[str], policy: str, panel, session_part: str) -> pd.DataFrame:
     if isinstance(events, Catalog):
-        return align_events(events.events, assets, policy)
+        return align_events(events.events, assets, policy, session_part)
     if not isinstance(events, pd.DataFrame):
         raise ImpactError(f"events must be a Catalog or a DataFrame, got {type(events).__name__}")
     if "event_id" not in events.columns:
@@ -29,14 +42,14 @@ def pairs_from_events(events, assets: list[str], policy: str, panel) -> pd.DataF
             "timezone": "UTC",
             "us_timing": "unknown",
         })
-        return align_events(frame, assets, policy)
+        return align_events(frame, assets, policy, session_part)
     if "timezone" in events.columns and "asset" not in events.columns:
         frame = events.copy()
         for column, default in (("actor", "US"), ("kind", "other"), ("direction", "neutral"),
                                 ("title", "(untitled)"), ("source", "user"), ("confidence", "medium")):
             if column not in frame.columns:
                 frame[column] = default
-        return align_events(catalog_from_frame(frame, "<events frame>").events, assets, policy)
+        return align_events(catalog_from_frame(frame, "<events frame>").events, assets, policy, session_part)
     if "date" not in events.columns:
         raise ImpactError("events frame needs either instant columns (date, timezone) or a 'date' column")
     dates = pd.to_datetime(events["date"], errors="coerce")
