@@ -419,3 +419,28 @@ def test_tables_are_shown_in_full_and_print(folder):
     day = _table(folder, "event_day")
     assert f'<details open><summary>{len(day)} rows (click to fold)</summary>' in html
     assert '<td class="l id">USCN-2025-22</td>' in html and '<td class="l id">2025-10-10</td>' in html
+
+
+def test_report_shows_when_it_moved():
+    """Issue 14: rare_earths_2025 has a "When did it move?" split — the S&P 500's 10 Oct fall
+    in the session the 10:57 ET post landed in, Monday's rise mostly in the gap."""
+    folder = rare_earths_report()
+    split = pd.read_csv(folder / "tables" / "session_split.csv")
+    spx = split[split["asset"] == "GSPC"].set_index("bundle")
+    friday = spx.loc["USCN-2025-22"]
+    assert friday["part"] == "trading" and friday["news"] == "Fri 10:57 EDT (trading)"
+    assert friday["gap"] == pytest.approx(0.0008, abs=5e-5) and friday["session"] == pytest.approx(-0.0279, abs=5e-5)
+    assert friday["close_to_close"] == pytest.approx(-0.0271, abs=5e-5)
+    assert (1 + friday["gap"]) * (1 + friday["session"]) - 1 == pytest.approx(friday["close_to_close"], abs=1e-12)
+    monday = spx.loc["USCN-2025-23+USCN-2025-24"]
+    assert monday["part"] == "overnight" and monday["gap"] > 2 * monday["session"] > 0
+    zs = split[(split["asset"] == "ZS_F") & (split["bundle"] == "USCN-2025-22")].iloc[0]
+    assert zs["open_local"] == "Thu 19:00 CDT" and zs["news"] == "Fri 09:57 CDT (trading)"
+    vix = split[(split["asset"] == "VIX") & (split["bundle"] == "USCN-2025-22")].iloc[0]
+    assert np.isnan(vix["gap"]) and vix["note"] == "no usable open (clock of the Yahoo open unknown)"
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('id="when"'):html.index('id="per-asset"')]
+    assert "S&amp;P 500 -2.71% close to close: gap +0.08%, session -2.79%; news Fri 10:57 EDT (during the session)" \
+        in section
+    row = section[section.index("S&amp;P 500 (GSPC)</td><td class=\"l\">Fri 10:57"):]
+    assert '<td class="neg news">-2.79%</td>' in row[:600]   # the session cell is the one marked

@@ -160,3 +160,4 @@ def test_bad_session_part_inputs_are_one_line_errors(prices, catalog):
     returns = wide.pct_change()
     with pytest.raises(ImpactError, match=r"session_part='trading' needs prices with opens, not returns_data"):
         EventStudy.from_returns(returns, catalog, market=None, model="constant_mean", session_part="trading")
+

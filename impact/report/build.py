@@ -43,6 +43,8 @@ from ..study.result import EventStudyResult
 from ..version import __version__
 from .figures import ar_distribution_figure, placebo_figure, price_figure
 from .findings import headline_findings, pct
+from .session_split import COLUMNS as SPLIT_COLUMNS
+from .session_split import NO_OPENS, session_split_table, split_groups
 from .spec import ReportSpec
 from .tables import (
     UNSIGNED_KEYS,
@@ -278,6 +280,12 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     if prices is None or not set(used) <= set(prices["symbol"]):
         prices = load_spec_prices(spec, used, catalog)
     prices = prices.assign(date=pd.to_datetime(prices["date"]))
+    # Where in the day: day-0 gap vs session per asset, the news on each asset's clock (issue 14).
+    split = session_split_table(original.alignment, original.bundles, prices, spec.assets) if "open" in prices.columns \
+        else pd.DataFrame(columns=SPLIT_COLUMNS)
+    out.table("session_split", split)
+    lead = [a for a in ("GSPC", "SPY", "QQQ", "HSI") if a in set(split["asset"])] + list(dict.fromkeys(split["asset"]))
+    split_view = split_groups(split, lead) if len(split) else []
     alignment = original.alignment.merge(events[["event_id", "direction"]], on="event_id", how="left")
     first, last = pd.Timestamp(events["date"].min()), pd.Timestamp(events["date"].max())
     for kind, arg in progress(todo, desc="figures", unit="fig"):
@@ -350,7 +358,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         event_day=event_day.sort_values(["event_date", "event_id", "asset"]).to_dict("records"),
         bundles=original.bundles.query("n_events > 1").drop_duplicates("bundle").to_dict("records"),
         battery=battery.to_dict("records"), battery_columns=list(battery.columns), battery_notes=battery_notes,
-        placebo_note=placebo_note, quality_note=quality_note,
+        placebo_note=placebo_note, quality_note=quality_note, session_split=split_view,
         quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
                      .to_dict("records"), "n": len(v)} for k, v in quality.items() if k != "data_quality"},
         overlaps=overlap_summary(overlaps, result.study.contamination),
@@ -358,7 +366,8 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         catalog_sources=[Path(str(src)).name for src in catalog.sources], tables=out.table_names,
     )
     (folder / "index.html").write_text(env.get_template("report.html.j2").render(**context), encoding="utf-8")
-    (folder / "summary.md").write_text(_markdown(spec, findings, per_asset, per_event, main_window), encoding="utf-8")
+    (folder / "summary.md").write_text(_markdown(spec, findings, per_asset, per_event, main_window, split_view),
+                                       encoding="utf-8")
     (folder / "spec.yaml").write_text(
         yaml.safe_dump(spec.to_dict() | {"impact_version": __version__}, sort_keys=False), encoding="utf-8")
     (folder / "version.txt").write_text(f"impact {__version__}\n", encoding="utf-8")
@@ -366,7 +375,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
 
 
 def _markdown(spec: ReportSpec, headlines: list[str], per_asset: pd.DataFrame, per_event: pd.DataFrame,
-              window) -> str:
+              window, split_view: list[dict] | None = None) -> str:
     def esc(text) -> str:  # Markdown viewers render inline HTML: user text must not become tags
         return str(text).replace("<", "&lt;").replace(">", "&gt;")
 
@@ -387,5 +396,9 @@ def _markdown(spec: ReportSpec, headlines: list[str], per_asset: pd.DataFrame, p
                    f"{r.t:.2f}", f"{r.p_value:.3f}", int(r.n),
                    f"{int(r.n_hypothesised)} of {int(r.n)}" if r.n else "", r.stars])
               for r in per_event.itertuples()]
+    if split_view:
+        lines += ["", "## When did it move? Day-0 gap (previous close to open) vs session (open to close)", ""]
+        lines += [f"- {pd.Timestamp(g['day0']):%Y-%m-%d} {esc(g['bundle'])}: {esc(g['summary'])}" for g in split_view
+                  if g['summary'] != NO_OPENS]
     lines += ["", "Stars: * p<0.10, ** p<0.05, *** p<0.01. Full tables: `tables/` (CSV and Parquet).", ""]
     return "\n".join(lines)

@@ -113,14 +113,10 @@ class EventStudy:
         closes; :func:`impact.data.gap_returns`) out of estimation, flagged
         ``gap:<n> sessions@<+k>`` where one falls in an event window.
     session_part : {"close", "overnight", "trading"}, default "close"
-        Which part of each session the returns cover: close to close; the overnight gap
-        (previous close -> open); or the trading session (open -> close). The normal-return
-        model is fitted on the same part (the market model against the benchmark's same
-        part), and day 0 is the first session whose part ends after the news
-        (:mod:`impact.events.align`); ``result.alignment["part"]`` says which part of day 0
-        contains each announcement. Needs tidy prices with an ``open`` column; assets
-        without usable opens (no opens in the data, or ``open_time none`` in the registry:
-        stale or unknown clocks) are excluded with the reason.
+        Close to close, the overnight gap (previous close -> open) or the trading session
+        (open -> close), the model fitted on the same part; needs tidy prices with opens.
+        Day 0, the part holding the news and the exclusions: :mod:`impact.events.align`,
+        docs/methods.md "Where in the day".
     """
 
     def __init__(
@@ -168,15 +164,13 @@ class EventStudy:
                 min_estimation_obs, (int, np.integer)) or min_estimation_obs < 1):
             raise ImpactError(f"min_estimation_obs must be a positive whole number of sessions, got {min_estimation_obs!r}")
         self.min_estimation_obs = int(min_estimation_obs) if min_estimation_obs is not None else math.ceil(0.4 * length)
-        if session_part not in SESSION_PARTS:
-            raise ImpactError(f"unknown session_part {session_part!r} (choose from {', '.join(SESSION_PARTS)})")
+        if session_part not in SESSION_PARTS or (prices is None and session_part != "close"):
+            raise ImpactError(f"session_part={session_part!r} needs prices with opens, not returns_data"
+                              if session_part in SESSION_PARTS else
+                              f"unknown session_part {session_part!r} (choose from {', '.join(SESSION_PARTS)})")
         self.session_part = session_part
-        if prices is not None:
-            self.panel = ReturnPanel.from_prices(prices, returns, price_column, session_part)
-        elif session_part != "close":
-            raise ImpactError(f"session_part={session_part!r} needs prices with opens, not returns_data")
-        else:
-            self.panel = ReturnPanel.from_returns(returns_data)
+        self.panel = (ReturnPanel.from_prices(prices, returns, price_column, session_part) if prices is not None
+                      else ReturnPanel.from_returns(returns_data))
         self.prices = prices  # the input frame (None for returns data), e.g. for quality checks
         self.events = events
         self.assets = assets
@@ -186,11 +180,10 @@ class EventStudy:
         check_model_mix(used)
         self.model = next(iter(used)) if len(used) == 1 else "mixed"
         model = self.model if self.model != "mixed" else next((m for m in used if m in FACTOR_MODELS), "mixed")
-        if estimation_exclusions is not None:
-            missing = {"asset", "date", "reason"} - set(estimation_exclusions.columns)
-            if missing:
-                raise ImpactError("estimation_exclusions needs columns asset, date, reason "
-                                  f"(missing {', '.join(sorted(missing))})")
+        missing = {"asset", "date", "reason"} - set(estimation_exclusions.columns if estimation_exclusions is not None
+                                                    else ("asset", "date", "reason"))
+        if missing:
+            raise ImpactError(f"estimation_exclusions needs columns asset, date, reason (missing {', '.join(sorted(missing))})")
         # Futures roll days join the exclusions (reason "roll"): see impact.rolls.
         self.roll_days = roll_days
         rolls = roll_exclusions(prices if isinstance(prices, pd.DataFrame) else None, roll_days)
@@ -220,8 +213,8 @@ class EventStudy:
         events = self.events.events if isinstance(self.events, Catalog) else self.events
         return (f"EventStudy(model={self.model!r}, events={len(events)}, assets={len(self.asset_models)}, "
                 f"estimation_window={self.estimation_window}, event_window={self.event_window}, "
-                f"returns={self.returns_kind!r}" + (f", session_part={self.session_part!r}"
-                                                     if self.session_part != "close" else "") + ")")
+                f"returns={self.returns_kind!r}" + (f", session_part={self.session_part!r})"
+                                                     if self.session_part != "close" else ")"))
 
     @classmethod
     def from_returns(cls, returns_data: pd.DataFrame, /, events: Catalog | pd.DataFrame, **kwargs) -> EventStudy:
@@ -249,9 +242,7 @@ class EventStudy:
         return self.asset_models[asset]
 
     def _benchmark_of(self, asset: str) -> str | None:
-        if isinstance(self.market, Mapping):
-            return by_asset(self.market, asset)
-        return self.market
+        return by_asset(self.market, asset) if isinstance(self.market, Mapping) else self.market
 
     def _study_assets(self) -> list[str]:
         if self.assets is not None:
@@ -262,9 +253,7 @@ class EventStudy:
 
     def _pair_models(self, assets) -> str | np.ndarray:
         """The model name when the study has one, else each pair's model (for :func:`fit_by_model`)."""
-        if self.model != "mixed":
-            return self.model
-        return np.array([self.model_of(a) for a in assets], dtype=object)
+        return self.model if self.model != "mixed" else np.array([self.model_of(a) for a in assets], dtype=object)
 
     # -- estimation -----------------------------------------------------------------------
     #: Pairs estimated per chunk: bounds the (pairs x estimation window) work arrays
