@@ -54,7 +54,7 @@ def test_unknown_time_uses_timing_class_and_records_rule():
                  ("unk", "2025-10-10", "", "America/New_York", "unknown"))
     out = align_events(ev, ["SPY"]).set_index("event_id")
     assert out.loc["ac", "day0"] == pd.Timestamp("2025-10-13")
-    assert out.loc["ac", "rule"] == "timing_class:after_close"
+    assert out.loc["ac", "rule"] == "timing_class:after_close;hours:07:00-21:00(US)"  # actor US
     assert out.loc["ac", "flags"] == ""
     assert out.loc["unk", "day0"] == pd.Timestamp("2025-10-10")
     assert "uncertain" in out.loc["unk", "flags"]

@@ -61,6 +61,6 @@ def test_october_notebook_states_what_markets_did(executed):
     outputs = _outputs(executed["october_2025.ipynb"][1])
     text = "".join(o.get("text", "") for o in outputs)
     assert "S&P 500 on Fri 10 Oct: -2.71%, its largest fall since 2025-04-10" in text
-    assert "escalations, day 0: -2.20% (t = -3.39), 45 of 51 asset-sessions" in text
+    assert "escalations, day 0: -2.20% (t = -3.39), 46 of 51 asset-sessions" in text
     assert "Friday gap +0.08%, session -2.79%; Monday gap +1.07%, session +0.49%" in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 1

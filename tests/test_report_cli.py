@@ -86,7 +86,7 @@ def test_study_cli_shows_each_session_once_with_the_sign_aligned_caar(capsys):
     assert main(["study", "rare_earths_2025"]) == 0
     out = capsys.readouterr().out
     assert "USCN-2025-23+USCN-2025-24 VIX" in out and "USCN-2025-23   VIX" not in out
-    assert "sign-aligned CAAR[0, 0] escalation: -2.20%" in out and "(45/51 as hypothesised)" in out
+    assert "sign-aligned CAAR[0, 0] escalation: -2.20%" in out and "(46/51 as hypothesised)" in out
     assert "Largest CARs [0, 0] (5 most negative, then 5 most positive):" in out
     assert "benchmark: GSPC\n" in out                      # not a dict of 18 entries
     by_asset = out.split("by asset (signed, one asset per row)\n")[1]

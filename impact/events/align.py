@@ -6,8 +6,9 @@ announcement instant. News at 16:00 ET is therefore priced by NYSE on the next
 session, and news after the 13:15 CT soybean settlement on the next settlement.
 
 When the time of day is unknown, the catalog's ``us_timing`` class (pre-open,
-intraday, after-close against NYSE hours, weekend, holiday) narrows the instant to
-an interval; if the interval still spans a close, the pair is flagged
+intraday, after-close against NYSE hours, weekend, holiday) and the issuer's working
+hours in its own zone (:data:`WORKING_HOURS`, or the event's ``hours``) narrow the
+instant to an interval; if the interval still spans a close, the pair is flagged
 ``uncertain`` and ``policy`` picks the session ("earliest": the first session that
 could have reacted, the classic "announcement date is day 0" convention;
 "latest": the first session certainly after the news).
@@ -82,6 +83,33 @@ def _class_window(day: pd.Timestamp, zone: str, timing: str) -> tuple[pd.Timesta
     return lo, hi, "unknown_time"
 
 
+#: Default working hours of each actor in the announcement's own zone, used when the time of
+#: day is unknown (an office publishes in its working day, not at 04:00): government notices,
+#: press conferences and briefings, with an evening margin for late statements (Chinese
+#: ministries have announced retaliation as late as the evening, Beijing time; US agencies
+#: and the White House publish from the early morning to the evening). A catalog row's
+#: ``hours`` column (``HH:MM-HH:MM``) replaces them for that event.
+WORKING_HOURS = {"China": "08:00-22:00", "US": "07:00-21:00", "both": "08:00-22:00"}
+
+
+def _working_hours(ev, lo: pd.Timestamp, hi: pd.Timestamp, how: str) -> tuple[pd.Timestamp, pd.Timestamp, str]:
+    """Narrow an unknown-time interval [lo, hi) to the issuer's working hours on the local
+    date; if they do not overlap the timing class, the class wins and the rule says so."""
+    given = getattr(ev, "hours", "") or ""
+    hours = given or WORKING_HOURS.get(getattr(ev, "actor", ""), "")
+    if not hours:
+        return lo, hi, how
+    start, end = hours.split("-")
+    offset = lambda t: pd.Timedelta(hours=int(t[:2]), minutes=int(t[3:]))  # noqa: E731
+    w_lo = (ev.date + offset(start)).tz_localize(ev.timezone, nonexistent="shift_forward", ambiguous=True)
+    w_hi = (ev.date + offset(end)).tz_localize(ev.timezone, nonexistent="shift_forward", ambiguous=True)
+    a, b = max(lo, w_lo.tz_convert("UTC")), min(hi, w_hi.tz_convert("UTC"))
+    source = "event" if given else ev.actor
+    if a >= b:
+        return lo, hi, f"{how};hours:{hours}({source}; outside the timing class, not applied)"
+    return a, b, f"{how};hours:{hours}({source})"
+
+
 def event_instants(events: pd.DataFrame) -> pd.DataFrame:
     """For each catalog event, the UTC interval [instant_lo, instant_hi] it lies in.
 
@@ -96,6 +124,7 @@ def event_instants(events: pd.DataFrame) -> pd.DataFrame:
             rows.append((ev.event_id, instant, instant, "exact_time"))
         else:
             lo, hi, how = _class_window(ev.date, ev.timezone, ev.us_timing)
+            lo, hi, how = _working_hours(ev, lo, hi, how)
             rows.append((ev.event_id, lo, hi - pd.Timedelta(nanoseconds=1), how))
     return pd.DataFrame(rows, columns=["event_id", "instant_lo", "instant_hi", "rule"])
 

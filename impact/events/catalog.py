@@ -37,13 +37,15 @@ TIMING_CLASSES = ("pre_open", "intraday", "after_close", "weekend", "holiday", "
 REQUIRED = ("event_id", "date", "timezone", "actor", "kind", "direction", "title", "source", "confidence")
 COLUMNS = (
     "event_id", "date", "time_local", "timezone", "actor", "kind", "direction", "title",
-    "source", "confidence", "us_timing", "notes", "tags",
+    "source", "confidence", "us_timing", "notes", "tags", "hours",
 )
 #: Accepted alternative column names -> canonical name.
 ALIASES = {"id": "event_id", "time": "time_local", "tz": "timezone", "sources": "source",
            "timing": "us_timing", "timing_class": "us_timing"}
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+#: ``hours``: the issuer's working hours in its zone, for an announcement of unknown time of day.
+_HOURS = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d-(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -272,6 +274,8 @@ def validate_rows(rows: list[tuple[str, dict]], source: str = "<memory>") -> tup
                 bad("time_local", f"'{rec['time_local']}' is not a 24-hour HH:MM time")
             elif not rec["timezone"]:
                 bad("timezone", "a time of day is given without a time zone")
+        if rec["hours"] and (not _HOURS.match(rec["hours"]) or rec["hours"][:5] >= rec["hours"][6:]):
+            bad("hours", f"'{rec['hours']}' is not a working-hours range HH:MM-HH:MM (e.g. 09:00-18:00)")
         if rec["timezone"] and rec["timezone"] not in zones:
             bad("timezone", f"unknown IANA time zone '{rec['timezone']}'")
         for column, allowed in (("actor", ACTORS), ("kind", KINDS), ("direction", DIRECTIONS),

@@ -110,6 +110,8 @@ def session_sentences(event_day: pd.DataFrame, histories: dict[str, pd.Series], 
             parts.append("up: " + ", ".join(up))
         n_hyp = block[block["hypothesis"] != 0]
         mixed = str(bundles.iloc[0]["direction"]) == "mixed"  # the session's main bundle
+        if not mixed:  # the sentence is about the main announcement: other events' pairs that date stay out
+            n_hyp = n_hyp[n_hyp["event_id"] == bundles.iloc[0]["event_id"]]
         agree = ""
         if mixed:
             agree = (" The main bundle's announcements point in opposite directions, so the move is the "
