@@ -12,7 +12,7 @@ from ..data.datasets import load_prices
 from ..errors import CatalogError, ImpactError
 from ..events.align import align_events
 from ..events.assets import get_asset, registry
-from ..events.calendars import get_calendar, sessions
+from ..events.calendars import asset_zone, sessions
 from ..events.catalog import load_catalog, load_catalogs, merge_catalogs
 from ..events.contamination import contamination
 from .args import terminal_width, text_table
@@ -128,7 +128,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     coverage = _bundled_coverage()
     rows = []
     for r in out.itertuples(index=False):
-        zone = get_calendar(r.calendar).tz if get_asset(r.asset).known else "UTC"
+        zone = asset_zone(get_asset(r.asset))
         rows.append({"asset": r.asset, "calendar": r.calendar,
                      "day0": "" if pd.isna(r.day0) else f"{r.day0:%Y-%m-%d %a}",
                      "open": _clock(r.open_utc, zone, r.day0), "close": _clock(r.close_utc, zone, r.day0),

@@ -184,8 +184,8 @@ def align_events(
             if no_open:
                 flags.append("no_open")
                 day0, close = pd.NaT, pd.NaT
-                why = asset.open_note.split(":")[0].split(";")[0] or "registry open_time none"
-                reason = f"no usable daily open for {symbol} ({why}); session_part={session_part!r} needs one"
+                reason = (f"no usable daily open for {symbol} ({asset.no_open_reason}); "
+                          f"session_part={session_part!r} needs one")
             elif i_lo[k] == 0:
                 # No session closes before the news: the calendar starts too late to know
                 # which session came first after it.

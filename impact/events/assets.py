@@ -48,6 +48,11 @@ class Asset:
     def exchange(self) -> str:
         return self.calendar
 
+    @property
+    def no_open_reason(self) -> str:
+        """Why the registry has no usable open: the first clause of ``open_note``."""
+        return self.open_note.split(":")[0].split(";")[0] or "registry open_time none"
+
 
 @lru_cache(maxsize=1)
 def registry() -> pd.DataFrame:

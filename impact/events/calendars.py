@@ -194,6 +194,11 @@ def session_opens(asset: Asset) -> pd.Series:
     return _opens(asset.calendar, when, asset.open_tz if when else None, asset.open_day).reindex(closes.index)
 
 
+def asset_zone(asset: Asset) -> str:
+    """The zone of the asset's exchange clock (UTC for a symbol the registry does not know)."""
+    return get_calendar(asset.calendar).tz if asset.known else "UTC"
+
+
 def sessions(asset: Asset) -> pd.DatetimeIndex:
     """The asset's session dates (naive, one per daily bar)."""
     return pd.DatetimeIndex(session_closes(asset).index)

@@ -15,16 +15,11 @@ import pandas as pd
 from ..data.prices import price_series
 from ..data.returns import part_returns
 from ..events.assets import asset_label, get_asset
-from ..events.calendars import get_calendar
+from ..events.calendars import asset_zone
 
 NO_OPENS = "no asset with daily opens"
 COLUMNS = ["bundle", "events", "day0", "asset", "label", "news", "part", "open_local", "close_local",
            "gap", "session", "close_to_close", "note"]
-
-
-def _zone(asset: str) -> str:
-    a = get_asset(asset)
-    return get_calendar(a.calendar).tz if a.known else "UTC"
 
 
 def _clock(ts, zone: str) -> str:
@@ -61,7 +56,7 @@ def session_split_table(alignment: pd.DataFrame, bundles: pd.DataFrame, prices: 
     for b in bundles.itertuples(index=False):
         if pd.isna(b.day0):
             continue
-        zone = _zone(b.asset)
+        zone = asset_zone(get_asset(b.asset))
         ids = [e.strip() for e in str(b.events).split(",")]
         members = by_pair.loc[[(e, b.asset) for e in ids if (e, b.asset) in by_pair.index]]
         parts = [p for p in members["part"] if p]
@@ -75,7 +70,7 @@ def session_split_table(alignment: pd.DataFrame, bundles: pd.DataFrame, prices: 
         asset = get_asset(b.asset)
         note = ""
         if not asset.has_open:
-            note = f"no usable open ({asset.open_note.split(':')[0].split(';')[0]})"
+            note = f"no usable open ({asset.no_open_reason})"
         elif day is None:
             note = "no price on day 0"
         elif pd.isna(day["gap"]):
