@@ -14,14 +14,16 @@ from .errors import CatalogError, DataError, ImpactError, SpecError
 from .events.align import align_events
 from .events.catalog import Catalog, load_catalog, load_catalogs, merge_catalogs
 
-# The inference stage offers the fitted result its verbs (result.test, .tests, .mvrm).
+# The inference stage offers the fitted results their verbs (result.test, .tests, .mvrm; intraday .tests()).
 from .inference import battery as _battery  # noqa: E402,F401
+from .inference import intraday as _intraday  # noqa: E402,F401
 from .inference import mvrm as _mvrm  # noqa: E402,F401
 from .study.eventstudy import EventStudy
+from .study.intraday import IntradayStudy
 from .study.result import EventStudyResult
 from .version import __version__
 
 __all__ = [
-    "Catalog", "CatalogError", "DataError", "EventStudy", "EventStudyResult", "ImpactError",
+    "Catalog", "CatalogError", "DataError", "EventStudy", "EventStudyResult", "ImpactError", "IntradayStudy",
     "SpecError", "align_events", "datasets", "load_catalog", "load_catalogs", "merge_catalogs", "__version__",
 ]

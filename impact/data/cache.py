@@ -1,7 +1,9 @@
-"""A durable local price cache: one parquet file per symbol.
+"""A durable local price cache: one parquet file per symbol and interval.
 
-Layout: ``<cache dir>/<symbol>.parquet``; the file's parquet key-value metadata
-(``impact``) holds ``symbol, source, adjustment, fetched_at, start, end`` where
+Layout: ``<cache dir>/<symbol>.parquet`` for daily prices, ``<symbol>@<interval>.parquet``
+for intraday bars (:mod:`impact.data.bars`, ``PriceCache(interval="5m")``); the file's
+parquet key-value metadata (``impact``) holds ``symbol, interval, source, adjustment,
+fetched_at, start, end`` where
 ``start..end`` is the date range the cache *covers* (asked for and answered), which
 may be wider than the first/last row (holidays, listing date). Data and metadata
 live in one file, so they are replaced together.
@@ -43,6 +45,7 @@ from ..errors import DataError
 from ..events.assets import get_asset
 from ..events.calendars import sessions
 from ..progress import progress
+from .bars import BAR_COLUMNS, interval_minutes
 from .prices import TIDY_COLUMNS, as_day
 from .yahoo import YahooSource
 
@@ -109,22 +112,30 @@ class FetchReport:
 
 
 class PriceCache:
-    """Parquet price cache under ``root`` (default :func:`default_cache_dir`)."""
+    """Parquet price cache under ``root`` (default :func:`default_cache_dir`); ``interval``
+    ``"1d"`` holds daily prices, ``"1m"`` .. ``"60m"`` intraday bars (coverage is kept in
+    exchange-local dates either way)."""
 
-    def __init__(self, root: str | Path | None = None, lock_timeout: float = 300.0):
+    def __init__(self, root: str | Path | None = None, lock_timeout: float = 300.0, interval: str = "1d"):
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
         self.lock_timeout = lock_timeout
+        if interval != "1d":
+            interval_minutes(interval)  # refuses an unknown interval
+        self.interval = interval
+        self.columns = TIDY_COLUMNS if interval == "1d" else BAR_COLUMNS
+        self.key = "date" if interval == "1d" else "time"  # one row per key and symbol
+        self._suffix = "" if interval == "1d" else f"@{interval}"
         if self.root.exists() and not self.root.is_dir():
             raise DataError(f"price cache folder {self.root} is a file, not a folder; set {ENV_VAR} "
                             "(or --cache-dir) to a folder")
 
     # -- files ----------------------------------------------------------------------------
     def path(self, symbol: str) -> Path:
-        return self.root / f"{_safe_name(symbol)}.parquet"
+        return self.root / f"{_safe_name(symbol)}{self._suffix}.parquet"
 
     def lock(self, symbol: str) -> FileLock:
         self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.root / f".{_safe_name(symbol)}.lock"), timeout=self.lock_timeout)
+        return FileLock(str(self.root / f".{_safe_name(symbol)}{self._suffix}.lock"), timeout=self.lock_timeout)
 
     def read(self, symbol: str) -> CacheEntry | None:
         """The cached entry, None if absent; :class:`CacheCorruptError` if unreadable."""
@@ -140,10 +151,11 @@ class PriceCache:
                 raise ValueError("no impact metadata")
             meta = json.loads(raw)
             prices = table.to_pandas()
-            missing = set(TIDY_COLUMNS) - set(prices.columns)
+            missing = set(self.columns) - set(prices.columns)
             if missing:
                 raise ValueError(f"missing columns {', '.join(sorted(missing))}")
-            if meta.get("rows") != len(prices) or meta.get("symbol") != symbol:
+            if meta.get("rows") != len(prices) or meta.get("symbol") != symbol \
+                    or meta.get("interval", "1d") != self.interval:
                 raise ValueError("metadata does not match the data")
         except Exception as exc:  # any failure to read means the file cannot be trusted
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -156,8 +168,8 @@ class PriceCache:
         import pyarrow.parquet as pq
 
         self.root.mkdir(parents=True, exist_ok=True)
-        frame = prices[list(TIDY_COLUMNS)].sort_values("date", ignore_index=True)
-        meta = {**meta, "symbol": symbol, "rows": int(len(frame)), "format": _FORMAT}
+        frame = prices[list(self.columns)].sort_values(self.key, ignore_index=True)
+        meta = {**meta, "symbol": symbol, "interval": self.interval, "rows": int(len(frame)), "format": _FORMAT}
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
         final = self.path(symbol)
@@ -177,16 +189,18 @@ class PriceCache:
     def symbols(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        out = []
-        for path in sorted(self.root.glob("*.parquet")):
-            out.append(path.stem)
-        return out
+        return [p.stem.removesuffix(self._suffix) for p in self._files()]
+
+    def _files(self) -> list[Path]:
+        """This interval's files (daily names carry no ``@``)."""
+        files = sorted(self.root.glob(f"*{self._suffix}.parquet")) if self.root.is_dir() else []
+        return [p for p in files if ("@" in p.stem) == bool(self._suffix)]
 
     def entries(self) -> pd.DataFrame:
         """One row per cached symbol: metadata, rows, size and ``status`` (ok / corrupt: ...)."""
         rows = []
-        for path in sorted(self.root.glob("*.parquet")) if self.root.is_dir() else []:
-            symbol = path.stem
+        for path in self._files():
+            symbol = path.stem.removesuffix(self._suffix)
             row = {"symbol": symbol, "source": "", "adjustment": "", "start": "", "end": "", "rows": 0,
                    "fetched_at": "", "bytes": path.stat().st_size, "status": "ok"}
             try:
@@ -256,9 +270,11 @@ class PriceCache:
         if start > end:
             raise DataError(f"start {start:%Y-%m-%d} is after end {end:%Y-%m-%d}")
         if source is None and not offline:
-
-            source = YahooSource()
-        report = FetchReport(prices=pd.DataFrame(columns=list(TIDY_COLUMNS)))
+            source = YahooSource(interval=self.interval)
+        if source is not None and getattr(source, "interval", "1d") != self.interval:
+            raise DataError(f"a {getattr(source, 'interval', '1d')} source cannot fill the {self.interval} cache; "
+                            f"use PriceCache(interval={getattr(source, 'interval', '1d')!r})")
+        report = FetchReport(prices=pd.DataFrame(columns=list(self.columns)))
         frames = []
         with ExitStack() as stack:
             unlocked = None if offline else self._lock_all(stack, symbols)
@@ -332,8 +348,8 @@ class PriceCache:
                     lo, hi = joined
                     pieces = [p for p in ([entry.prices] if entry is not None else []) + [r for r, _ in parts] if len(p)]
                     merged = pd.concat(pieces, ignore_index=True) if pieces else parts[0][0]
-                    merged = merged.drop_duplicates("date", keep="last")  # fresh rows win
-                    self.write(symbol, merged[list(TIDY_COLUMNS)], {
+                    merged = merged.drop_duplicates(self.key, keep="last")  # fresh rows win
+                    self.write(symbol, merged[list(self.columns)], {
                         "source": source.name, "adjustment": getattr(source, "adjustment", ""),
                         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "start": f"{lo:%Y-%m-%d}", "end": f"{hi:%Y-%m-%d}",

@@ -3,14 +3,18 @@ cache, files, frames or a source object (:func:`load_prices`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
 from ..errors import DataError
 from . import datasets
+from .bars import BAR_COLUMNS, validate_bars
 from .cache import PriceCache
+from .files import load_bar_file
 from .prices import TIDY_COLUMNS, with_asset_metadata
 from .sources import get_source
+from .yahoo import YahooSource
 
 
 def load_prices(symbols: Iterable[str] | str | None = None, source="bundled", start=None, end=None, *,
@@ -46,3 +50,46 @@ def load_prices(symbols: Iterable[str] | str | None = None, source="bundled", st
     prices["date"] = prices["date"].astype("datetime64[ns]")  # one resolution and dtype whatever the source
     prices["symbol"] = prices["symbol"].astype(str)
     return with_asset_metadata(prices)
+
+
+def load_bars(symbols: Iterable[str] | str | None = None, source="yahoo", start=None, end=None, *,
+              interval: str = "5m", tz: str | None = None, offline: bool = False, refresh: bool = False,
+              cache_dir=None) -> pd.DataFrame:
+    """Validated intraday bars (:mod:`impact.data.bars`: ``symbol, time`` (UTC bar start),
+    ``date, open, high, low, close, volume``) from any source.
+
+    ``source``: ``"yahoo"`` (yfinance intraday with pre/post-market bars, through the
+    durable cache, one file per symbol and ``interval``; yfinance's look-back limits are
+    checked before asking: 1m for 30 days, up to 90m for 60 days, 60m for 730 days), a
+    CSV/parquet path (``tz`` names a naive file's clock), or a DataFrame of bars.
+    """
+    if isinstance(symbols, str):
+        symbols = [symbols]
+    if isinstance(source, pd.DataFrame):
+        bars = validate_bars(source, "bars", interval=interval, tz=tz)
+    elif isinstance(source, str) and source in ("yahoo", "yfinance"):
+        if not symbols:
+            raise DataError("give the symbols to load from yahoo")
+        cache = PriceCache(cache_dir, interval=interval)
+        report = cache.fetch(list(symbols), start, end, YahooSource(interval=interval), offline=offline,
+                             refresh=refresh)
+        report.raise_for_failures()
+        bars = report.prices
+    elif isinstance(source, (str, Path)):
+        bars = load_bar_file(source, interval=interval, tz=tz)
+    else:
+        raise DataError(f"unknown bar source {source!r} (choose yahoo, a CSV/parquet path or a DataFrame)")
+    if symbols is not None and not (isinstance(source, str) and source in ("yahoo", "yfinance")):
+        have = set(bars["symbol"])
+        missing = [s for s in symbols if s not in have]
+        if missing:
+            raise DataError(f"unknown symbol(s) {', '.join(missing)} in the bars (they hold: {', '.join(sorted(have))})")
+        bars = bars[bars["symbol"].isin(list(symbols))]
+    if start is not None:
+        bars = bars[bars["date"] >= pd.Timestamp(start)]
+    if end is not None:
+        bars = bars[bars["date"] <= pd.Timestamp(end)]
+    bars = bars[list(BAR_COLUMNS)].sort_values(["symbol", "time"], ignore_index=True)
+    bars["time"] = bars["time"].astype("datetime64[ns, UTC]")
+    bars["date"] = bars["date"].astype("datetime64[ns]")
+    return bars

@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..events.assets import registry
+from .bars import check_lookback, validate_bars
 from .prices import TIDY_COLUMNS, session_dates, validate_prices
 
 #: yfinance's names for price fields (any other level of a MultiIndex holds tickers).
@@ -68,11 +69,37 @@ def normalize_download(frame: pd.DataFrame | None, tickers: Iterable[str]) -> pd
     ``tickers`` are the requested tickers (a flat frame belongs to the only one).
     Rows without a close are dropped (padding from other tickers' sessions).
     """
+    long = _long_rows(frame, tickers)
+    if long is None:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else (str if c == "symbol" else float))
+                             for c in TIDY_COLUMNS})
+    # The exchange-local session date (a UTC-indexed frame is converted to the exchange's zone).
+    long["date"] = session_dates(long["date"], long["symbol"], "yfinance")
+    for column in TIDY_COLUMNS[2:]:
+        if column not in long.columns:
+            long[column] = np.nan
+    long = long[list(TIDY_COLUMNS)].dropna(subset=["close"])
+    # Cells that are not numbers stay as they are: validate_prices refuses them for that symbol only.
+    numeric = {c: float for c in TIDY_COLUMNS[2:] if pd.to_numeric(long[c], errors="coerce").notna().sum()
+               == long[c].notna().sum()}
+    return long.astype(numeric).sort_values(["symbol", "date"], ignore_index=True)
+
+
+def normalize_bar_download(frame: pd.DataFrame | None, tickers: Iterable[str]) -> pd.DataFrame:
+    """An intraday ``yfinance.download`` (index = bar start, tz-aware) -> long rows
+    ``date`` (the raw instant), ``symbol``, OHLCV, padding rows dropped; the instants are
+    read by :func:`impact.data.bars.validate_bars`."""
+    long = _long_rows(frame, tickers)
+    if long is None:
+        return pd.DataFrame(columns=["date", "symbol", "open", "high", "low", "close", "volume"])
+    return long.dropna(subset=["close"]).reset_index(drop=True)
+
+
+def _long_rows(frame: pd.DataFrame | None, tickers: Iterable[str]) -> pd.DataFrame | None:
+    """One row per ticker and index value from any download layout; None when empty."""
     tickers = list(tickers)
-    empty = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else (str if c == "symbol" else float))
-                          for c in TIDY_COLUMNS})
     if frame is None or frame.empty or len(frame.columns) == 0:
-        return empty
+        return None
     by_upper = {t.upper(): t for t in tickers}
     if isinstance(frame.columns, pd.MultiIndex):
         if frame.columns.nlevels != 2:
@@ -92,16 +119,7 @@ def normalize_download(frame: pd.DataFrame | None, tickers: Iterable[str]) -> pd
     if "close" not in long.columns:
         raise DataError(f"yfinance: no Close column in the download (columns: {', '.join(map(str, frame.columns))})")
     long["symbol"] = long["symbol"].astype(str).map(lambda t: by_upper.get(t.upper(), t))
-    # The exchange-local session date (a UTC-indexed frame is converted to the exchange's zone).
-    long["date"] = session_dates(long["date"], long["symbol"], "yfinance")
-    for column in TIDY_COLUMNS[2:]:
-        if column not in long.columns:
-            long[column] = np.nan
-    long = long[list(TIDY_COLUMNS)].dropna(subset=["close"])
-    # Cells that are not numbers stay as they are: validate_prices refuses them for that symbol only.
-    numeric = {c: float for c in TIDY_COLUMNS[2:] if pd.to_numeric(long[c], errors="coerce").notna().sum()
-               == long[c].notna().sum()}
-    return long.astype(numeric).sort_values(["symbol", "date"], ignore_index=True)
+    return long
 
 
 def _flat_block(block: pd.DataFrame, ticker: str) -> pd.DataFrame:
@@ -143,7 +161,11 @@ class DownloadResult:
 
 @dataclass
 class YahooSource:
-    """Daily prices from Yahoo Finance through ``yfinance.download``.
+    """Daily prices (``interval="1d"``) or intraday bars (``"1m"`` .. ``"60m"``, with pre-
+    and post-market bars) from Yahoo Finance through ``yfinance.download``.
+
+    Intraday requests beyond yfinance's look-back (:data:`impact.data.bars.YAHOO_LOOKBACK_DAYS`)
+    are refused before asking; 1-minute ranges are asked in 7-day pieces (its limit is 8).
 
     ``auto_adjust`` is passed explicitly (default False: ``close`` is the traded close,
     ``adj_close`` the split/dividend-adjusted one). Transient failures (rate limits,
@@ -159,6 +181,7 @@ class YahooSource:
     sleep: Callable[[float], None] | None = None  # default: time.sleep, looked up when needed
     rng: random.Random = field(default_factory=random.Random)
     name: str = "yahoo"
+    interval: str = "1d"
 
     @property
     def adjustment(self) -> str:
@@ -170,16 +193,25 @@ class YahooSource:
         handler = _ErrorLog()
         logger = logging.getLogger("yfinance")
         logger.addHandler(handler)
+        pieces = [(start, end)]
+        if self.interval == "1m" and start is not None and end is not None:  # yfinance: 8 days per 1m request
+            edges = list(pd.date_range(start, end, freq="7D")) + [end + pd.Timedelta(days=1)]
+            pieces = [(a, b - pd.Timedelta(days=1)) for a, b in zip(edges[:-1], edges[1:])]
+        frames = []
         try:
-            frame = yfinance.download(
-                tickers, start=None if start is None else start.strftime("%Y-%m-%d"),
-                # yfinance's end is exclusive: ask for the day after the last wanted date.
-                end=None if end is None else (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
-                interval="1d", auto_adjust=self.auto_adjust, actions=False, progress=False,
-                group_by="column", multi_level_index=True, timeout=self.timeout, threads=True,
-            )
+            for lo, hi in pieces:
+                frames.append(yfinance.download(
+                    tickers, start=None if lo is None else lo.strftime("%Y-%m-%d"),
+                    # yfinance's end is exclusive: ask for the day after the last wanted date.
+                    end=None if hi is None else (hi + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+                    interval=self.interval, prepost=self.interval != "1d", auto_adjust=self.auto_adjust,
+                    actions=False, progress=False, group_by="column", multi_level_index=True,
+                    timeout=self.timeout, threads=True,
+                ))
         finally:
             logger.removeHandler(handler)
+        frames = [f for f in frames if f is not None and not f.empty]
+        frame = pd.concat(frames) if len(frames) > 1 else (frames[0] if frames else None)
         return frame, handler.errors
 
     def fetch(self, symbols: Iterable[str], start=None, end=None) -> DownloadResult:
@@ -192,7 +224,11 @@ class YahooSource:
         tickers = {s: yahoo_ticker(s) for s in symbols}
         start = None if start is None else pd.Timestamp(start).normalize()
         end = None if end is None else pd.Timestamp(end).normalize()
-        result = DownloadResult(prices=normalize_download(None, []))
+        intraday = self.interval != "1d"
+        if intraday:
+            check_lookback(self.interval, start)
+        normalize = normalize_bar_download if intraday else normalize_download
+        result = DownloadResult(prices=normalize(None, []))
         pending = list(symbols)
         parts = []
         for attempt in range(self.retries + 1):
@@ -210,7 +246,7 @@ class YahooSource:
                 for s in pending:
                     result.failed[s] = message
             else:
-                tidy = normalize_download(frame, wanted)
+                tidy = normalize(frame, wanted)
                 got = set(tidy["symbol"])
                 retry = []
                 for s in pending:
@@ -238,9 +274,10 @@ class YahooSource:
         valid = []
         for part in parts:  # one symbol's bad values (e.g. a negative futures print) fail that symbol only
             symbol = str(part["symbol"].iloc[0])
+            origin = f"yfinance {tickers[symbol]}"
             try:
-                valid.append(validate_prices(part.reset_index(drop=True), origin=f"yfinance {tickers[symbol]}",
-                                             with_metadata=False))
+                valid.append(validate_bars(part.reset_index(drop=True), origin, self.interval) if intraday else
+                             validate_prices(part.reset_index(drop=True), origin=origin, with_metadata=False))
             except DataError as exc:
                 result.failed[symbol] = str(exc)
         if valid:

@@ -202,3 +202,13 @@ def asset_zone(asset: Asset) -> str:
 def sessions(asset: Asset) -> pd.DatetimeIndex:
     """The asset's session dates (naive, one per daily bar)."""
     return pd.DatetimeIndex(session_closes(asset).index)
+
+
+def trading_hours(asset: Asset) -> pd.DataFrame:
+    """Session date -> ``open_utc, close_utc``: the asset's regular hours for intraday
+    windows, from the registry's open clock (the calendar's open where the registry has
+    none) to the instant its daily price is struck."""
+    opens = session_opens(asset)
+    if opens.isna().all():
+        opens = get_calendar(asset.calendar).opens.reindex(opens.index)
+    return pd.DataFrame({"open_utc": opens, "close_utc": session_closes(asset)})

@@ -174,3 +174,41 @@ def result_heatmap(result, matrix: pd.DataFrame, title: str) -> Figure:
     return heatmap_figure(matrix, title, event_labels(result, matrix.columns),
                           [f"{asset_label(a)} ({a})" if asset_label(a) != a else a for a in matrix.index],
                           event_years(result, matrix.columns))
+
+
+def intraday_figure(paths: dict[str, pd.DataFrame], what: str = "car", title: str = "",
+                    window: tuple[int, int] | None = None, clocks: dict[str, str] | None = None,
+                    shut: dict[str, list[tuple[float, float]]] | None = None) -> Figure:
+    """The minute path around one announcement, one panel per asset (shared x axis in
+    minutes from the instant, marked at 0). ``paths``: asset -> ``minutes, ret, car``
+    (:meth:`IntradayResult.path`); ``what`` picks the cumulative return or abnormal return;
+    ``clocks``: asset -> the instant on its own clock (panel title); ``shut``: asset ->
+    the minutes of the window the market was shut (a clipped window), shaded grey."""
+    label = {"car": "Cumulative abnormal return (%)", "ret": "Cumulative return (%)"}[what]
+    with matplotlib.rc_context(STYLE):
+        n = max(len(paths), 1)
+        cols = min(n, 3)
+        rows = -(-n // cols)
+        fig = Figure(figsize=(4.2 * cols, 2.8 * rows + 0.9))
+        axes = list(fig.subplots(rows, cols, sharex=True, squeeze=False).flat)
+        for ax in axes[len(paths):]:
+            ax.set_visible(False)
+        for ax, (asset, path) in zip(axes, paths.items()):
+            values = 100 * path[what]
+            final = values.iloc[-1]
+            color = DIRECTION_COLORS["escalation"] if final < 0 else DIRECTION_COLORS["de-escalation"]
+            ax.step(path["minutes"], values, where="post", color=color, lw=1.3)
+            ax.axvline(0, color="black", lw=1, ls="--")
+            ax.axhline(0, color="black", lw=0.6)
+            for lo, hi in (shut or {}).get(asset, []):
+                ax.axvspan(lo, hi, color="#bbbbbb", alpha=0.35, lw=0)
+            clock = (clocks or {}).get(asset)
+            ax.set_title(f"{asset_label(asset)} ({asset}){', ' + clock if clock else ''}: {final:+.2f}%", fontsize=9)
+            if window is not None:
+                ax.set_xlim(window[0], window[1])
+        fig.supxlabel("Minutes from the announcement (dashed line; grey: market shut)")
+        fig.supylabel(label)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+    return fig
