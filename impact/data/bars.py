@@ -176,7 +176,7 @@ def _check_grid(bars: pd.DataFrame, minutes: int, origin: str) -> None:
         if off.any():
             i = int(np.flatnonzero(off)[0])
             raise DataError(f"{origin}: {symbol} bars at {times.iloc[i]:%Y-%m-%d %H:%M} and "
-                            f"{times.iloc[i + 1]:%H:%M} UTC are {gaps[i] / 6e10:g} minutes apart, off the "
+                            f"{times.iloc[i + 1]:%H:%M} UTC are {gaps[i] / 6e10:g} min apart, off the "
                             f"{minutes}-minute grid; give the right interval or resample the file")
 
 

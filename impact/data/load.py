@@ -58,28 +58,31 @@ def load_bars(symbols: Iterable[str] | str | None = None, source="yahoo", start=
     """Validated intraday bars (:mod:`impact.data.bars`: ``symbol, time`` (UTC bar start),
     ``date, open, high, low, close, volume``) from any source.
 
-    ``source``: ``"yahoo"`` (yfinance intraday with pre/post-market bars, through the
+    ``source``: ``"yahoo"`` or a :class:`~impact.data.yahoo.YahooSource` (yfinance intraday with pre/post-market bars, through the
     durable cache, one file per symbol and ``interval``; yfinance's look-back limits are
     checked before asking: 1m for 30 days, up to 90m for 60 days, 60m for 730 days), a
     CSV/parquet path (``tz`` names a naive file's clock), or a DataFrame of bars.
     """
     if isinstance(symbols, str):
         symbols = [symbols]
+    from_yahoo = isinstance(source, YahooSource) or (isinstance(source, str) and source in ("yahoo", "yfinance"))
     if isinstance(source, pd.DataFrame):
         bars = validate_bars(source, "bars", interval=interval, tz=tz)
-    elif isinstance(source, str) and source in ("yahoo", "yfinance"):
+    elif from_yahoo:
         if not symbols:
             raise DataError("give the symbols to load from yahoo")
-        cache = PriceCache(cache_dir, interval=interval)
-        report = cache.fetch(list(symbols), start, end, YahooSource(interval=interval), offline=offline,
-                             refresh=refresh)
+        yahoo = source if isinstance(source, YahooSource) else YahooSource(interval=interval)
+        if yahoo.interval != interval:
+            raise DataError(f"the source asks for {yahoo.interval} bars but interval={interval!r}; make them agree")
+        report = PriceCache(cache_dir, interval=interval).fetch(list(symbols), start, end, yahoo, offline=offline,
+                                                                refresh=refresh)
         report.raise_for_failures()
         bars = report.prices
     elif isinstance(source, (str, Path)):
         bars = load_bar_file(source, interval=interval, tz=tz)
     else:
         raise DataError(f"unknown bar source {source!r} (choose yahoo, a CSV/parquet path or a DataFrame)")
-    if symbols is not None and not (isinstance(source, str) and source in ("yahoo", "yfinance")):
+    if symbols is not None and not from_yahoo:
         have = set(bars["symbol"])
         missing = [s for s in symbols if s not in have]
         if missing:

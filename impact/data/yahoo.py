@@ -182,6 +182,7 @@ class YahooSource:
     rng: random.Random = field(default_factory=random.Random)
     name: str = "yahoo"
     interval: str = "1d"
+    today: str | None = None  # the day look-back limits count back from (default: today, UTC)
 
     @property
     def adjustment(self) -> str:
@@ -226,7 +227,7 @@ class YahooSource:
         end = None if end is None else pd.Timestamp(end).normalize()
         intraday = self.interval != "1d"
         if intraday:
-            check_lookback(self.interval, start)
+            check_lookback(self.interval, start, self.today)
         normalize = normalize_bar_download if intraday else normalize_download
         result = DownloadResult(prices=normalize(None, []))
         pending = list(symbols)

@@ -14,7 +14,7 @@ Conventions (docs/methods.md "Intraday windows"):
 * A window ``(a, b)`` in clock minutes runs from ``P(instant + a)`` to ``P(instant + b)``.
   When it reaches past the session (news at 15:30 ET with ``b = 120``) it is clipped to
   the session's first and last price (``across_close="clip"``, the default, flagged
-  ``crosses_close``), runs on into the next session with the overnight gap in it
+  ``crosses_session``), runs on into the next session with the overnight gap in it
   (``"continue"``), or the pair is excluded (``"exclude"``). News while the market is
   shut (under the chosen hours) is excluded with the reason: its reaction is in the
   daily ``session_part="overnight"`` study.
@@ -173,14 +173,15 @@ def window_stats(points: Points, instants: np.ndarray, window: tuple[int, int], 
             out.update(alpha=alpha, beta=beta)
             var, n_e, dof = resid, m, m - 2
         ar = ret - expected
+        var, var_ar = np.maximum(var, 0.0), np.maximum(var_ar, 0.0)  # rounding below 0 when sigma is 0
         se = np.sqrt(var_ar)
         t = ar / se
     reason = np.select(
         [k0 < 0, ~open_now, (across_close == "exclude") & crosses, ended, kea < 0, n_e < min_bars],
         ["no bars before the instant", "market closed at the instant under these hours",
-         "window crosses the session close (across_close='exclude')", "bars end before the window does",
+         "window reaches past the session's open or close (across_close='exclude')", "bars end before the window does",
          "bars start after the estimation window does", "estimation window too short"], "")
-    return {**out, "k0": k0, "lo": lo, "hi": hi, "session": sid, "crosses_close": crosses, "ret": ret,
+    return {**out, "k0": k0, "lo": lo, "hi": hi, "session": sid, "crosses_session": crosses, "ret": ret,
             "pre": pre, "post": post, "expected": expected, "ar": ar, "se": se, "t": t,
             "p_value": t_pvalue(t, np.where(dof > 0, dof, np.nan)), "sigma": np.sqrt(var), "n_bars": n_w,
             "n_est": n_e, "reason": reason}
@@ -319,7 +320,7 @@ class IntradayStudy:
         when = lambda k: pd.to_datetime(np.where(ok, pts.time[np.clip(k, 0, None)], 0), utc=True)  # noqa: E731
         return pd.DataFrame({
             "event_id": instants["event_id"].to_numpy(), "asset": asset, "instant": instants["instant"].to_numpy(),
-            "window_start": when(lo), "window_end": when(hi), "crosses_close": st["crosses_close"],
+            "window_start": when(lo), "window_end": when(hi), "crosses_session": st["crosses_session"],
             "pre": st["pre"], "post": st["post"], "ret": st["ret"], "expected": st["expected"], "ar": st["ar"],
             "se": st["se"], "t": st["t"], "p_value": st["p_value"], "alpha": st["alpha"], "beta": st["beta"],
             "sigma": st["sigma"], "n_bars": st["n_bars"], "n_est": st["n_est"], "longest_gap_minutes": widest,

@@ -26,7 +26,7 @@ class IntradayResult:
     """``windows``: per pair ``pre`` (window start -> instant), ``post`` (instant -> end),
     ``ret``, ``expected``, ``ar``, ``se``, ``t``, ``p_value``, the normal-return fit
     (``alpha``, ``beta``, ``sigma``, ``n_est``), the window actually used
-    (``window_start``/``window_end``, ``crosses_close``) and the flags ``halt``, ``limit``.
+    (``window_start``/``window_end``, ``crosses_session``) and the flags ``halt``, ``limit``.
     ``excluded``: ``event_id, asset, reason``."""
 
     windows: pd.DataFrame
@@ -46,7 +46,7 @@ class IntradayResult:
                  f"{len(self.windows)} windows, {len(self.excluded)} excluded"]
         for row in self.windows.itertuples():
             local = row.instant.tz_convert(asset_zone(get_asset(row.asset)))
-            flags = ", ".join(f for f, on in (("crosses close", row.crosses_close), ("halt", row.halt),
+            flags = ", ".join(f for f, on in (("clipped at the session", row.crosses_session), ("halt", row.halt),
                                                ("limit", row.limit)) if on)
             lines.append(f"  {row.event_id:<14} {row.asset:<8} {local:%Y-%m-%d %H:%M %Z}  pre {row.pre:+.2%}  "
                          f"post {row.post:+.2%}  AR {row.ar:+.2%}  t {row.t:+.2f}{'  [' + flags + ']' if flags else ''}")
