@@ -261,7 +261,8 @@ class IntradayStudy:
         self.window, self.estimation = _check_windows(self.window, self.estimation)
         if not set(BAR_COLUMNS) <= set(self.bars.columns):
             self.bars = validate_bars(self.bars, "bars", self.interval)
-        have = list(dict.fromkeys(self.bars["symbol"]))
+        self._rows = self.bars.groupby("symbol", sort=False).indices  # symbol -> row positions, once
+        have = [str(s) for s in self._rows]
         if self.model == "benchmark" and self.benchmark not in have:
             raise ImpactError(f"model='benchmark' needs benchmark= one of the bars' symbols ({', '.join(have)})")
         assets = [s for s in have if s != self.benchmark] if self.assets is None else list(self.assets)
@@ -276,8 +277,12 @@ class IntradayStudy:
         """The estimation window in minutes (resolved: the week before the event window by default)."""
         return _check_windows(self.window, self.estimation)[1]
 
+    def rows(self, symbol: str) -> np.ndarray:
+        """Positions of ``symbol``'s bars in ``bars``."""
+        return self._rows[symbol]
+
     def points(self, symbol: str) -> Points:
-        rows = self.bars[self.bars["symbol"] == symbol]
+        rows = self.bars.iloc[self._rows[symbol]]
         return session_points(rows, symbol, self.minutes, self.hours, self.session_break)
 
     def fit(self) -> IntradayResult:
