@@ -80,13 +80,13 @@ CASES = [
         ctx, "2025-10-10T10:55:00-04:00,100,101,99,100.5,10\n2025-10-10 10:56,100,101,99,100.5,10\n"),
         tz="America/New_York"),
      "row 2 (line 3): timestamp '2025-10-10 10:56' has no offset while others do; write every time with its offset"),
-    ("unparseable timestamp", lambda ctx: load_bar_file(_file(ctx, "10.10.2025 ten to eleven-04:00,1,1,1,1,1\n")),
+    ("unparseable timestamp", lambda ctx: load_bar_file(_file(ctx, "2025-10-10 ten to eleven-04:00,1,1,1,1,1\n")),
      "unparseable timestamp"),
     ("duplicated bar", lambda ctx: load_bar_file(_file(ctx, AWARE + AWARE.splitlines()[0] + "\n")),
      "row 3 (line 4): duplicated bar 2025-10-10 14:55 UTC for SPY (first seen at row 1 (line 2)); keep one bar per time"),
-    ("bars off the 5-minute grid", lambda ctx: load_bar_file(_file(ctx, AWARE), interval="5m"),
-     "SPY bars at 2025-10-10 14:55 and 14:56 UTC are 1 min apart, off the 5-minute grid; give the right "
-     "interval or resample the file"),
+    ("1-minute bars read as 5-minute ones", lambda ctx: load_bar_file(_file(ctx, AWARE), interval="5m"),
+     "SPY bars are mostly 1 min apart (e.g. 2025-10-10 14:55 and 14:56 UTC), not 5 as the interval says; "
+     "give the right interval or resample the file"),
     ("high below low", lambda ctx: load_bar_file(_file(ctx, "2025-10-10T10:55:00-04:00,100,99,101,100,10\n")),
      "row 1 (line 2): bar at 2025-10-10 14:55 UTC has high 99, low 101, close 100: the close must lie within "
      "[low, high]; fix the bar"),
@@ -114,6 +114,16 @@ CASES = [
     ("yfinance to_csv of an intraday download (three header lines)", lambda ctx: load_bar_file(_file(
         ctx, "Ticker,SPY,SPY,SPY,SPY,SPY\nDatetime,,,,,\n2025-10-10 10:55:00-04:00,100.5,101,99,100,10\n",
         header="Price,Close,High,Low,Open,Volume\n")), _times_utc("2025-10-10 14:55")),
+    ("separate Date and Time columns (TradeStation, Kibot) on a stated clock", lambda ctx: load_bar_file(_file(
+        ctx, "10/09/2025,10:55,100,101,99,100.5,10\n", header="Date,Time,Open,High,Low,Close,Vol\n"),
+        tz="America/New_York", dayfirst=False), _times_utc("2025-10-09 14:55")),
+    ("slashed dates without dayfirst", lambda ctx: load_bar_file(_file(
+        ctx, "10/09/2025,10:55,100,101,99,100.5,10\n", header="Date,Time,Open,High,Low,Close,Vol\n"),
+        tz="America/New_York"), "timestamp '10/09/2025 10:55' is d/m/y or m/d/y; pass dayfirst=False (month first, "
+                                "US exports) or dayfirst=True, or write ISO times"),
+    ("separate Date and Time columns without a zone", lambda ctx: load_bar_file(_file(
+        ctx, "10/10/2025,10:55,100,101,99,100.5,10\n", header="Date,Time,Open,High,Low,Close,Vol\n")),
+     "timestamp '10/10/2025 10:55' has no time zone"),
     ("missing bars are listed, not refused", lambda ctx: bar_gaps(load_bar_file(_file(ctx, AWARE + (
         "2025-10-10T11:05:00-04:00,100,101,99,100.5,10\n"))), "1m"), _gaps(("SPY", "14:56", "15:05", 8.0))),
     ("a closure is not a gap", lambda ctx: bar_gaps(load_bar_file(_file(ctx, AWARE + (

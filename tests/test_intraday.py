@@ -368,3 +368,25 @@ def test_session_points_put_the_open_first_and_drop_bars_outside_the_hours():
     assert len(pts.time) == 2 * (30 + 1)  # 30 bars in the session + the open point, per day
     assert pts.time[0] == pd.Timestamp("2025-10-01 13:30", tz="UTC").value  # the 09:30 bar's open
     assert np.allclose(np.diff(pts.logp)[pts.steps[1:]], 1e-3)
+
+
+def test_yahoo_hourly_bars_cut_short_at_the_session_edges():
+    """Yahoo's 60m bars with pre/post-market: 04:00 .. 09:00 (ends 09:30), 09:30 .. 15:30 (ends
+    16:00), 16:00 .. 19:00. Under regular hours the 09:30 open starts the session and the
+    15:30 bar's close is the 16:00 price."""
+    local = [f"2025-10-{d} {h:02d}:{m}" for d in ("09", "10") for h, m in [(h, "00") for h in range(4, 10)]
+             + [(h, "30") for h in range(9, 16)] + [(h, "00") for h in range(16, 20)]]
+    times = pd.DatetimeIndex(local).tz_localize("America/New_York").tz_convert("UTC").as_unit("ns")
+    bars = load_bars(source=bars_from_steps("SPY", times, np.full(len(times), 1e-3)), interval="60m")
+    pts = session_points(bars, "SPY", 60)
+    clock = pd.DatetimeIndex(pts.time).tz_localize("UTC").tz_convert("America/New_York").strftime("%H:%M")
+    assert list(clock) == 2 * (["09:30"] + [f"{h:02d}:30" for h in range(10, 16)] + ["16:00"])
+    everything = session_points(bars, "SPY", 60, hours="all")
+    ends = pd.DatetimeIndex(everything.time).tz_localize("UTC").tz_convert("America/New_York").strftime("%H:%M")
+    assert list(ends).count("09:30") == 2 and list(ends)[-1] == "20:00"  # the 09:00 bar ends at 09:30
+    # news at 10:57: P(instant) is the 09:30 bar's close at 10:30, the 10:30 bar holds the news
+    row = _one(IntradayStudy(bars, {"E1": NEWS}, window=(-60, 120), estimation=(-1440, -60), interval="60m",
+                             min_bars=1, model="raw").fit(), "SPY")
+    assert row["window_start"] == pd.Timestamp("2025-10-10 13:30", tz="UTC")  # clipped at the 09:30 open
+    assert row["window_end"] == pd.Timestamp("2025-10-10 16:30", tz="UTC")
+    assert row["pre"] == pytest.approx(1e-3) and row["post"] == pytest.approx(2e-3)

@@ -2,7 +2,8 @@
 
 ``time`` is the bar's *start* as a UTC instant (yfinance, Polygon, Databento and most
 charting exports stamp bars by their start); the bar covers ``[time, time + interval)``
-and its ``close`` is the price at ``time + interval``. ``date`` is the exchange-local
+(cut short by the next bar's start or the session's close) and its ``close`` is the
+price at that end. ``date`` is the exchange-local
 calendar date of ``time`` (the cache's coverage is kept in these dates).
 
 The checks are those of daily prices (:mod:`impact.data.prices`), applied to instants:
@@ -13,7 +14,7 @@ The checks are those of daily prices (:mod:`impact.data.prices`), applied to ins
 * prices go through :func:`impact.data.prices.price_values` (not a number, infinite,
   <= 0 refused); ``high < low`` or a close outside ``[low, high]`` is refused;
 * a duplicated bar (same symbol and time) is refused naming both rows;
-* bars off the interval's grid (two bars 2 minutes apart in a 5-minute file) are refused;
+* bars whose usual spacing is not the interval (1-minute bars read as 5-minute ones) are refused;
 * missing bars are *not* refused (thin trading, halts): :func:`bar_gaps` lists them and
   the intraday study flags the windows they fall in.
 """
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .prices import _canonical_columns, _first, _row_namer, exchange_zone, price_values
+from .prices import _SLASH_DATE, _canonical_columns, _first, _row_namer, exchange_zone, price_values
 
 BAR_COLUMNS = ("symbol", "time", "date", "open", "high", "low", "close", "volume")
 
@@ -62,7 +63,7 @@ def check_lookback(interval: str, start, today=None) -> None:
                         f"start {pd.Timestamp(start):%Y-%m-%d} is earlier: {hint}load your own bar file")
 
 
-def _instants(values: pd.Series, origin: str, row, tz: str | None) -> pd.Series:
+def _instants(values: pd.Series, origin: str, row, tz: str | None, dayfirst: bool | None = None) -> pd.Series:
     """UTC instants from a timestamp column; naive clocks refused unless ``tz`` is given."""
     values = values.reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -88,10 +89,13 @@ def _instants(values: pd.Series, origin: str, row, tz: str | None) -> pd.Series:
         i = _first(~aware)
         raise DataError(f"{origin}, {row(i)}: timestamp {values.iloc[i]!r} has no offset while others do; "
                         "write every time with its offset")
-    if aware.all():
-        times = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    else:
-        times = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    slashed = text.str.match(_SLASH_DATE, na=False)
+    if slashed.any() and dayfirst is None:
+        i = _first(slashed)
+        raise DataError(f"{origin}, {row(i)}: timestamp {values.iloc[i]!r} is d/m/y or m/d/y; pass dayfirst=False "
+                        "(month first, US exports) or dayfirst=True, or write ISO times")
+    how = {"format": "mixed", "dayfirst": bool(dayfirst)} if slashed.any() else {"format": "ISO8601"}
+    times = pd.to_datetime(text, errors="coerce", utc=bool(aware.all()), **how)
     bad = times.isna()
     if bad.any():
         i = _first(bad)
@@ -111,17 +115,26 @@ def _localize(times: pd.Series, tz: str, values: pd.Series, origin: str, row) ->
 
 
 def validate_bars(frame: pd.DataFrame, origin: str = "bars", interval: str | None = None, tz: str | None = None,
-                  header_lines: int | None = None) -> pd.DataFrame:
+                  header_lines: int | None = None, dayfirst: bool | None = None) -> pd.DataFrame:
     """Check a frame of bars and return it in the canonical shape (sorted by symbol, time).
 
     Columns by common vendor headers: a timestamp (``Datetime``, ``timestamp``, ``time``,
     ``ts_event``, ``t``, ...), ``symbol`` (or ``ticker``), ``open/high/low/close``
     (``close`` at least) and ``volume``. ``interval`` (e.g. ``"5m"``), when given, is
-    checked against the spacing of the bars.
+    checked against the spacing of the bars. Slashed dates (``10/10/2025 10:55``) need
+    ``dayfirst`` (False: month first); ISO times need nothing.
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"{origin}: bars must be a pandas DataFrame, got {type(frame).__name__}")
     lowered = {c: str(c).strip().lower() for c in frame.columns}
+    if {"date", "time"} <= set(lowered.values()):
+        day = next(c for c, low in lowered.items() if low == "date")
+        clock = next(c for c, low in lowered.items() if low == "time")
+        text = frame[clock].astype("string").str.strip()
+        if text.str.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?").all():  # Date, Time columns (TradeStation, Kibot)
+            frame = frame.assign(**{str(clock): frame[day].astype("string").str.strip() + " " + text})
+        frame = frame.drop(columns=[day])  # else ``date`` is a derived label: ``time`` is the instant
+        lowered.pop(day)
     frame = frame.rename(columns={c: "date" for c, low in lowered.items()
                                   if low in _TIME_ALIASES and "date" not in lowered.values()})
     frame = frame.rename(columns=_canonical_columns(frame.columns)).reset_index(drop=True)
@@ -134,7 +147,7 @@ def validate_bars(frame: pd.DataFrame, origin: str = "bars", interval: str | Non
     if (symbols.isna() | (symbols == "")).any():
         raise DataError(f"{origin}, {row(_first(symbols.isna() | (symbols == '')))}: empty symbol")
     symbols = symbols.astype(str)
-    times = _instants(frame["date"], origin, row, tz)
+    times = _instants(frame["date"], origin, row, tz, dayfirst)
     if times.isna().any():
         i = _first(times.isna())
         raise DataError(f"{origin}, {row(i)}: local time {frame['date'].iloc[i]!s} does not exist or occurs twice "
@@ -169,15 +182,21 @@ def validate_bars(frame: pd.DataFrame, origin: str = "bars", interval: str | Non
 
 
 def _check_grid(bars: pd.DataFrame, minutes: int, origin: str) -> None:
+    """The bars' usual spacing must be the interval. (Single uneven steps are allowed:
+    Yahoo's hourly bars run 09:00, 09:30, 10:30 .. 15:30, 16:00, the bars at the session's
+    edges cut short; missing bars leave wider steps.)"""
     step = pd.Timedelta(minutes=minutes).value
     for symbol, times in bars.groupby("symbol", sort=False)["time"]:
         gaps = np.diff(times.array.asi8)
-        off = gaps % step != 0
-        if off.any():
-            i = int(np.flatnonzero(off)[0])
-            raise DataError(f"{origin}: {symbol} bars at {times.iloc[i]:%Y-%m-%d %H:%M} and "
-                            f"{times.iloc[i + 1]:%H:%M} UTC are {gaps[i] / 6e10:g} min apart, off the "
-                            f"{minutes}-minute grid; give the right interval or resample the file")
+        if len(gaps) == 0:
+            continue
+        values, counts = np.unique(gaps, return_counts=True)
+        usual = values[np.argmax(counts)]
+        if usual != step:
+            i = int(np.flatnonzero(gaps == usual)[0])
+            raise DataError(f"{origin}: {symbol} bars are mostly {usual / 6e10:g} min apart (e.g. "
+                            f"{times.iloc[i]:%Y-%m-%d %H:%M} and {times.iloc[i + 1]:%H:%M} UTC), not {minutes} "
+                            "as the interval says; give the right interval or resample the file")
 
 
 def _local_dates(bars: pd.DataFrame) -> pd.Series:

@@ -75,13 +75,14 @@ def load_price_file(path, symbol: str | None = None, symbols: Iterable[str] | No
 
 
 def load_bar_file(path, symbol: str | None = None, symbols: Iterable[str] | None = None, *,
-                  tz: str | None = None, interval: str | None = None) -> pd.DataFrame:
+                  tz: str | None = None, interval: str | None = None, dayfirst: bool | None = None) -> pd.DataFrame:
     """Read a user's intraday bar file (CSV or parquet) into the validated bar shape of
     :mod:`impact.data.bars`.
 
     Timestamps must carry their zone (``2025-10-10T10:57:00-04:00``, ``...Z``, epoch
     numbers) or ``tz`` must name the file's clock; ``interval`` (``"1m"``, ``"5m"``, ...)
-    is checked against the bars' spacing. One-series files take ``symbol`` or the file
+    is checked against the bars' spacing; ``dayfirst`` reads slashed dates (False: month
+    first, as US exports write them). One-series files take ``symbol`` or the file
     name's stem, as for daily prices.
     """
     path = Path(path)
@@ -90,7 +91,8 @@ def load_bar_file(path, symbol: str | None = None, symbols: Iterable[str] | None
         raw = raw.assign(symbol=symbol or path.stem)
     elif symbol is not None:
         raise DataError(f"{path}: the file has a symbol column; pass symbols=[...] to select, not symbol=")
-    bars = validate_bars(raw, origin=str(path), interval=interval, tz=tz, header_lines=header_lines)
+    bars = validate_bars(raw, origin=str(path), interval=interval, tz=tz, header_lines=header_lines,
+                         dayfirst=dayfirst)
     return _select(bars, symbols, path)
 
 

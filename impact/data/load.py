@@ -53,21 +53,22 @@ def load_prices(symbols: Iterable[str] | str | None = None, source="bundled", st
 
 
 def load_bars(symbols: Iterable[str] | str | None = None, source="yahoo", start=None, end=None, *,
-              interval: str = "5m", tz: str | None = None, offline: bool = False, refresh: bool = False,
-              cache_dir=None) -> pd.DataFrame:
+              interval: str = "5m", tz: str | None = None, dayfirst: bool | None = None, offline: bool = False,
+              refresh: bool = False, cache_dir=None) -> pd.DataFrame:
     """Validated intraday bars (:mod:`impact.data.bars`: ``symbol, time`` (UTC bar start),
     ``date, open, high, low, close, volume``) from any source.
 
     ``source``: ``"yahoo"`` or a :class:`~impact.data.yahoo.YahooSource` (yfinance intraday with pre/post-market bars, through the
     durable cache, one file per symbol and ``interval``; yfinance's look-back limits are
     checked before asking: 1m for 30 days, up to 90m for 60 days, 60m for 730 days), a
-    CSV/parquet path (``tz`` names a naive file's clock), or a DataFrame of bars.
+    CSV/parquet path (``tz`` names a naive file's clock, ``dayfirst`` reads slashed dates),
+    or a DataFrame of bars.
     """
     if isinstance(symbols, str):
         symbols = [symbols]
     from_yahoo = isinstance(source, YahooSource) or (isinstance(source, str) and source in ("yahoo", "yfinance"))
     if isinstance(source, pd.DataFrame):
-        bars = validate_bars(source, "bars", interval=interval, tz=tz)
+        bars = validate_bars(source, "bars", interval=interval, tz=tz, dayfirst=dayfirst)
     elif from_yahoo:
         if not symbols:
             raise DataError("give the symbols to load from yahoo")
@@ -79,7 +80,7 @@ def load_bars(symbols: Iterable[str] | str | None = None, source="yahoo", start=
         report.raise_for_failures()
         bars = report.prices
     elif isinstance(source, (str, Path)):
-        bars = load_bar_file(source, interval=interval, tz=tz)
+        bars = load_bar_file(source, interval=interval, tz=tz, dayfirst=dayfirst)
     else:
         raise DataError(f"unknown bar source {source!r} (choose yahoo, a CSV/parquet path or a DataFrame)")
     if symbols is not None and not from_yahoo:

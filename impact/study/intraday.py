@@ -2,9 +2,10 @@
 
 Conventions (docs/methods.md "Intraday windows"):
 
-* A bar stamped ``t`` covers ``[t, t + interval)``; its close is the price at
-  ``t + interval``, and the session's first bar's *open* is the price at the session's
-  start. ``P(x)`` is the last such price at or before instant ``x``: the bar that contains
+* A bar stamped ``t`` covers ``[t, t + interval)``, cut short by the next bar's start or
+  the session's close (Yahoo's hourly 15:30 bar ends at 16:00); its close is the price
+  at that end, and the session's first bar's *open* is the price at the session's start.
+  ``P(x)`` is the last such price at or before instant ``x``: the bar that contains
   the announcement counts as after it.
 * Sessions: ``hours="regular"`` keeps the bars inside the asset's registry hours (NYSE
   09:30-16:00 ET; a CBOT grain's Globex evening open to its settlement) and drops pre-
@@ -75,15 +76,20 @@ def session_points(bars: pd.DataFrame, symbol: str, minutes: int, hours: str = "
         s = np.searchsorted(opens, t, side="right") - 1
         keep = (s >= 0) & (t < closes[np.maximum(s, 0)])
         sid = s[keep]
+        shut = closes[sid]
     else:
         keep = np.ones(len(t), dtype=bool)
         new = np.r_[True, t[1:] - (t[:-1] + step) >= session_break * _MINUTE]
         sid = np.cumsum(new) - 1
-    t, sid = t[keep], sid
+        shut = np.full(len(t), np.iinfo(np.int64).max)
+    t = t[keep]
+    # a bar ends one interval later, or earlier when the next bar starts sooner or the session shuts
+    # (Yahoo's hourly bars: 09:00-09:30, then 09:30, 10:30 .. 15:30-16:00)
+    ends = np.minimum(np.minimum(t + step, np.r_[t[1:], np.iinfo(np.int64).max]), shut)
     close = np.log(bars["close"].to_numpy(dtype=float)[keep])
     opened = np.log(bars["open"].to_numpy(dtype=float)[keep])
     first = np.r_[True, sid[1:] != sid[:-1]] & np.isfinite(opened)
-    times = np.r_[t + step, t[first]]
+    times = np.r_[ends, t[first]]
     logp = np.r_[close, opened[first]]
     sess = np.r_[sid, sid[first]]
     order = np.lexsort((times, sess))
