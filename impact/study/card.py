@@ -42,7 +42,9 @@ def result_html(result, windows=None, top: int = 5) -> str:
     caar = pd.concat([result.caar(w) for w in windows], ignore_index=True) if len(result.pairs) else pd.DataFrame()
     main = windows[0] if windows else (ea, eb)
     cars = result.car(main) if len(result.pairs) else pd.DataFrame(columns=["car"])
-    moves = cars.reindex(cars["car"].abs().sort_values(ascending=False).index).head(top)
+    # ties (two events on one day 0 have the same CAR) broken by event and asset: the same order every run
+    moves = cars.assign(size=cars["car"].abs()).sort_values(["size", "event_id", "asset"], ascending=[False, True, True],
+                                                            kind="stable").drop(columns="size").head(top)
     market = study.market
     env = Environment(loader=PackageLoader("impact.study", "templates"), autoescape=select_autoescape(default=True))
     env.filters.update(FILTERS)
@@ -72,7 +74,7 @@ def summary_text(result, window=(-1, 1), top: int = 5) -> str:
     negative first, then the most positive."""
     s = result.study
     caar = result.caar(window).iloc[0]
-    cars = result.car(window).sort_values("car")
+    cars = result.car(window).sort_values(["car", "event_id", "asset"], kind="stable")  # ties: same order every run
     lines = [
         "Event study",
         "=" * 72,
