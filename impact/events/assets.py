@@ -118,3 +118,10 @@ def asset_label(asset: str | None) -> str:
     if asset in table.index and "label" in table.columns and table.at[asset, "label"]:
         return str(table.at[asset, "label"])
     return asset or ""
+
+
+def asset_title(asset: str) -> str:
+    """The reader's name with the symbol, "S&P 500 (GSPC)", once: a label that already
+    names its symbol ("semiconductors (SMH)") is not given it twice."""
+    label = asset_label(asset)
+    return label if label == asset or label.endswith(f"({asset})") else f"{label} ({asset})"

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..events.assets import asset_title
 from .statistics import significance_stars
 
 
@@ -29,7 +30,8 @@ def _day(v) -> str:
     return "" if v is None or pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"
 
 
-FILTERS = {"pct": _pct, "upct": _upct, "num": _num, "day": _day, "stars": significance_stars}
+FILTERS = {"pct": _pct, "upct": _upct, "num": _num, "day": _day, "stars": significance_stars,
+           "asset_title": asset_title}
 
 
 def result_html(result, windows=None, top: int = 5) -> str:

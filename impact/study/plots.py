@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from ..events.assets import asset_label
+from ..events.assets import asset_label, asset_title
 
 if TYPE_CHECKING:  # the Literal of rc keys (matplotlib >= 3.10); annotations only
     from matplotlib.typing import RcKeyType
@@ -203,7 +203,7 @@ def intraday_figure(paths: dict[str, pd.DataFrame], what: str = "car", title: st
             for lo, hi in (shut or {}).get(asset, []):
                 ax.axvspan(lo, hi, color="#bbbbbb", alpha=0.35, lw=0)
             clock = (clocks or {}).get(asset)
-            ax.set_title(f"{asset_label(asset)} ({asset}){', ' + clock if clock else ''}: {final:+.2f}%", fontsize=9)
+            ax.set_title(f"{asset_title(asset)}{', ' + clock if clock else ''}: {final:+.2f}%", fontsize=9)
             if window is not None:
                 ax.set_xlim(window[0], window[1])
         fig.supxlabel("Minutes from the announcement (dashed line; grey: market shut)")
