@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import ImpactError
 from ..progress import progress
-from ..study.result import extend
+from ..study.extensions import extend
 from ..study.statistics import significance_stars
 from .inputs import check_window, inputs
 from .nonparametric import NONPARAMETRIC

@@ -26,9 +26,9 @@ from scipy import stats
 
 from ..events.assets import get_asset
 from ..events.calendars import asset_zone
+from ..study.extensions import extend
 from ..study.intraday import event_instants, window_stats
 from ..study.intraday_result import IntradayResult
-from ..study.result import extend
 from ..study.statistics import cross_sectional_t
 
 

@@ -47,7 +47,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ImpactError
-from ..study.result import extend
+from ..study.extensions import extend
 
 #: Normal-return models the MVRM can write as a regression.
 SUPPORTED = ("market", "ff3", "factors", "constant_mean")

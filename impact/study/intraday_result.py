@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 
 from ..events.assets import get_asset
 from ..events.calendars import asset_zone
+from .extensions import extension as _extension
 from .plots import intraday_figure
-from .result import _extension
 
 if TYPE_CHECKING:
     from .intraday import IntradayStudy, Points

@@ -8,7 +8,6 @@ the joint MVRM test and notebook views (``summary``, ``_repr_html_``, plots).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -20,33 +19,23 @@ from ..errors import ImpactError
 from ..events.assets import registry
 from ..events.catalog import Catalog
 from .card import result_html, summary_text
+from .extensions import extend
+from .extensions import extension as _extension
 from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
 from .plots import caar_path_figure, heatmap_matrix, result_heatmap
 from .statistics import cross_sectional_t, t_pvalue
+from .verbs import ResearchVerbs
 from .windows import RowSource, Window, check_window
 
-#: Verbs a later stage gives the fitted result (``test``, ``tests``, ``mvrm`` from
-#: :mod:`impact.inference`): this stage never imports a later one, so they plug in here.
-_EXTENSIONS: dict[str, Callable] = {}
-
-
-def extend(name: str, function: Callable) -> None:
-    """Offer ``function(result, ...)`` as the result's verb ``name`` (called by later stages)."""
-    _EXTENSIONS[name] = function
-
-
-def _extension(name: str) -> Callable:
-    if name not in _EXTENSIONS:  # only if impact.inference was never imported (import impact does)
-        raise ImpactError(f"result.{name} needs the inference stage: import impact (or impact.inference.battery)")
-    return _EXTENSIONS[name]
+__all__ = ["EventStudyResult", "extend"]  # extend: see impact.study.extensions
 
 if TYPE_CHECKING:
     from .eventstudy import EventStudy
 
 
 @dataclass
-class EventStudyResult:
+class EventStudyResult(ResearchVerbs):
     """Abnormal returns and tests of a fitted :class:`EventStudy`.
 
     Tidy tables: :attr:`ar`, :attr:`params`, :attr:`excluded`, :attr:`alignment`;
