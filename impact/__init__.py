@@ -16,8 +16,11 @@ from .events.catalog import Catalog, load_catalog, load_catalogs, merge_catalogs
 
 # The inference stage offers the fitted results their verbs (result.test, .tests, .mvrm; intraday .tests()).
 from .inference import battery as _battery  # noqa: E402,F401
+from .inference import cross_section as _cross_section  # noqa: E402,F401
 from .inference import intraday as _intraday  # noqa: E402,F401
 from .inference import mvrm as _mvrm  # noqa: E402,F401
+from .inference import volatility as _volatility  # noqa: E402,F401
+from .inference import volume as _volume  # noqa: E402,F401
 from .study.eventstudy import EventStudy
 from .study.intraday import IntradayStudy
 from .study.result import EventStudyResult

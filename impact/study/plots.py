@@ -212,3 +212,22 @@ def intraday_figure(paths: dict[str, pd.DataFrame], what: str = "car", title: st
             fig.suptitle(title)
         fig.tight_layout()
     return fig
+
+
+def coefficient_figure(table: pd.DataFrame, title: str = "") -> Figure:
+    """Coefficients with their confidence intervals (``term, coef, ci_low, ci_high``), in
+    percentage points of CAR; the intercept drawn like the rest, zero marked."""
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(7, 0.45 * len(table) + 1.6))
+        ax = fig.subplots()
+        y = np.arange(len(table))[::-1]
+        ax.errorbar(100 * table["coef"], y, xerr=[100 * (table["coef"] - table["ci_low"]),
+                                                  100 * (table["ci_high"] - table["coef"])],
+                    fmt="o", color="#333333", ecolor="#777777", capsize=3)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(y, [str(t) for t in table["term"]], fontsize=8)
+        ax.set_xlabel("Coefficient (percentage points of CAR), 95% interval")
+        if title:
+            ax.set_title(title, fontsize=10)
+        fig.tight_layout()
+    return fig
