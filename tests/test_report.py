@@ -444,3 +444,22 @@ def test_report_shows_when_it_moved():
         in section
     row = section[section.index("S&amp;P 500 (GSPC)</td><td class=\"l\">Fri 10:57"):]
     assert '<td class="neg news">-2.79%</td>' in row[:600]   # the session cell is the one marked
+
+
+def test_rare_earth_report_has_the_research_sections():
+    """Issue 15: the spec asks for the cross-section, volume and volatility; the report says
+    that seven announcements of six kinds cannot be regressed on kind, and shows the volume
+    and volatility of 10 October (Trump's 100% threat) as large and significant."""
+    folder = rare_earths_report()
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('id="cross-section"'):html.index('id="volume"')]
+    assert "Not estimated" in section and "the 7 clusters are the observations, too few for 6 coefficients" in section
+    volume = pd.read_csv(folder / "tables" / "abnormal_volume.csv")
+    october10 = volume[volume["event_id"] == "USCN-2025-22"]
+    assert set(october10["asset"]) >= {"GSPC", "QQQ"} and (october10["car"] > 0).all()
+    assert october10["car"].mean() > 0.5  # log volume: ~1.6x the usual
+    ratios = pd.read_csv(folder / "tables" / "variance_ratios.csv")
+    assert ratios[ratios["event_id"] == "USCN-2025-22"]["u"].mean() > 3
+    for name in ("abnormal_volume", "variance_ratios"):
+        assert (folder / "figures" / f"{name}.png").stat().st_size > 10_000
+    assert 'href="#volume"' in html and 'href="#volatility"' in html

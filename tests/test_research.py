@@ -36,8 +36,8 @@ def test_regression_equals_statsmodels_on_the_car_frame(result, cov):
     got = result.regress("car ~ C(kind)", window=(0, 0), cov=cov)
     frame = _car_frame(result, (0, 0)).dropna(subset=["car"])
     model = smf.ols("car ~ C(kind)", frame)
-    direct = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["day0"])[0]}) if cov == "cluster" \
-        else model.fit(cov_type=cov)
+    direct = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(frame["day0"])[0]}, use_t=True) \
+        if cov == "cluster" else model.fit(cov_type=cov)
     table = got.table.set_index("term")
     assert np.allclose(table["coef"], direct.params[table.index], atol=1e-10, rtol=0)
     assert np.allclose(table["se"], direct.bse[table.index], atol=1e-10, rtol=0)
@@ -166,3 +166,51 @@ def test_volatility_rises_on_the_shock_days(result):
     assert shock["expected_u"] == pytest.approx(1.0, abs=0.02)
     window = result.volatility((-1, 1))
     assert (window["n_days"] == 3).all()
+
+
+def test_event_level_characteristics_run_on_event_means(result):
+    """kind is the same for every asset of an event: clustering by event makes the events the
+    observations (Donald & Lang 2007), by hand: OLS of the event-mean CAR on kind."""
+    bundled = result.by_bundle()
+    got = bundled.regress("car_aligned ~ C(direction)", window=(0, 0), cov="cluster", cluster="event_id")
+    frame = bundled.car((0, 0)).assign(car_aligned=lambda f: f["car"] * bundled.hypotheses["hypothesis"].to_numpy())
+    direction = bundled.events_frame.drop_duplicates("event_id").set_index("event_id")["direction"]
+    means = frame.groupby("event_id", sort=False)["car_aligned"].mean().to_frame()
+    means["direction"] = means.index.map(direction)
+    direct = smf.ols("car_aligned ~ C(direction)", means).fit()
+    table = got.table.set_index("term")
+    assert got.cov == "between" and table["n"].iloc[0] == len(means) == table["clusters"].iloc[0]
+    assert np.allclose(table["coef"], direct.params[table.index], atol=1e-12, rtol=0)
+    assert np.allclose(table["se"], direct.bse[table.index], atol=1e-12, rtol=0)
+    assert table["cov"].iloc[0] == "between event_id means (Donald & Lang 2007)"
+
+
+def test_too_few_clusters_are_refused_not_reported(result):
+    october = impact.EventStudy(impact.datasets.load_prices(SYMBOLS),
+                                impact.load_catalog().filter(start="2025-10-09", end="2025-10-30"),
+                                market="GSPC", model="constant_mean").fit()
+    with pytest.raises(ImpactError) as err:
+        october.regress("car ~ C(kind)", window=(0, 0), cov="cluster", cluster="day0")
+    assert "day0 clusters for" in str(err.value) and "need many more clusters than coefficients" in str(err.value)
+    with pytest.raises(ImpactError, match="too few for 6 coefficients"):
+        october.by_bundle().regress("car ~ C(kind)", window=(0, 0), cluster="event_id")
+
+
+def test_spec_research_fields_are_validated():
+    from impact.report.spec import spec_from_dict
+    base = {"name": "x", "title": "x", "assets": ["SPY"]}
+    spec = spec_from_dict({**base, "cross_section": "car ~ C(kind)", "volume": True, "volatility": {"window": [0, 1]},
+                           "bootstrap": {"draws": 99, "seed": 3}})
+    assert spec.cross_section == {"formula": "car ~ C(kind)", "window": (0, 0), "cov": "cluster", "cluster": "day0",
+                                  "weights": None}
+    assert spec.volume == {"model": "mean"} and spec.volatility == {"window": (0, 1)}
+    assert spec.to_dict()["volatility"] == {"window": [0, 1]}
+    for field, value, message in [
+        ("cross_section", {"window": [0, 0]}, "field 'cross_section': expected a formula or a mapping with 'formula'"),
+        ("volume", "yes", "field 'volume': expected true or a mapping with model"),
+        ("volatility", {"window": [2, 1]}, "field 'volatility'.window: expected [start, end] integers, got [2, 1]"),
+        ("bootstrap", {"draws": 0}, "field 'bootstrap'.draws: expected a positive integer"),
+    ]:
+        with pytest.raises(impact.SpecError) as err:
+            spec_from_dict({**base, field: value})
+        assert message in str(err.value)

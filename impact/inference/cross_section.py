@@ -5,7 +5,12 @@
 usual efficiency weighting when pairs differ in volatility; Sefcik & Thompson 1986
 discuss both). Pairs that share an event date share its shock, so the default
 covariance clusters by day-0 session (Petersen 2009; Cameron & Miller 2015 for few
-clusters); ``cov="HC1"``/``"HC3"`` give White's heteroskedasticity-robust versions
+clusters), with p-values from t(G − 1). When every characteristic is constant within a
+cluster (an event's ``kind`` is shared by all assets of its day) the clusters are the
+observations: the regression is run on the cluster means with t(G − k) inference
+(Donald & Lang 2007), since cluster-robust s.e. from a few clusters are far too small
+(with 8 dates and 6 coefficients they gave t = 180). ``cov="HC1"``/``"HC3"`` give White's
+heteroskedasticity-robust versions
 (MacKinnon & White 1985) and ``"nonrobust"`` the textbook one.
 
 Characteristics come by name from three places, merged on the pair: the catalog's
@@ -20,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from matplotlib.figure import Figure
 from patsy import PatsyError  # type: ignore[import-untyped]
@@ -31,13 +37,16 @@ from ..study.plots import coefficient_figure
 from ..study.windows import Window
 
 COVARIANCES = ("cluster", "HC1", "HC3", "nonrobust")
+#: A regression on cluster means needs this many residual degrees of freedom to say anything.
+MIN_RESIDUAL_DF = 3
 CLUSTERS = ("day0", "event_id", "asset")
 
 
 @dataclass
 class CrossSectionResult:
     """A fitted cross-section: ``model`` (statsmodels results), the ``frame`` it was
-    fitted on (one row per pair used), :meth:`summary`, the tidy :attr:`table` and
+    fitted on (one row per pair used; ``cov="between"`` when it was fitted on cluster means),
+    :meth:`summary`, the tidy :attr:`table` and
     :meth:`plot` (coefficients with confidence intervals)."""
 
     model: Any  # statsmodels RegressionResultsWrapper
@@ -57,12 +66,13 @@ class CrossSectionResult:
         """One row per term: ``term, coef, se, t, p_value, ci_low, ci_high, n, clusters, cov``."""
         m = self.model
         ci = m.conf_int()
-        clusters = int(self.frame[self.cluster].nunique()) if self.cov == "cluster" and self.cluster else np.nan
+        clusters = int(self.frame[self.cluster].nunique()) if self.cluster else np.nan
+        label = {"cluster": f"cluster({self.cluster})", "between": f"between {self.cluster} means (Donald & Lang 2007)"}
         return pd.DataFrame({
             "term": m.params.index, "coef": m.params.to_numpy(), "se": m.bse.to_numpy(),
             "t": m.tvalues.to_numpy(), "p_value": m.pvalues.to_numpy(),
             "ci_low": ci[0].to_numpy(), "ci_high": ci[1].to_numpy(), "n": int(m.nobs),
-            "clusters": clusters, "cov": self.cov if self.cov != "cluster" else f"cluster({self.cluster})",
+            "clusters": clusters, "cov": label.get(self.cov, self.cov),
         })
 
     def plot(self, title: str | None = None) -> Figure:
@@ -132,12 +142,33 @@ def regress(result, formula: str, window: Window = (-1, 1), data: pd.DataFrame |
     if len(used) <= model.exog.shape[1]:
         raise ImpactError(f"formula {formula!r}: {len(used)} pairs for {model.exog.shape[1]} coefficients; "
                           "use a wider study or fewer terms")
+    how = cov
     if cov == "cluster":
         groups = pd.factorize(used[cluster])[0]
-        fitted = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        exog = pd.DataFrame(model.exog, columns=model.exog_names)
+        varying = exog.loc[:, exog.nunique() > 1]  # the characteristics (not the intercept)
+        if weights is None and varying.shape[1] and (varying.groupby(groups).nunique() <= 1).all().all():
+            # Every characteristic is constant within a cluster (an event's kind, shared by all assets
+            # of its day): the clusters are the observations. Cluster-robust s.e. from a handful of
+            # clusters would be far too small; regress the cluster means (Donald & Lang 2007), t(G - k).
+            if groups.max() + 1 < exog.shape[1] + MIN_RESIDUAL_DF:
+                raise ImpactError(f"formula {formula!r}: the characteristics are the same for every pair of one "
+                                  f"{cluster} cluster, so the {groups.max() + 1} clusters are the observations, too few "
+                                  f"for {exog.shape[1]} coefficients (at least {MIN_RESIDUAL_DF} residual degrees of "
+                                  "freedom); use fewer terms or a study with more announcements")
+            means = exog.groupby(groups).first()
+            fitted = sm.OLS(pd.Series(model.endog).groupby(groups).mean().rename("car"), means).fit()
+            how = "between"
+        elif groups.max() + 1 < 2 * exog.shape[1]:
+            raise ImpactError(f"formula {formula!r}: {groups.max() + 1} {cluster} clusters for {exog.shape[1]} "
+                              "coefficients: cluster-robust s.e. need many more clusters than coefficients (Cameron & "
+                              "Miller 2015); use fewer terms, cluster='event_id' when the characteristics are per "
+                              "event (the regression then runs on event means), or cov='HC1'")
+        else:
+            fitted = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)  # t(G - 1)
     else:
         fitted = model.fit(cov_type=cov)
-    return CrossSectionResult(fitted, used.reset_index(drop=True), formula, (window[0], window[1]), cov,
+    return CrossSectionResult(fitted, used.reset_index(drop=True), formula, (window[0], window[1]), how,
                               cluster if cov == "cluster" else None, weights)
 
 

@@ -43,6 +43,7 @@ from ..study.result import EventStudyResult
 from ..version import __version__
 from .figures import ar_distribution_figure, placebo_figure, price_figure
 from .findings import headline_findings, pct
+from .research import research_sections
 from .session_split import COLUMNS as SPLIT_COLUMNS
 from .session_split import NO_OPENS, session_split_table, split_groups
 from .spec import ReportSpec
@@ -267,6 +268,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     battery, battery_notes = spec_battery_table(result, spec)
     if len(battery):
         out.table("tests", battery)
+    research = research_sections(spec, result, original, out)  # cross-section, volume, volatility, bootstrap
 
     # Figures
     figs: dict[str, Any] = {}
@@ -358,7 +360,7 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
         event_day=event_day.sort_values(["event_date", "event_id", "asset"]).to_dict("records"),
         bundles=original.bundles.query("n_events > 1").drop_duplicates("bundle").to_dict("records"),
         battery=battery.to_dict("records"), battery_columns=list(battery.columns), battery_notes=battery_notes,
-        placebo_note=placebo_note, quality_note=quality_note, session_split=split_view,
+        placebo_note=placebo_note, quality_note=quality_note, session_split=split_view, research=research,
         quality={k: {"columns": list(v.columns), "rows": v.head(300).astype(object).where(v.head(300).notna(), "")
                      .to_dict("records"), "n": len(v)} for k, v in quality.items() if k != "data_quality"},
         overlaps=overlap_summary(overlaps, result.study.contamination),

@@ -20,6 +20,8 @@ from ..inference.battery import TESTS
 from ..resources import reports_dir
 from ..study.hypotheses import check_overrides
 from ..study.models import MODELS
+from .research import FIELDS as RESEARCH_FIELDS
+from .research import check_research
 
 FILTER_KEYS = ("start", "end", "actor", "kind", "direction", "confidence", "tags", "ids")
 
@@ -80,6 +82,10 @@ class ReportSpec:
     data: str = "bundled"
     contamination: str = "exclude"
     hypotheses: dict[str, Any] = field(default_factory=dict)
+    cross_section: dict[str, Any] | None = None  # research sections (impact.report.research)
+    volume: dict[str, Any] | None = None
+    volatility: dict[str, Any] | None = None
+    bootstrap: dict[str, Any] | None = None
     description: str = ""
     source: str = "<memory>"
 
@@ -97,7 +103,13 @@ class ReportSpec:
             "tests": list(self.tests), "grouping": list(self.grouping),
             "heatmap_window": list(self.heatmap_window), "placebo": self.placebo, "data": self.data,
             "contamination": self.contamination, "hypotheses": self.hypotheses,
+            **{f: _plain(getattr(self, f)) for f in RESEARCH_FIELDS if getattr(self, f) is not None},
         }
+
+
+def _plain(value: dict[str, Any]) -> dict[str, Any]:
+    """A research field as YAML writes it (windows as lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in value.items()}
 
 
 def available_specs() -> list[str]:
@@ -262,6 +274,6 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
         filters=filters, assets=list(assets), benchmark=benchmark, model=model, returns=returns,
         estimation_window=est, event_window=ev, car_windows=car_windows, min_estimation_obs=min_obs,
         tests=list(tests), grouping=list(dict.fromkeys(grouping)), heatmap_window=heat, placebo=placebo, data=source_name,
-        contamination=contamination, hypotheses=hypotheses,
+        contamination=contamination, hypotheses=hypotheses, **check_research(data, where),
         description=str(data.get("description", "")), source=source,
     )

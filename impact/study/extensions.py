@@ -19,3 +19,8 @@ def extension(name: str) -> Callable:
     if name not in _EXTENSIONS:  # only if impact.inference was never imported (import impact does)
         raise ImpactError(f"result.{name} needs the inference stage: import impact (or impact.inference)")
     return _EXTENSIONS[name]
+
+
+def has_extension(name: str) -> bool:
+    """Whether a later stage has offered the verb ``name``."""
+    return name in _EXTENSIONS

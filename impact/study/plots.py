@@ -45,7 +45,8 @@ MIN_GROUP_PAIRS = 5
 
 
 def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnormal return",
-                     level: float = 0.95, min_pairs: int = MIN_GROUP_PAIRS) -> Figure:
+                     level: float = 0.95, min_pairs: int = MIN_GROUP_PAIRS, ylabel: str = "CAAR (%)",
+                     scale: float = 100.0) -> Figure:
     """CAAR over the event window with its confidence band, one line per group.
 
     ``path`` is :meth:`EventStudyResult.caar_path` (``[group,] rel_day, caar, lower,
@@ -76,8 +77,8 @@ def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnorm
             ax = axes[i]
             n = int(g["n"].iloc[0])
             color = group_color(label, i)
-            ax.plot(g["rel_day"], 100 * g["caar"], marker="o", ms=3, color=color, label=f"{label} (n={n})")
-            ax.fill_between(g["rel_day"], 100 * g["lower"], 100 * g["upper"], color=color, alpha=0.15)
+            ax.plot(g["rel_day"], scale * g["caar"], marker="o", ms=3, color=color, label=f"{label} (n={n})")
+            ax.fill_between(g["rel_day"], scale * g["lower"], scale * g["upper"], color=color, alpha=0.15)
             ax.axhline(0, color="black", lw=0.8)
             ax.axvline(0, color="grey", lw=0.8, ls="--")
             if len(groups) > 3:
@@ -85,12 +86,12 @@ def caar_path_figure(path: pd.DataFrame, title: str = "Cumulative average abnorm
         if len(groups) <= 3:
             ax = axes[0]
             ax.set_xlabel("Trading days relative to the announcement (day 0)")
-            ax.set_ylabel("CAAR (%)")
+            ax.set_ylabel(ylabel)
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
             fig.suptitle(f"{title}\n(shaded: {level:.0%} confidence band)")
         else:
             fig.supxlabel("Trading days relative to the announcement (day 0)")
-            fig.supylabel("CAAR (%)")
+            fig.supylabel(ylabel)
             fig.suptitle(f"{title} (shaded: {level:.0%} confidence band)")
         if small:
             fig.text(0.01, 0.005, f"Left out (fewer than {min_pairs} pairs): "
