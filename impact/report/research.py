@@ -105,6 +105,12 @@ def variance_ratio_figure(table: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
+def _chronological(result: EventStudyResult) -> list[str]:
+    """The result's event ids by their first day 0."""
+    first = pd.Series(pd.to_datetime(result.day0), index=result.pairs["event_id"].to_numpy()).groupby(level=0).min()
+    return list(first.sort_values(kind="stable").index)
+
+
 def research_sections(spec, result: EventStudyResult, original: EventStudyResult, out) -> list[dict]:
     """The sections the spec asks for; each writes its table(s) and figure through ``out``."""
     sections: list[dict] = []
@@ -147,11 +153,12 @@ def research_sections(spec, result: EventStudyResult, original: EventStudyResult
         window = spec.car_windows[0]
         cav = volume.car(window)
         out.table("abnormal_volume", cav)
-        per = cav.groupby("event_id", sort=False)["car"].apply(cross_sectional_t).unstack().reset_index()
+        order = _chronological(volume)
+        per = cav.groupby("event_id", sort=False)["car"].apply(cross_sectional_t).unstack().reindex(order).reset_index()
         per["stars"] = per["p_value"].map(significance_stars)
         src = out.figure("abnormal_volume", caar_path_figure(
-            volume.caar_path(), "Cumulative abnormal log volume, mean across assets", scale=1.0,
-            ylabel="Cumulative abnormal log volume (0.69 = one day at twice the usual volume)"))
+            volume.caar_path(), "Cumulative abnormal log volume, mean across assets\n(0.69 = one day at twice the "
+            "usual volume)", scale=1.0, ylabel="Cumulative abnormal log volume"))
         sections.append({
             "id": "volume", "title": f"Abnormal trading volume, CAV [{window[0]}, {window[1]}]",
             "meta": (f"log(1 + volume) against its estimation-window {'mean' if vol['model'] == 'mean' else 'market model'} "
@@ -168,7 +175,8 @@ def research_sections(spec, result: EventStudyResult, original: EventStudyResult
     if vola:
         ratios = result.volatility(vola["window"])
         out.table("variance_ratios", ratios)
-        by_event = pooled(ratios, by="event_id").rename(columns={"event_id": "group"})
+        by_event = pooled(ratios, by="event_id").set_index("event_id").reindex(_chronological(result))
+        by_event = by_event.rename_axis("group").reset_index()
         w = vola["window"]
         src = out.figure("variance_ratios", variance_ratio_figure(by_event, f"Variance ratio [{w[0]}, {w[1]}] by announcement"))
         sections.append({
