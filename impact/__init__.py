@@ -16,6 +16,7 @@ from .events.catalog import Catalog, load_catalog, load_catalogs, merge_catalogs
 
 # The inference stage offers the fitted results their verbs (result.test, .tests, .mvrm; intraday .tests()).
 from .inference import battery as _battery  # noqa: E402,F401
+from .inference import bhar as _bhar  # noqa: E402,F401
 from .inference import cross_section as _cross_section  # noqa: E402,F401
 from .inference import intraday as _intraday  # noqa: E402,F401
 from .inference import mvrm as _mvrm  # noqa: E402,F401

@@ -214,3 +214,38 @@ def test_spec_research_fields_are_validated():
         with pytest.raises(impact.SpecError) as err:
             spec_from_dict({**base, field: value})
         assert message in str(err.value)
+
+
+def test_bhar_tests_by_hand(result):
+    from impact.inference.bhar import skewness_adjusted_t
+    got = result.bhar_tests((0, 5), draws=199, seed=2).iloc[0]
+    x = result.bhar((0, 5))["bhar"].dropna().to_numpy()
+    n, s = len(x), x.mean() / x.std(ddof=1)
+    gamma = ((x - x.mean()) ** 3).sum() / (n * x.std(ddof=1) ** 3)
+    assert got["t_sa"] == pytest.approx(np.sqrt(n) * (s + gamma * s * s / 3 + gamma / (6 * n)), rel=1e-12)
+    assert got["skewness"] == pytest.approx(gamma, rel=1e-12) and got["n"] == n
+    assert got["t_cs"] == pytest.approx(x.mean() / (x.std(ddof=1) / np.sqrt(n)), rel=1e-12)
+    # the bootstrap by hand: resamples of n/4 of the centred BHARs
+    rng = np.random.default_rng(2)
+    boot = np.array([skewness_adjusted_t((x - x.mean())[rng.integers(0, n, n // 4)]) for _ in range(199)])
+    assert got["p_sa_boot"] == pytest.approx(2 * min(np.mean(boot <= got["t_sa"]), np.mean(boot >= got["t_sa"])))
+    # a symmetric sample has gamma = 0: t_sa is the ordinary t
+    sym = np.array([-2.0, -1.0, 0.5, 1.0, 2.5, 1.0, -1.0, -2.0, 1.0, 0.0]) - 0.0
+    sym = np.r_[sym, -sym] + 0.3
+    assert skewness_adjusted_t(sym) == pytest.approx(np.sqrt(len(sym)) * sym.mean() / sym.std(ddof=1), rel=1e-12)
+    with pytest.raises(ImpactError, match="^draws must be a positive whole number, got 0$"):
+        result.bhar_tests(draws=0)
+
+
+def test_bhar_honours_simple_and_log_returns_on_every_constructor():
+    """from_returns with returns='simple' compounds simple returns; 'log' sums logs first."""
+    dates = pd.bdate_range("2024-01-01", periods=300)
+    rng = np.random.default_rng(0)  # SYNTHETIC returns
+    frame = pd.DataFrame({"A": rng.normal(0, 0.01, 300), "MKT": rng.normal(0, 0.01, 300)}, index=dates)
+    events = pd.DataFrame({"event_id": ["E"], "date": [dates[280]]})
+    for kind in ("simple", "log"):
+        res = impact.EventStudy.from_returns(frame, events, market=None, model="raw", returns=kind,
+                                             estimation_window=(-260, -11), event_window=(-5, 5)).fit()
+        window = frame["A"].iloc[280:283]
+        expected = np.prod(1 + window) - 1 if kind == "simple" else np.expm1(window.sum())
+        assert res.bhar((0, 2))["bhar"].iloc[0] == pytest.approx(expected, rel=1e-12)

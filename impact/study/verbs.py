@@ -48,6 +48,11 @@ class ResearchVerbs:
         Benjamini & Hochberg 1995). See :func:`impact.inference.multiple.adjusted_car`."""
         return extension("adjusted")(self, window=window, method=method, family=family)
 
+    def bhar_tests(self, window: Window | None = None, draws: int = 999, seed: int = 0) -> pd.DataFrame:
+        """BHAR across pairs: cross-sectional t and Lyon, Barber & Tsai's (1999) skewness-adjusted
+        t with its bootstrap. See :func:`impact.inference.bhar.bhar_tests`."""
+        return extension("bhar_tests")(self, window=window, draws=draws, seed=seed)
+
     def calendar_time(self, window: Window | None = None, **options: Any) -> pd.DataFrame:
         """Calendar-time portfolio of the assets in their event windows regressed on the
         benchmark (Jaffe 1974; Mandelker 1974). See
