@@ -249,3 +249,17 @@ def test_bhar_honours_simple_and_log_returns_on_every_constructor():
         window = frame["A"].iloc[280:283]
         expected = np.prod(1 + window) - 1 if kind == "simple" else np.expm1(window.sum())
         assert res.bhar((0, 2))["bhar"].iloc[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_report_volume_section_without_any_volume_says_so(tmp_path):
+    """A spec asking for volume on assets that carry none (ETFs, FX) still writes its report,
+    with the section stating why there is nothing to show."""
+    import dataclasses
+
+    from impact.report.build import write_report
+    from impact.report.spec import load_spec
+    spec = dataclasses.replace(load_spec("rare_earths_2025"), assets=["SOXX", "KWEB", "GSPC"], cross_section=None,
+                               volatility=None)
+    html = (write_report(spec, tmp_path).folder / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('id="volume"'):]
+    assert "Not estimated: no asset of the study has usable volume: SOXX (no volume in the data" in section[:600]

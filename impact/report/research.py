@@ -148,8 +148,14 @@ def research_sections(spec, result: EventStudyResult, original: EventStudyResult
                           digits={"p_value": 3}),
         })
     vol = getattr(spec, "volume", None)
+    volume = None
     if vol:
-        volume = original.abnormal_volume(vol["model"]).by_bundle()
+        try:
+            volume = original.abnormal_volume(vol["model"]).by_bundle()
+        except ImpactError as exc:  # no asset with volume (ETFs, FX): the section says so
+            sections.append({"id": "volume", "title": "Abnormal trading volume", "meta": f"Not estimated: {exc}.",
+                             "figure": None, "alt": "", "columns": [], "rows": []})
+    if vol and volume is not None:
         window = spec.car_windows[0]
         cav = volume.car(window)
         out.table("abnormal_volume", cav)
