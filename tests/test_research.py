@@ -258,7 +258,7 @@ def test_report_volume_section_without_any_volume_says_so(tmp_path):
 
     from impact.report.build import write_report
     from impact.report.spec import load_spec
-    spec = dataclasses.replace(load_spec("rare_earths_2025"), assets=["SOXX", "KWEB", "GSPC"], cross_section=None,
+    spec = dataclasses.replace(load_spec("rare_earths_2025"), assets=["SOXX", "KWEB"], cross_section=None,
                                volatility=None)
     html = (write_report(spec, tmp_path).folder / "index.html").read_text(encoding="utf-8")
     section = html[html.index('id="volume"'):]
