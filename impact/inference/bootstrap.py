@@ -63,14 +63,6 @@ def draw_weights(rng: np.random.Generator, draws: int, n_clusters: int, weights:
     return np.where(u < p_low, low, high)
 
 
-def cluster_sums(car: np.ndarray, codes: np.ndarray, n_clusters: int) -> tuple[float, np.ndarray, np.ndarray]:
-    """CAAR, the cluster sums S_g of the residuals car_i - CAAR, and the cluster sizes n_g."""
-    mean = float(car.mean())
-    sums = np.bincount(codes, weights=car - mean, minlength=n_clusters)
-    sizes = np.bincount(codes, minlength=n_clusters).astype(float)
-    return mean, sums, sizes
-
-
 def cluster_t(sums: np.ndarray, sizes: np.ndarray, means: np.ndarray) -> np.ndarray:
     """t = mean / cluster-robust s.e. from cluster sums (..., G) of y_i and their means (...).
 
@@ -96,6 +88,30 @@ def p_value(t: float | np.ndarray, t_star: np.ndarray) -> np.ndarray:
     t = np.asarray(t, dtype=float)
     hits = np.sum(np.abs(t_star) >= np.abs(t)[..., None], axis=-1)
     return (1.0 + hits) / (1.0 + t_star.shape[-1])
+
+
+def bootstrap_p_values(cars: np.ndarray, codes: np.ndarray, draws: int = 999, seed: int = 0,
+                       weights: str = "rademacher") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(caar, t, p) of S CAR vectors (S, N) sharing one cluster structure ``codes`` (N,), each
+    with ``draws`` wild-bootstrap draws from ``np.random.default_rng(seed)`` (a few million
+    weights at a time). Vectorised: the size simulations run it on thousands of
+    null samples (benchmarks/bootstrap_size.py); :func:`wild_bootstrap` on one."""
+    cars = np.atleast_2d(np.asarray(cars, dtype=float))
+    n_clusters = int(codes.max()) + 1
+    sizes = np.bincount(codes, minlength=n_clusters).astype(float)
+    raw = np.zeros((len(cars), n_clusters))  # cluster sums of every vector, (S, G)
+    np.add.at(raw.T, codes, cars.T)
+    caar = cars.mean(axis=1)
+    t = cluster_t(raw, sizes, caar)
+    resid = raw - sizes * caar[:, None]  # cluster sums of e_i = car_i - CAAR
+    rng = np.random.default_rng(seed)
+    p = np.empty(len(cars))
+    block = max(1, 2_000_000 // (draws * n_clusters))
+    for lo in range(0, len(cars), block):
+        hi = min(lo + block, len(cars))
+        w = draw_weights(rng, (hi - lo) * draws, n_clusters, weights).reshape(hi - lo, draws, n_clusters)
+        p[lo:hi] = p_value(t[lo:hi], bootstrap_t(resid[lo:hi, None, :], sizes, w))
+    return caar, t, p
 
 
 def cluster_codes(result, cluster: str) -> np.ndarray:
@@ -135,12 +151,9 @@ def wild_bootstrap(result, window: Window = (-1, 1), draws: int = 999, seed: int
     n_clusters = int(codes.max()) + 1 if len(codes) else 0
     if n_clusters < 2:
         raise ImpactError(f"the bootstrap needs at least 2 clusters ({cluster}), this result has {n_clusters}")
-    mean, sums, sizes = cluster_sums(car, codes, n_clusters)
-    raw_sums = np.bincount(codes, weights=car, minlength=n_clusters)
-    t = float(cluster_t(raw_sums, sizes, np.asarray(mean)))
-    w = draw_weights(np.random.default_rng(seed), int(draws), n_clusters, weights)
-    t_star = bootstrap_t(sums, sizes, w)
-    return pd.DataFrame([[cars["window"].iloc[0], mean, t, float(p_value(t, t_star)), int(draws), n_clusters,
+    caar, t, p = bootstrap_p_values(car[None, :], codes, int(draws), seed, weights)
+    mean = float(caar[0])
+    return pd.DataFrame([[cars["window"].iloc[0], mean, float(t[0]), float(p[0]), int(draws), n_clusters,
                           cluster, weights, seed]], columns=COLUMNS)
 
 
