@@ -13,6 +13,7 @@ import statsmodels.api as sm
 
 from impact import EventStudy, datasets, load_catalog
 from impact.errors import ImpactError
+from impact.inference import bootstrap
 from impact.inference.bootstrap import MAMMEN, bootstrap_p_values, bootstrap_t, draw_weights, wild_bootstrap
 
 
@@ -176,6 +177,16 @@ def test_vectorised_p_values_equal_the_verb_on_one_sample(real):
     caar, t, p = bootstrap_p_values(car[None, :], codes, draws=499, seed=5)
     row = real.bootstrap((-1, 1), draws=499, seed=5).iloc[0]
     assert (caar[0], t[0], p[0]) == (row["caar"], row["t"], row["p_value"])
+
+
+def test_weights_drawn_in_blocks_continue_one_stream(real, monkeypatch):
+    """A million pairs with cluster="pair" cannot hold draws x pairs weights at once: the
+    weights come in blocks, and one sample's blocks continue one random stream."""
+    car = real.car((-1, 1))["car"].to_numpy()
+    codes = np.arange(len(car))
+    whole = bootstrap_p_values(car[None, :], codes, draws=301, seed=4)
+    monkeypatch.setattr(bootstrap, "_BUDGET", 7 * len(car) + 3)  # 7 draws per block
+    np.testing.assert_array_equal(bootstrap_p_values(car[None, :], codes, draws=301, seed=4)[2], whole[2])
 
 
 BAD = [

@@ -52,6 +52,7 @@ COLUMNS = ["window", "caar", "t", "p_value", "draws", "clusters", "cluster", "we
 _SQRT5 = np.sqrt(5.0)
 #: Mammen's (1993) two-point distribution: the low value, its probability, the high value.
 MAMMEN = (-(_SQRT5 - 1) / 2, (_SQRT5 + 1) / (2 * _SQRT5), (_SQRT5 + 1) / 2)
+_BUDGET = 2_000_000  # weights drawn at a time
 
 
 def draw_weights(rng: np.random.Generator, draws: int, n_clusters: int, weights: str = "rademacher") -> np.ndarray:
@@ -83,13 +84,6 @@ def bootstrap_t(sums: np.ndarray, sizes: np.ndarray, w: np.ndarray) -> np.ndarra
     return cluster_t(star, sizes, star.sum(axis=-1) / sizes.sum())
 
 
-def p_value(t: float | np.ndarray, t_star: np.ndarray) -> np.ndarray:
-    """Two-sided Monte Carlo p = (1 + #{|t*| >= |t|}) / (1 + B) along the last axis of t_star."""
-    t = np.asarray(t, dtype=float)
-    hits = np.sum(np.abs(t_star) >= np.abs(t)[..., None], axis=-1)
-    return (1.0 + hits) / (1.0 + t_star.shape[-1])
-
-
 def bootstrap_p_values(cars: np.ndarray, codes: np.ndarray, draws: int = 999, seed: int = 0,
                        weights: str = "rademacher") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(caar, t, p) of S CAR vectors (S, N) sharing one cluster structure ``codes`` (N,), each
@@ -105,12 +99,19 @@ def bootstrap_p_values(cars: np.ndarray, codes: np.ndarray, draws: int = 999, se
     t = cluster_t(raw, sizes, caar)
     resid = raw - sizes * caar[:, None]  # cluster sums of e_i = car_i - CAAR
     rng = np.random.default_rng(seed)
-    p = np.empty(len(cars))
-    block = max(1, 2_000_000 // (draws * n_clusters))
+    hits = np.zeros(len(cars))
+    # At most ~2 million weights at a time (a million pairs with cluster="pair" would
+    # otherwise need draws x 1e6 of them); consecutive blocks continue one random stream.
+    block = max(1, _BUDGET // (draws * n_clusters))
     for lo in range(0, len(cars), block):
         hi = min(lo + block, len(cars))
-        w = draw_weights(rng, (hi - lo) * draws, n_clusters, weights).reshape(hi - lo, draws, n_clusters)
-        p[lo:hi] = p_value(t[lo:hi], bootstrap_t(resid[lo:hi, None, :], sizes, w))
+        step = max(1, _BUDGET // ((hi - lo) * n_clusters))
+        for d0 in range(0, draws, step):
+            d1 = min(d0 + step, draws)
+            w = draw_weights(rng, (hi - lo) * (d1 - d0), n_clusters, weights).reshape(hi - lo, d1 - d0, n_clusters)
+            t_star = bootstrap_t(resid[lo:hi, None, :], sizes, w)
+            hits[lo:hi] += np.sum(np.abs(t_star) >= np.abs(t[lo:hi])[:, None], axis=1)
+    p = (1.0 + hits) / (1.0 + draws)
     return caar, t, p
 
 
