@@ -179,6 +179,12 @@ def test_vectorised_p_values_equal_the_verb_on_one_sample(real):
     assert (caar[0], t[0], p[0]) == (row["caar"], row["t"], row["p_value"])
 
 
+def test_an_undefined_t_has_an_undefined_p():
+    """All CARs equal: se = 0 and t = 0/0 is NaN, so is p (not 1/(1 + draws))."""
+    caar, t, p = bootstrap_p_values(np.zeros((1, 6)), np.array([0, 0, 1, 1, 2, 2]), draws=9)
+    assert caar[0] == 0 and np.isnan(t[0]) and np.isnan(p[0])
+
+
 def test_weights_drawn_in_blocks_continue_one_stream(real, monkeypatch):
     """A million pairs with cluster="pair" cannot hold draws x pairs weights at once: the
     weights come in blocks, and one sample's blocks continue one random stream."""

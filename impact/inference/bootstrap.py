@@ -111,7 +111,7 @@ def bootstrap_p_values(cars: np.ndarray, codes: np.ndarray, draws: int = 999, se
             w = draw_weights(rng, (hi - lo) * (d1 - d0), n_clusters, weights).reshape(hi - lo, d1 - d0, n_clusters)
             t_star = bootstrap_t(resid[lo:hi, None, :], sizes, w)
             hits[lo:hi] += np.sum(np.abs(t_star) >= np.abs(t[lo:hi])[:, None], axis=1)
-    p = (1.0 + hits) / (1.0 + draws)
+    p = np.where(np.isnan(t), np.nan, (1.0 + hits) / (1.0 + draws))  # t undefined (all CARs equal): p too
     return caar, t, p
 
 
