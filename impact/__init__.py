@@ -14,8 +14,8 @@ from .errors import CatalogError, DataError, ImpactError, SpecError
 from .events.align import align_events
 from .events.catalog import Catalog, load_catalog, load_catalogs, merge_catalogs
 
-# The inference stage offers the fitted results their verbs (result.test, .tests, .mvrm, .bootstrap, .adjusted,
-# .calendar_time; intraday .tests()).
+# The inference stage offers the fitted results their verbs (result.test, .tests, .mvrm, the research verbs
+# of study/verbs.py; intraday .tests()).
 from .inference import battery as _battery  # noqa: E402,F401
 from .inference import bhar as _bhar  # noqa: E402,F401
 from .inference import bootstrap as _bootstrap  # noqa: E402,F401

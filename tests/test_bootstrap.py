@@ -5,6 +5,7 @@ same-date correlation it is built for, and its size under the null."""
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from impact import EventStudy, datasets, load_catalog
 from impact.errors import ImpactError
 from impact.inference import bootstrap
 from impact.inference.bootstrap import MAMMEN, bootstrap_p_values, bootstrap_t, draw_weights, wild_bootstrap
+from impact.report.research import research_sections
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +222,17 @@ def test_one_cluster_is_refused(real):
     with pytest.raises(ImpactError) as err:
         real.take([0]).bootstrap(cluster="pair")
     assert str(err.value) == "the bootstrap needs at least 2 clusters (pair), this result has 1"
+
+
+def test_the_report_section_shows_date_and_pair_clusters(real):
+    """A spec's ``bootstrap:`` field (impact/report/research.py) runs this verb clustered by
+    date and per pair; the table is the two verb rows."""
+    tables: dict = {}
+    out = SimpleNamespace(table=lambda name, frame: tables.__setitem__(name, frame))
+    spec = SimpleNamespace(bootstrap={"draws": 99, "seed": 3}, car_windows=[(-1, 1)])
+    sections = research_sections(spec, real, real, out)
+    assert [s["id"] for s in sections] == ["bootstrap"]
+    expected = pd.concat([real.bootstrap((-1, 1), draws=99, seed=3), real.bootstrap((-1, 1), draws=99, seed=3,
+                                                                                      cluster="pair")],
+                         ignore_index=True)
+    pd.testing.assert_frame_equal(tables["bootstrap"], expected)
