@@ -60,7 +60,8 @@ class BatteryInputs:
             ssq = (np.where(ok, self.resid - mean[:, None], 0.0) ** 2).sum(axis=1)
             denom = n - (1 if sigma == "n-1" else 0)
             with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-                self.memo[key] = np.where(denom > 0, ssq / np.where(denom > 0, denom, 1), np.nan)
+                # no mutate below: inner guard: entries replaced by NaN
+                self.memo[key] = np.where(denom > 0, ssq / np.where(denom > 0, denom, 1), np.nan)  # pragma: no mutate
         return self.memo[key]
 
     def factors(self, window, prediction_error: bool = True, pe_rows: str = "pair"):

