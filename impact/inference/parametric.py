@@ -25,15 +25,16 @@ def _count(e: np.ndarray) -> np.ndarray:
 
 
 def _safe_div(a, b):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)  # pragma: no mutate (inner guard: entries replaced by NaN)
 
 
 def t_cs(inp, window):
     """Cross-sectional t (Brown & Warner 1985): mean / (sd_{n-1} / sqrt(N)), t(N-1)."""
-    e, _, _ = inp.factors(window, prediction_error=False)
+    # no mutate below: only e (and days) used: they do not depend on prediction_error
+    e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
     n = _count(e)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         mean = np.nanmean(e, axis=0) if len(e) else np.full(e.shape[1], np.nan)
         sd = np.nanstd(e, axis=0, ddof=1) if len(e) > 1 else np.full(e.shape[1], np.nan)
     t = _safe_div(mean * np.sqrt(n), sd)
@@ -52,7 +53,7 @@ def brown_warner_1980(inp, window, *, sigma: str = "ols", prediction_error: bool
     ok = np.isfinite(e)
     n = ok.sum(axis=0)
     v = np.where(ok, s2, 0.0).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         stat = _safe_div(np.where(ok, e, 0.0).sum(axis=0), np.sqrt(v))
         if df is None:
             df = v**2 / np.where(ok, s2**2 / inp.df[:, None], 0.0).sum(axis=0)
@@ -70,14 +71,15 @@ def estimation_aar(inp) -> np.ndarray:
 def brown_warner_1985(inp, window, *, df=None):
     """Crude dependence adjustment (Brown & Warner 1980, 1985): A / (sd(A_tau) sqrt(D)),
     sd (n-1) over the estimation rows of the mean residual; t(T_est - 1)."""
-    e, _, days = inp.factors(window, prediction_error=False)
-    if "aar_tau" not in inp.memo:
+    # no mutate below: only e (and days) used: they do not depend on prediction_error
+    e, _, days = inp.factors(window, prediction_error=False)  # pragma: no mutate
+    if "aar_tau" not in inp.memo:  # pragma: no mutate (cache key: a renamed key only misses the cache)
         a = estimation_aar(inp)
         inp.memo["aar_tau"] = a[np.isfinite(a)]
     a_tau = inp.memo["aar_tau"]
     sd = a_tau.std(ddof=1) if len(a_tau) > 1 else np.nan
     n = _count(e)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         mean = np.where(n > 0, np.nansum(e, axis=0) / np.maximum(n, 1), np.nan)
     stat = _safe_div(mean, sd * np.sqrt(days)) if np.isfinite(sd) else np.full(len(days), np.nan)
     return {"statistic": stat, "p_value": t_pvalue(stat, len(a_tau) - 1 if df is None else df), "n": n}
@@ -123,7 +125,7 @@ def lamb(inp, window, *, convention: str = "impact", df=None):
 def standardized(inp, window, sigma="ols", prediction_error=True, pe_rows="pair"):
     """Standardised event observations e / (sigma_i sqrt(f_i)) (Patell 1976)."""
     e, f, _ = inp.factors(window, prediction_error=prediction_error, pe_rows=pe_rows)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         return e / np.sqrt(inp.sigma2(sigma)[:, None] * f)
 
 
@@ -134,7 +136,7 @@ def patell(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe
     sigma must be the OLS one (``sigma="ols"``) for that variance to hold.
     """
     z = standardized(inp, window, sigma, prediction_error, pe_rows)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         var = np.where(inp.df > 2, inp.df / (inp.df - 2), np.nan)[:, None]
     ok = np.isfinite(z) & np.isfinite(var)  # df <= 2: Var(SAR) is infinite, the pair cannot enter
     stat = _safe_div(np.where(ok, z, 0.0).sum(axis=0), np.sqrt(np.where(ok, var, 0.0).sum(axis=0)))
@@ -143,7 +145,7 @@ def patell(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe
 
 def _bmp(z):
     n = _count(z)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         mean = np.nanmean(z, axis=0) if len(z) else np.full(z.shape[1], np.nan)
         sd = np.nanstd(z, axis=0, ddof=1) if len(z) > 1 else np.full(z.shape[1], np.nan)
     return _safe_div(mean * np.sqrt(n), sd), n
@@ -186,10 +188,10 @@ def kolari_pynnonen(inp, window, *, sigma: str = "ols", prediction_error: bool =
     """Kolari & Pynnönen (2010) adjusted BMP: BMP * sqrt((1 - r) / (1 + (N - 1) r)),
     r the average off-diagonal residual correlation (:func:`average_correlation`)."""
     stat, n = _bmp(standardized(inp, window, sigma, prediction_error, pe_rows))
-    if "r_bar" not in inp.memo:
+    if "r_bar" not in inp.memo:  # pragma: no mutate (cache key: a renamed key only misses the cache)
         inp.memo["r_bar"] = average_correlation(inp.resid)
     r = inp.memo["r_bar"]
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         adj = stat * np.sqrt((1 - r) / (1 + (n - 1) * r))
     return {"statistic": adj, "p_value": t_pvalue(adj, n - 1), "n": n, "r_bar": np.full(len(n), r)}
 
@@ -199,7 +201,7 @@ def pair_t(inp, window, *, sigma: str = "ols", prediction_error: bool = True, df
     with ``prediction_error=True``; eventstudy-py: ``sigma="n", prediction_error=False``,
     df L - 1)."""
     e, f, _ = inp.factors(window, prediction_error=prediction_error)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         t = e[:, 0] / np.sqrt(inp.sigma2(sigma) * f[:, 0])
     dfs = inp.df if df is None else np.broadcast_to(np.asarray(df, dtype=float), t.shape)
     return {"t": t, "p_value": t_pvalue(t, dfs), "df": dfs}

