@@ -18,6 +18,7 @@ from scipy import stats
 
 from impact.inference.inputs import BatteryInputs
 from impact.inference.nonparametric import corrado_rank, corrado_sign, generalized_sign, grank, modified_rank, wilcoxon
+from tests.test_independent import brute_force_grank  # Kolari & Pynnönen (2011) by brute force
 
 
 def sparse(seed=9, P=5, L=12):
@@ -115,24 +116,6 @@ def test_corrado_zivney_standardisation_on_sparse_days_by_brute_force(window, co
     G = np.sign(C - np.array([np.median(C[i, ok[i]]) for i in range(N)])[:, None])
     np.testing.assert_allclose(corrado_sign(inp, window, convention=convention)["statistic"],
                                cz(G, L, window, convention), rtol=1e-12)
-
-
-def brute_force_grank(est, zs):
-    """Kolari & Pynnönen (2011) as in tests/test_independent.py (days seen by nobody
-    weigh N_t / N = 0 and are not counted in T)."""
-    N, L = est.shape
-    U = np.full((N, L + 1), np.nan)
-    for i in range(N):
-        vals = np.append(est[i], zs[i])
-        ok = np.isfinite(vals)
-        U[i, ok] = stats.rankdata(vals[ok]) / (ok.sum() + 1) - 0.5
-    n_t = np.isfinite(U).sum(axis=0)
-    ubar = np.array([np.nanmean(U[:, t]) if n_t[t] else 0.0 for t in range(L + 1)])
-    T = int((n_t > 0).sum())
-    S = np.sqrt(((n_t / N) * ubar**2).sum() / T)
-    Z = ubar[-1] / S
-    t = Z * np.sqrt((T - 2) / (T - 1 - Z**2))
-    return t, 2 * stats.t.sf(abs(t), T - 2)
 
 
 def test_grank_with_estimation_rows_seen_by_no_pair_and_by_one_pair():
