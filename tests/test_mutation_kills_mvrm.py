@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 
 from impact import EventStudy, ImpactError
-from impact.inference.mvrm import TEST_COLUMNS, mvrm, wald_statistic
+from impact.inference.mvrm import TEST_COLUMNS, _singular_residuals, mvrm, wald_statistic
 
 CLEAN = {"contamination": "ignore", "roll_days": None}
 EST, EV = (-12, -5), (-1, 1)
@@ -222,5 +222,40 @@ def test_identical_assets_are_an_excluded_event_with_the_reason():
     assert out.tests.empty and out.fits == {}
     (row,) = out.excluded.to_dict("records")
     assert row["event_id"] == "e" and row["asset"] == ""
-    assert row["reason"].startswith("SUR estimation failed (")
-    assert row["reason"].endswith("); are two assets identical?")
+    # linearmodels 7 returns NaN estimates for a singular residual covariance instead of
+    # raising: the check before the fit names the pair
+    assert row["reason"] == ("SUR estimation failed (the residuals of A and B are perfectly correlated); "
+                             "are two assets identical?")
+
+
+def test_later_events_are_tested_after_an_excluded_one():
+    """An event with identical assets (SUR cannot be estimated) and one with too few common
+    estimation dates come first; the event after them is still tested."""
+    frame = toy_frame(T=60, n_assets=3)
+    frame["B"] = frame["A"]
+    dates = frame.index
+    ab = ["A", "B"]
+    events = pd.DataFrame({"event_id": ["bad", "bad", "short", "short", "good", "good"],
+                           "date": [dates[P0 + 12]] * 2 + [dates[P0]] * 2 + [dates[P0 + 24]] * 2,
+                           "asset": ab + ab + ["A", "C"]})
+    # at "short", A misses the first half of the estimation rows and B the second half
+    _, res = toy_study(frame, missing={"A": range(4), "B": range(4, 8)}, events=events)
+    assert len(res.pairs) == 6
+    out = mvrm(res)
+    assert set(out.tests["event_id"]) == {"good"}
+    assert list(out.fits) == ["good"]
+    reasons = dict(zip(out.excluded["event_id"], out.excluded["reason"]))
+    assert reasons == {"bad": "SUR estimation failed (the residuals of A and B are perfectly correlated); "
+                              "are two assets identical?",
+                       "short": "only 0 common estimation dates for 2 assets"}
+
+
+def test_singular_residuals_names_an_asset_fitted_exactly():
+    rng = np.random.default_rng(3)
+    x = np.repeat(rng.normal(0, 0.01, (1, 30, 1)), 2, axis=0)
+    y = np.column_stack([0.001 + 0.9 * x[0, :, 0], rng.normal(0, 0.01, 30)])
+    assert _singular_residuals(y, x, ["A", "B"]) == "zero residual variance for A"
+    y[:, 0] += rng.normal(0, 1e-6, 30)
+    assert _singular_residuals(y, x, ["A", "B"]) == ""
+    y[:, 1] = 2 * y[:, 0] + 0.3 * x[0, :, 0]
+    assert _singular_residuals(y, x, ["A", "B"]) == "the residuals of A and B are perfectly correlated"

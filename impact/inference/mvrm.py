@@ -95,6 +95,28 @@ def _event_system(result, rows: np.ndarray, est_off: np.ndarray, ev_off: np.ndar
     return y, x, len(common) if common is not None else 0
 
 
+def _singular_residuals(y: np.ndarray, x: np.ndarray, names: list[str]) -> str:
+    """Why the cross-equation residual covariance that SUR's GLS step inverts is singular
+    ("" when it is not): an asset fitted exactly by its regressors, or two assets whose
+    estimation residuals are perfectly correlated (identical series). linearmodels
+    returns NaN estimates in that case instead of raising, so it is checked here."""
+    T, N = y.shape
+    resid = np.empty((T, N))
+    for i in range(N):
+        X = np.column_stack([np.ones(T), x[i]])
+        resid[:, i] = y[:, i] - X @ np.linalg.lstsq(X, y[:, i], rcond=None)[0]
+    sd = np.sqrt((resid**2).sum(axis=0))
+    flat = np.flatnonzero(sd <= 1e-10 * np.maximum(np.sqrt((y**2).sum(axis=0)), 1e-300))
+    if len(flat):
+        return f"zero residual variance for {names[int(flat[0])]}"
+    corr = (resid.T @ resid) / np.outer(sd, sd)
+    if N > 1 and np.linalg.eigvalsh(corr)[0] < 1e-10:
+        off = np.abs(corr - np.eye(N))
+        i, j = np.unravel_index(int(np.argmax(off)), off.shape)
+        return f"the residuals of {names[int(i)]} and {names[int(j)]} are perfectly correlated"
+    return ""
+
+
 def wald_statistic(b: np.ndarray, cov: np.ndarray, R: np.ndarray) -> tuple[float, int]:
     """W = (R b)' (R V R')^{-1} (R b) for H0: R b = 0, and its degrees of freedom q = rank(R)
     (Greene, Econometric Analysis, sec. 5.4; linearmodels' system results offer no Wald test)."""
@@ -155,6 +177,10 @@ def mvrm(result, window=None, *, events=None, effect: str = "cumulative", debias
             exog = pd.DataFrame(np.column_stack([np.ones(T), x[i], dummies]),
                                 columns=["const", *[f"x{j}" for j in range(k)], *dummy_names])
             equations[name] = {"dependent": pd.Series(y[:, i], name=name), "exog": exog}
+        problem = _singular_residuals(y[:t_est], x[:, :t_est], names)
+        if problem:
+            excluded.append((event_id, "", f"SUR estimation failed ({problem}); are two assets identical?"))
+            continue
         try:
             fit = SUR(equations).fit(method="gls", cov_type="unadjusted", debiased=debiased)
         except (np.linalg.LinAlgError, ValueError) as exc:
