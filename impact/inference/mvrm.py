@@ -112,8 +112,8 @@ def _singular_residuals(y: np.ndarray, x: np.ndarray, names: list[str]) -> str:
     corr = (resid.T @ resid) / np.outer(sd, sd)
     if N > 1 and np.linalg.eigvalsh(corr)[0] < 1e-10:
         off = np.abs(corr - np.eye(N))
-        i, j = np.unravel_index(int(np.argmax(off)), off.shape)
-        return f"the residuals of {names[int(i)]} and {names[int(j)]} are perfectly correlated"
+        first, second = np.unravel_index(int(np.argmax(off)), off.shape)
+        return f"the residuals of {names[int(first)]} and {names[int(second)]} are perfectly correlated"
     return ""
 
 
