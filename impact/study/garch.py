@@ -30,9 +30,9 @@ from __future__ import annotations
 import numpy as np
 
 try:  # optional extra impact[garch]; models.fit_garch names the missing package
-    from arch.univariate import GARCH, LS, Normal
+    from arch.univariate import GARCH, LS, Normal, ZeroMean
 except ImportError:  # pragma: no cover - exercised only without the extra
-    GARCH = Normal = LS = object  # type: ignore[misc,assignment]
+    GARCH = Normal = LS = ZeroMean = object  # type: ignore[misc,assignment]
 
 
 def _bounded(h: float, bounds: np.ndarray) -> float:
@@ -92,17 +92,22 @@ class GappedNormal(Normal):  # type: ignore[misc,valid-type]
         return lls if individual else float(lls.sum())
 
 
-def fit_gapped(y: np.ndarray, x: np.ndarray, observed: np.ndarray):
-    """``arch``'s LS mean model with GARCH(1,1) normal errors on the rows y (n,), x (n, k)
-    (already scaled), ``observed`` (n,) marking usable rows (the first must be usable).
-    Unobserved rows are filled with the observed means, a point on the OLS line, so arch's
-    OLS starting values are those of the observed rows and the filled values never enter
-    the likelihood. Returns arch's result (``convergence_flag``, ``params``,
-    ``param_cov``, ``resid``, ``conditional_volatility`` over all n rows)."""
+def fit_gapped(y: np.ndarray, x: np.ndarray | None, observed: np.ndarray):
+    """``arch``'s LS mean model (``x`` (n, k)), or its zero mean (``x=None``, for residuals),
+    with GARCH(1,1) normal errors on the rows y (n,) (already scaled), ``observed`` (n,)
+    marking usable rows (the first must be usable). Unobserved rows are filled with the
+    observed means, a point on the OLS line, so arch's OLS starting values are those of the
+    observed rows and the filled values never enter the likelihood. Returns arch's result
+    (``convergence_flag``, ``params``, ``param_cov``, ``resid``, ``conditional_volatility``
+    over all n rows)."""
     observed = np.asarray(observed, dtype=bool)
-    yf = np.where(observed, y, y[observed].mean())
-    xf = np.where(observed[:, None], x, x[observed].mean(axis=0))
-    model = LS(yf, xf, volatility=GappedGARCH(observed), distribution=GappedNormal(observed), rescale=False)
+    parts = {"volatility": GappedGARCH(observed), "distribution": GappedNormal(observed), "rescale": False}
+    if x is None:
+        model = ZeroMean(np.where(observed, y, 0.0), **parts)
+    else:
+        yf = np.where(observed, y, y[observed].mean())
+        xf = np.where(observed[:, None], x, x[observed].mean(axis=0))
+        model = LS(yf, xf, **parts)
     return model.fit(disp="off", show_warning=False)
 
 
