@@ -64,6 +64,8 @@ def _sar_squared(result: EventStudyResult, days: np.ndarray) -> tuple[np.ndarray
 def garch_paths(result: EventStudyResult) -> tuple[np.ndarray, np.ndarray]:
     """One-step-ahead GARCH(1,1) conditional variances h (P, W) of every event day, and the
     fitted (omega, a, b) (P, 3), from the pairs' estimation residuals (see module doc)."""
+    if result.rows is None:
+        raise ImpactError("this result carries no estimation rows; refit with EventStudy.fit()")
     ea, eb = result.study.estimation_window
     wa, wb = result.study.event_window
     est = result.rows.gather(np.arange(ea, eb + 1), dates=False)

@@ -45,7 +45,7 @@ def _bounded(h: float, bounds: np.ndarray) -> float:
     return h
 
 
-class GappedGARCH(GARCH):  # type: ignore[misc,valid-type]
+class GappedGARCH(GARCH):
     """GARCH(1,1) whose recursion steps over unobserved rows with h_t in place of e_t^2."""
 
     def __init__(self, observed: np.ndarray) -> None:
@@ -80,7 +80,7 @@ class GappedGARCH(GARCH):  # type: ignore[misc,valid-type]
         return np.ascontiguousarray(inner[np.maximum(np.cumsum(self.observed) - 1, 0)])
 
 
-class GappedNormal(Normal):  # type: ignore[misc,valid-type]
+class GappedNormal(Normal):
     """The normal log-likelihood of the observed rows; unobserved rows contribute 0."""
 
     def __init__(self, observed: np.ndarray) -> None:
@@ -101,13 +101,14 @@ def fit_gapped(y: np.ndarray, x: np.ndarray | None, observed: np.ndarray):
     (``convergence_flag``, ``params``, ``param_cov``, ``resid``, ``conditional_volatility``
     over all n rows)."""
     observed = np.asarray(observed, dtype=bool)
-    parts = {"volatility": GappedGARCH(observed), "distribution": GappedNormal(observed), "rescale": False}
+    vol, dist = GappedGARCH(observed), GappedNormal(observed)
+    model: ZeroMean | LS
     if x is None:
-        model = ZeroMean(np.where(observed, y, 0.0), **parts)
+        model = ZeroMean(np.where(observed, y, 0.0), volatility=vol, distribution=dist, rescale=False)
     else:
         yf = np.where(observed, y, y[observed].mean())
         xf = np.where(observed[:, None], x, x[observed].mean(axis=0))
-        model = LS(yf, xf, **parts)
+        model = LS(yf, xf, volatility=vol, distribution=dist, rescale=False)
     return model.fit(disp="off", show_warning=False)
 
 
