@@ -621,9 +621,12 @@ def test_rank_and_sign_tests_on_sparse_days_by_brute_force():
         for fn in (corrado_rank, modified_rank, corrado_sign):
             n = fn(inp, window)["n"]
             assert list(n) == ([5, 5, 2] if window is None else [full]), fn.__name__
-    for fn in (corrado_rank, modified_rank, corrado_sign):
+    for fn in (modified_rank, corrado_sign):
         with pytest.raises(ImpactError, match=r"^convention must be 'impact' or 'estudy2', got 'r'$"):
             fn(inp, None, convention="r")
+    with pytest.raises(ImpactError,
+                       match=r"^convention must be 'impact', 'estudy2' or 'r_eventstudy', got 'r'$"):
+        corrado_rank(inp, None, convention="r")
     with pytest.raises(ImpactError, match=r"^p_hat must be 'cowan' or 'pooled', got 'x'$"):
         generalized_sign(inp, None, p_hat="x")
     # generalized sign: Cowan's p over each pair's usable rows, the pooled p over all of them

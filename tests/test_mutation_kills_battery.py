@@ -290,7 +290,8 @@ def test_battery_table_defaults_names_and_windows(f):
     res = study(f, ASSETS)
     table = battery_table(res)
     names = [t for t in TESTS if t != "placebo"]
-    assert list(table.columns) == ["test", "window", "statistic", "p_value", "n", "r_bar", "p_hat", "stars"]
+    assert list(table.columns) == ["test", "window", "statistic", "p_value", "n", "r_bar", "p_hat", "mean_sar",
+                                   "var_sar", "sd_sar", "mean_rank", "rank_sd", "n_pos", "n_neg", "stars"]
     assert list(table["test"]) == [n for n in names for _ in range(3)]
     assert list(table["window"]) == ["[0,0]", "[-1,1]", "[-3,3]"] * len(names)
     assert list(table.index) == list(range(3 * len(names)))
@@ -311,10 +312,11 @@ def test_battery_table_defaults_names_and_windows(f):
 def test_run_test_columns_and_exact_errors(f):
     res = study(f, ASSETS)
     day = run_test(res, "sign")
-    assert list(day.columns) == ["rel_day", "statistic", "p_value", "n"]
+    assert list(day.columns) == ["rel_day", "statistic", "p_value", "n", "n_pos", "n_neg"]
     assert list(day["rel_day"]) == list(range(EV[0], EV[1] + 1)) and day["n"].dtype.kind == "i"
     win = run_test(res, "generalized_sign", (0, 1))
-    assert list(win.columns) == ["window", "statistic", "p_value", "n", "p_hat"] and win["n"].dtype.kind == "i"
+    assert list(win.columns) == ["window", "statistic", "p_value", "n", "p_hat", "n_pos", "n_neg"]
+    assert win["n"].dtype.kind == "i"
     choose = ", ".join([*PARAMETRIC, *NONPARAMETRIC, "placebo"])
     with pytest.raises(ImpactError, match=re.escape(f"unknown test 'nope' (choose from {choose})")):
         run_test(res, "nope")

@@ -54,13 +54,14 @@ def arch_by_hand(y, x, horizons):
     var = fc.variance.to_numpy()[-1][np.asarray(horizons) - 1] / 1e4
     sc = np.array([100.0, *([1.0] * k)])
     cov = fit.param_cov.to_numpy()[:1 + k, :1 + k] / np.outer(sc, sc)
-    return dict(alpha=alpha, beta=beta, sigma2=(resid**2).sum() / (len(y) - 1 - k), var=var, cov=cov)
+    garch = th[1 + k:] / np.array([1e4, 1.0, 1.0])
+    return dict(alpha=alpha, beta=beta, sigma2=(resid**2).sum() / (len(y) - 1 - k), var=var, cov=cov, garch=garch)
 
 
 def test_fit_garch_every_field_against_arch(capsys):
     y, X = garch_panel(P=2)
     usable = np.ones(y.shape, dtype=bool)
-    usable[1, [3, 50, 51]] = False
+    usable[1, [0, 1, 2]] = False  # leading rows: the recursion starts at the first usable row (no gap inside)
     horizons = np.array([1, 2, 5])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no DataScaleWarning: rescale=False on 100 * returns
@@ -80,6 +81,7 @@ def test_fit_garch_every_field_against_arch(capsys):
         assert fit.sigma2[p] == pytest.approx(want["sigma2"], rel=1e-10)
         np.testing.assert_allclose(fit.event_var[p], want["var"], rtol=1e-10)
         np.testing.assert_allclose(fit.param_cov[p], want["cov"], rtol=1e-8)
+        np.testing.assert_allclose(fit.garch[p], want["garch"], rtol=1e-10)
 
 
 def test_fit_garch_small_returns_are_not_rescaled():

@@ -182,7 +182,7 @@ def test_kolari_pynnonen_passes_prediction_error_and_pe_rows_through(inp):
     r = average_correlation(inp.resid)
     for opts in ({"prediction_error": False}, {"pe_rows": "benchmark"}, {}):
         z = standardized(inp, W, "ols", opts.get("prediction_error", True), opts.get("pe_rows", "pair"))
-        stat, n = _bmp(z)
+        stat, n, _ = _bmp(z)
         adj = stat * np.sqrt((1 - r) / (1 + (n - 1) * r))
         out = kolari_pynnonen(inp, W, **opts)
         np.testing.assert_allclose(out["statistic"], adj, rtol=1e-12)

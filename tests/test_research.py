@@ -263,3 +263,74 @@ def test_report_volume_section_without_any_volume_says_so(tmp_path):
     html = (write_report(spec, tmp_path).folder / "index.html").read_text(encoding="utf-8")
     section = html[html.index('id="volume"'):]
     assert "Not estimated: no asset of the study has usable volume: SOXX (no volume in the data" in section[:600]
+
+
+# -- abnormal volatility: GARCH conditional variance and implied-volatility levels ----------
+
+def test_garch_volatility_ratio_against_arch_fitted_directly():
+    """SPY on 10 October 2025 (real prices), one event, nothing masked: arch's zero-mean
+    GARCH(1,1) on the market-model residuals, its recursion run on by hand through days
+    -10..0 with the abnormal returns as shocks; the day-0 ratio AR0^2 / h0."""
+    import arch
+    prices = impact.datasets.load_prices(["SPY", "GSPC"])
+    events = pd.DataFrame({"event_id": ["oct10"], "asset": ["SPY"], "date": ["2025-10-10"]})
+    res = impact.EventStudy(prices, events, market="GSPC", contamination="ignore", roll_days=None).fit()
+    got = res.volatility((0, 0), method="garch").iloc[0]
+    wide = prices.pivot(index="date", columns="symbol", values="adj_close")
+    r = np.log(wide).diff()
+    p0 = r.index.get_loc(pd.Timestamp("2025-10-10"))
+    par = res.params.iloc[0]
+    e = (r["SPY"] - par["alpha"] - par["beta"] * r["GSPC"]).to_numpy()
+    est = e[p0 - 260: p0 - 10]
+    assert np.isfinite(est).all()
+    fit = arch.arch_model(100 * est, mean="Zero", vol="GARCH", p=1, q=1, rescale=False).fit(disp="off")
+    omega, a, b = fit.params["omega"] / 1e4, fit.params["alpha[1]"], fit.params["beta[1]"]
+    h = fit.conditional_volatility[-1] ** 2 / 1e4
+    for t in range(p0 - 11, p0):  # h of days -10 .. 0, each from the day before
+        h = omega + a * e[t] ** 2 + b * h
+    assert got["measure"] == "garch_ratio" and got["n_days"] == 1 and np.isinf(got["df"])
+    # residuals from the prices here and in the study differ by ~1e-17; with a + b at its bound of 1
+    # the optimiser's end point moves by ~1e-5 relative: that is the tolerance
+    assert got["u"] == pytest.approx(e[p0] ** 2 / h, rel=1e-4)
+    assert a + b == pytest.approx(1.0, abs=1e-6) and got["u"] == pytest.approx(9.99, abs=0.01)
+    assert got["p_value"] == pytest.approx(2 * (1 - __import__("scipy").stats.norm.cdf(np.sqrt(got["u"]))), rel=1e-9)
+    # a three-day window: the mean of the three ratios, chi2(3) p-value
+    w = res.volatility((-1, 1), method="garch").iloc[0]
+    hs, hh = [], fit.conditional_volatility[-1] ** 2 / 1e4
+    for t in range(p0 - 11, p0 + 1):  # h of days -10 .. +1
+        hh = omega + a * e[t] ** 2 + b * hh
+        hs.append(hh)
+    ratios = e[p0 - 1: p0 + 2] ** 2 / np.array(hs[-3:])
+    assert w["u"] == pytest.approx(ratios.mean(), rel=1e-4)
+    from scipy import stats
+    assert w["p_value"] == pytest.approx(stats.chi2.sf(3 * w["u"], 3), rel=1e-9)
+
+
+def test_garch_volatility_pooled_and_bad_method(result):
+    g = result.volatility((0, 0), method="garch")
+    assert (g["measure"] == "garch_ratio").all() and np.isinf(g["df"]).all()
+    pool = pooled(g.assign(day0=pd.to_datetime(result.day0))[lambda d: d["day0"].isin(SHOCK_DAYS)]).iloc[0]
+    u = g.assign(day0=pd.to_datetime(result.day0))[lambda d: d["day0"].isin(SHOCK_DAYS)]["u"].dropna()
+    assert pool["expected_u"] == 1.0 and pool["mean_u"] == pytest.approx(u.mean(), rel=1e-12)
+    assert pool["t"] == pytest.approx((u - 1).mean() / ((u - 1).std(ddof=1) / np.sqrt(len(u))), rel=1e-12)
+    assert pool["mean_u"] > 3 and pool["p_value"] < 0.05  # the April and October shock days
+    with pytest.raises(ImpactError, match="^volatility method must be one of beaver, garch, got 'x'$"):
+        result.volatility(method="x")
+
+
+def test_implied_volatility_levels_report_their_level_change():
+    """The VIX is a level: its volatility news is the change of the level (its CAR), not a
+    variance ratio of its changes; pooled() leaves it out."""
+    catalog = impact.load_catalog().filter(start="2025-10-01", end="2025-10-31")
+    res = impact.EventStudy(impact.datasets.load_prices(["VIX", "SPY", "GSPC"]), catalog, market="GSPC",
+                            model={"default": "market", "volatility": "constant_mean"}).fit()
+    for method in ("beaver", "garch"):
+        v = res.volatility((0, 0), method=method)
+        vix = v[v["asset"] == "VIX"]
+        car = res.car((0, 0)).loc[vix.index]
+        assert len(vix) and (vix["measure"] == "level_change").all() and vix["u"].isna().all()
+        np.testing.assert_allclose(vix["level_change"], car["car"], rtol=1e-14)
+        np.testing.assert_allclose(vix["p_value"], car["p_value"], rtol=1e-12)
+        assert pooled(v).iloc[0]["n"] == (v["asset"] != "VIX").sum()
+    oct10 = v[(v["asset"] == "VIX") & (pd.to_datetime(res.day0) == pd.Timestamp("2025-10-10"))].iloc[0]
+    assert np.expm1(oct10["level_change"]) > 0.25  # the VIX rose 32% that day (abnormal: above its mean)

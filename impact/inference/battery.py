@@ -50,6 +50,10 @@ def run_test(result, name: str, window=None, **options) -> pd.DataFrame:
 #: the battery of issue 5 (every name ``EventStudyResult.test`` accepts, with EXTRA_TESTS)
 TESTS = ("t_cs", "brown_warner_1980", "brown_warner_1985", "patell", "bmp", "kolari_pynnonen",
          "corrado_rank", "grank", "sign", "generalized_sign", "wilcoxon", "placebo")
+#: columns some tests add so a statistic can be audited: mean and null variance / sd of the
+#: standardised ARs (patell, bmp, kolari_pynnonen), mean centred rank and its scale (rank tests),
+#: counts of positive and non-positive observations (sign tests)
+COMPONENTS = ("mean_sar", "var_sar", "sd_sar", "mean_rank", "rank_sd", "n_pos", "n_neg")
 #: further tests estudy2 reports (Corrado & Zivney 1992 sign and modified rank, Lamb 1995)
 EXTRA_TESTS = ("corrado_sign", "modified_rank", "lamb")
 
@@ -92,6 +96,8 @@ def battery_table(result, names=None, windows=None) -> pd.DataFrame:
         # no mutate below: dead: names and windows are never empty here
         return pd.DataFrame(columns=["test", "window", "statistic", "p_value", "n", "stars"])  # pragma: no mutate
     out = pd.concat(rows, ignore_index=True)
+    # the tests' components (docs/methods.md) after the columns the table always had
+    out = out[[c for c in out.columns if c not in COMPONENTS] + [c for c in COMPONENTS if c in out.columns]]
     return out.assign(stars=out["p_value"].map(significance_stars))
 
 

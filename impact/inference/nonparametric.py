@@ -101,10 +101,18 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
     ``convention="estudy2"`` reproduces estudy2 0.10.0 when pairs have missing
     days: dbar_t = N sum_i d_it / N_t^2 (rowMeans x ncol / N_t), T = mean_i M_i,
     and for windows the per-day mean rank centred on mean_i (M_i + 1)/2. All
-    conventions agree on complete data.
+    conventions agree on complete data. ``convention="r_eventstudy"``: R EventStudy's
+    scale, U_it = K_it / (M_i + 1) - 1/2, Ubar_t their mean over the pairs observed on
+    day t, S the *sample* sd (n - 1, centred on its own mean) of Ubar_t over every
+    ranked day (:func:`_r_eventstudy_rank`).
+
+    Components: ``mean_rank`` (the centred mean rank of the day, or its mean over the
+    window's days) and ``rank_sd`` (S): statistic = sqrt(D) mean_rank / rank_sd.
     """
-    if convention not in ("impact", "estudy2"):
-        raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
+    if convention not in ("impact", "estudy2", "r_eventstudy"):
+        raise ImpactError(f"convention must be 'impact', 'estudy2' or 'r_eventstudy', got {convention!r}")
+    if convention == "r_eventstudy":
+        return _r_eventstudy_rank(inp, window)
     cols = slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
     ev = inp.ar[:, cols]
     col_K, n_t, cen, K_ev, M = _combined_rank_columns(inp, ev)
@@ -117,23 +125,54 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
             T = (n_t > 0).sum()
             S = np.sqrt(np.nansum(dbar**2) / T) if T else np.nan
             if window is None:
-                stat = dbar[L:] / S
+                mean_rank = dbar[L:]
+                stat = mean_rank / S
             else:
+                mean_rank = np.array([dbar[L:].mean()])
                 stat = np.array([dbar[L:].sum() / (np.sqrt(ev.shape[1]) * S)])
         else:
             T = M.mean() if N else np.nan
             if window is None:
                 dbar = np.where(n_t > 0, (col_K - cen) * N / np.maximum(n_t, 1) ** 2, np.nan)
                 S = np.sqrt(np.nansum(dbar**2) / T)
-                stat = dbar[L:] / S
+                mean_rank = dbar[L:]
+                stat = mean_rank / S
             else:
                 centre = ((M + 1) / 2.0).mean()
                 day_mean = np.where(n_t > 0, col_K / np.maximum(n_t, 1), np.nan)
                 S = np.sqrt(np.nansum((day_mean - centre) ** 2) / T)
-                stat = np.array([np.sqrt(ev.shape[1]) * (np.nanmean(K_ev) - centre) / S])
+                mean_rank = np.array([np.nanmean(K_ev) - centre])
+                stat = np.sqrt(ev.shape[1]) * mean_rank / S
     if window is not None:
         n = np.array([np.isfinite(ev).all(axis=1).sum()])
-    return {"statistic": stat, "p_value": _normal_p(stat), "n": n}
+    return {"statistic": stat, "p_value": _normal_p(stat), "n": n, "mean_rank": mean_rank,
+            "rank_sd": np.full(len(stat), S)}
+
+
+def _r_eventstudy_rank(inp, window):
+    """R EventStudy's rank statistic (sipemu/eventstudy ``RankTest``): each pair's estimation
+    residuals and event-window ARs ranked together (average ties), U_it = K_it / (M_i + 1) - 1/2,
+    Ubar_t = mean_i U_it over the pairs observed on day t, S = sd_{T-1}(Ubar_t) over the T
+    ranked days (estimation and event); day t: Ubar_t / S. A window of D days (not in R):
+    sum_{t in window} Ubar_t / (sqrt(D) S), from the same ranking. N(0, 1)."""
+    L = inp.resid.shape[1]
+    combined = np.concatenate([inp.resid, inp.ar], axis=1)
+    U = _ranks(combined) / (np.isfinite(combined).sum(axis=1)[:, None] + 1) - 0.5
+    ok = np.isfinite(U)
+    cnt = ok.sum(axis=0)
+    ubar = np.where(cnt > 0, np.where(ok, U, 0.0).sum(axis=0) / np.maximum(cnt, 1), np.nan)
+    S = np.nanstd(ubar, ddof=1)
+    ev = ubar[L:]
+    n = _count(inp.ar)
+    if window is None:
+        mean_rank = ev
+    else:
+        days = (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
+        mean_rank = np.array([ev[days].mean()])
+        n = np.array([np.isfinite(inp.ar[:, days]).all(axis=1).sum()])
+    stat = np.sqrt(1 if window is None else days.sum()) * mean_rank / S
+    return {"statistic": stat, "p_value": _normal_p(stat), "n": n, "mean_rank": mean_rank,
+            "rank_sd": np.full(len(stat), S)}
 
 
 def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_rows: str = "pair"):
@@ -145,6 +184,7 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
     the L_i + 1 values are ranked, U = K / (M_i + 1) - 1/2; Ubar_t is the mean over
     pairs, S = sqrt(sum_t (N_t/N) Ubar_t^2 / T) over the T = L + 1 days,
     Z = Ubar_event / S and t = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2).
+    Components: ``mean_rank`` (Ubar_event) and ``rank_sd`` (S), Z = mean_rank / rank_sd.
     """
     z = standardized(inp, window, sigma, prediction_error, pe_rows)
     key = ("grank_base", sigma)  # pragma: no mutate (cache key: a renamed key only misses the cache)
@@ -159,6 +199,8 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
     n_est = ok_est.sum(axis=0)                 # pairs observed on each estimation day
     stat = np.full(z.shape[1], np.nan)
     pval = np.full(z.shape[1], np.nan)
+    mean_rank = np.full(z.shape[1], np.nan)
+    rank_sd = np.full(z.shape[1], np.nan)
     n_out = _count(z)
     memo_w: dict = {}
     for j in range(z.shape[1]):
@@ -199,18 +241,20 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
             t = Z * np.sqrt((T - 2) / (T - 1 - Z**2))
         stat[j] = t
         pval[j] = t_pvalue(t, T - 2)
-    return {"statistic": stat, "p_value": pval, "n": n_out}
+        mean_rank[j], rank_sd[j] = ubar_ev, S
+    return {"statistic": stat, "p_value": pval, "n": n_out, "mean_rank": mean_rank, "rank_sd": rank_sd}
 
 
 def sign(inp, window):
-    """Sign test: (N+ - N/2) / sqrt(N/4), N+ = #observations > 0; N(0, 1)."""
+    """Sign test: (N+ - N/2) / sqrt(N/4), N+ = #observations > 0; N(0, 1). Components
+    ``n_pos`` (N+) and ``n_neg`` (N - N+: zeros count as not positive)."""
     # no mutate below: only e (and days) used: they do not depend on prediction_error
     e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
     n = _count(e)
     pos = (e > 0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         stat = (pos - 0.5 * n) / np.sqrt(0.25 * n)
-    return {"statistic": stat, "p_value": _normal_p(stat), "n": n}
+    return {"statistic": stat, "p_value": _normal_p(stat), "n": n, "n_pos": pos, "n_neg": n - pos}
 
 
 def generalized_sign(inp, window, *, p_hat: str = "cowan"):
@@ -218,6 +262,7 @@ def generalized_sign(inp, window, *, p_hat: str = "cowan"):
 
     p is the share of positive estimation residuals: ``"cowan"`` the mean of the
     pairs' shares (Cowan 1992), ``"pooled"`` all pairs' days together (estudy2).
+    Components ``p_hat``, ``n_pos`` (N+) and ``n_neg`` (N - N+).
     """
     # no mutate below: only e (and days) used: they do not depend on prediction_error
     e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
@@ -234,7 +279,8 @@ def generalized_sign(inp, window, *, p_hat: str = "cowan"):
     pos = (e > 0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         stat = (pos - n * p) / np.sqrt(n * p * (1 - p))
-    return {"statistic": stat, "p_value": _normal_p(stat), "n": n, "p_hat": np.full(len(n), p)}
+    return {"statistic": stat, "p_value": _normal_p(stat), "n": n, "p_hat": np.full(len(n), p), "n_pos": pos,
+            "n_neg": n - pos}
 
 
 def wilcoxon(inp, window):

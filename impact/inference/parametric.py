@@ -129,18 +129,36 @@ def standardized(inp, window, sigma="ols", prediction_error=True, pe_rows="pair"
         return e / np.sqrt(inp.sigma2(sigma)[:, None] * f)
 
 
-def patell(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_rows: str = "pair"):
+def patell(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_rows: str = "pair",
+           multiday: str = "car"):
     """Patell (1976): sum_i SAR_i / sqrt(sum_i df_i / (df_i - 2)), N(0, 1).
 
     SAR_i ~ t(df_i) with df_i = L_i - p, so Var(SAR_i) = df_i / (df_i - 2); the
-    sigma must be the OLS one (``sigma="ols"``) for that variance to hold.
+    sigma must be the OLS one (``sigma="ols"``) for that variance to hold. For a
+    window, ``multiday="car"`` standardises the CAR by its own variance (CLM 1997 eq.
+    4.4.14); ``multiday="csar"`` sums the daily standardised ARs instead, z_i = CSAR_i /
+    sqrt(D Q_i) with Q_i = df_i / (df_i - 2), and the statistic is sum_i z_i / sqrt(N)
+    (Patell 1976; R EventStudy's ``caar_z``). Components: ``mean_sar`` (mean of the
+    standardised values that are summed) and ``var_sar`` (their mean null variance), so
+    statistic = sqrt(N) mean_sar / sqrt(var_sar).
     """
-    z = standardized(inp, window, sigma, prediction_error, pe_rows)
+    if multiday not in ("car", "csar"):
+        raise ImpactError(f"multiday must be 'car' or 'csar', got {multiday!r}")
     with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         var = np.where(inp.df > 2, inp.df / (inp.df - 2), np.nan)[:, None]
+    if multiday == "csar" and window is not None:
+        days = (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
+        daily = standardized(inp, None, sigma, prediction_error, pe_rows)[:, days]
+        z = daily.sum(axis=1, keepdims=True) / np.sqrt(days.sum() * var)
+        var = np.ones_like(var)
+    else:
+        z = standardized(inp, window, sigma, prediction_error, pe_rows)
     ok = np.isfinite(z) & np.isfinite(var)  # df <= 2: Var(SAR) is infinite, the pair cannot enter
-    stat = _safe_div(np.where(ok, z, 0.0).sum(axis=0), np.sqrt(np.where(ok, var, 0.0).sum(axis=0)))
-    return {"statistic": stat, "p_value": _normal_p(stat), "n": ok.sum(axis=0)}
+    n = ok.sum(axis=0)
+    total, q = np.where(ok, z, 0.0).sum(axis=0), np.where(ok, var, 0.0).sum(axis=0)
+    stat = _safe_div(total, np.sqrt(q))
+    return {"statistic": stat, "p_value": _normal_p(stat), "n": n, "mean_sar": _safe_div(total, n),
+            "var_sar": _safe_div(q, n)}
 
 
 def _bmp(z):
@@ -148,15 +166,15 @@ def _bmp(z):
     with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         mean = np.nanmean(z, axis=0) if len(z) else np.full(z.shape[1], np.nan)
         sd = np.nanstd(z, axis=0, ddof=1) if len(z) > 1 else np.full(z.shape[1], np.nan)
-    return _safe_div(mean * np.sqrt(n), sd), n
+    return _safe_div(mean * np.sqrt(n), sd), n, {"mean_sar": mean, "sd_sar": sd}
 
 
 def bmp(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_rows: str = "pair"):
     """Boehmer, Musumeci & Poulsen (1991): cross-sectional t of the standardised
     observations, mean(SAR) / (sd_{n-1}(SAR) / sqrt(N)), t(N-1); robust to
-    event-induced variance."""
-    stat, n = _bmp(standardized(inp, window, sigma, prediction_error, pe_rows))
-    return {"statistic": stat, "p_value": t_pvalue(stat, n - 1), "n": n}
+    event-induced variance. Components ``mean_sar``, ``sd_sar``."""
+    stat, n, parts = _bmp(standardized(inp, window, sigma, prediction_error, pe_rows))
+    return {"statistic": stat, "p_value": t_pvalue(stat, n - 1), "n": n, **parts}
 
 
 def average_correlation(resid: np.ndarray) -> float:
@@ -187,13 +205,13 @@ def average_correlation(resid: np.ndarray) -> float:
 def kolari_pynnonen(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_rows: str = "pair"):
     """Kolari & Pynnönen (2010) adjusted BMP: BMP * sqrt((1 - r) / (1 + (N - 1) r)),
     r the average off-diagonal residual correlation (:func:`average_correlation`)."""
-    stat, n = _bmp(standardized(inp, window, sigma, prediction_error, pe_rows))
+    stat, n, parts = _bmp(standardized(inp, window, sigma, prediction_error, pe_rows))
     if "r_bar" not in inp.memo:  # pragma: no mutate (cache key: a renamed key only misses the cache)
         inp.memo["r_bar"] = average_correlation(inp.resid)
     r = inp.memo["r_bar"]
     with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         adj = stat * np.sqrt((1 - r) / (1 + (n - 1) * r))
-    return {"statistic": adj, "p_value": t_pvalue(adj, n - 1), "n": n, "r_bar": np.full(len(n), r)}
+    return {"statistic": adj, "p_value": t_pvalue(adj, n - 1), "n": n, "r_bar": np.full(len(n), r), **parts}
 
 
 def pair_t(inp, window, *, sigma: str = "ols", prediction_error: bool = True, df=None):

@@ -189,7 +189,8 @@ def research_sections(spec, result: EventStudyResult, original: EventStudyResult
             "id": "volatility", "title": f"Abnormal volatility: variance ratios [{w[0]}, {w[1]}]",
             "meta": ("U = mean squared standardised AR over the window (Beaver 1968): 1 on an ordinary day, 4 for a "
                      "two-standard-deviation move. t tests the mean U against its null value across the assets of each "
-                     "announcement (assets of one date are not independent). Table variance_ratios."),
+                     "announcement (assets of one date are not independent). Implied-volatility levels (the VIX) are "
+                     "measured by their level change (column level_change), not pooled. Table variance_ratios."),
             "figure": src, "alt": "Mean variance ratio by announcement",
             "columns": ["group", "mean_u", "t", "p_value", "share_above_1", "n"],
             "rows": _rows(by_event[["group", "mean_u", "t", "p_value", "share_above_1", "n"]],

@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from ..errors import ImpactError
+from .garch import fit_gapped, variance_forecasts
 
 MODELS = ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch")
 #: Models whose regressors include the benchmark return.
@@ -59,6 +60,7 @@ class NormalFit:
     event_var: np.ndarray | None = None  # (P, W) forecast error variance per event day (garch)
     param_cov: np.ndarray | None = None  # (P, 1+k, 1+k) covariance of (alpha, beta) (garch)
     pair_model: np.ndarray | None = None  # (P,) model of each pair when a study mixes models
+    garch: np.ndarray | None = None  # (P, 3) omega, a, b of the GARCH(1,1) variance (garch)
 
     @property
     def models(self) -> np.ndarray:
@@ -228,6 +230,9 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
     end, so event-window returns never feed the variance. Returns are scaled by 100
     for the optimiser and the estimates scaled back. sigma2 is the residual variance
     SSR / (n - 1 - k) of the mean equation, for tests that need one number per pair.
+    Rows without a usable return between the first usable row and the window's end
+    neither enter the likelihood nor feed a shock to the variance recursion, which
+    steps over them with its expected value (:mod:`impact.study.garch`).
     Maximum likelihood cannot be batched in closed form, so this is the one model
     fitted in a loop; pairs that fail to converge are recorded as exclusions.
     """
@@ -242,6 +247,7 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
     sigma2 = np.full(P, np.nan)
     event_var = np.full((P, W), np.nan)
     param_cov = np.full((P, 1 + k, 1 + k), np.nan)
+    garch = np.full((P, 3), np.nan)
     n = usable.sum(axis=1)
     problem = np.full(P, "", dtype=object)
     need = max(min_obs, 1 + k + 3 + 2)
@@ -257,11 +263,17 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
         if (xp.std(axis=0) <= 1e-12).any():
             problem[p] = "benchmark returns constant over the estimation window"
             continue
+        # The recursion runs from the first usable row to the window's last row.
+        observed = usable[p, int(np.argmax(usable[p])):]
         try:
-            # no mutate below: arch: names case-insensitive, GARCH(1,1) its default
-            res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,  # pragma: no mutate
-                             # no mutate below: arch: normal its default dist, disp=None quiet
-                             dist="normal", rescale=False).fit(disp="off")  # pragma: no mutate
+            if observed.all():
+                # no mutate below: arch: names case-insensitive, GARCH(1,1) its default
+                res = arch_model(100 * yp, x=100 * xp, mean="LS", vol="GARCH", p=1, q=1,  # pragma: no mutate
+                                 # no mutate below: arch: normal its default dist, disp=None quiet
+                                 dist="normal", rescale=False).fit(disp="off")  # pragma: no mutate
+            else:
+                span = slice(len(usable[p]) - len(observed), None)
+                res = fit_gapped(100 * y[p, span], 100 * X[p, span, :], observed)
         except (ValueError, np.linalg.LinAlgError) as exc:
             problem[p] = f"GARCH estimation failed: {exc}"
             continue
@@ -273,13 +285,14 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
         beta[p] = theta[1:1 + k]
         cov = res.param_cov.to_numpy()[: 1 + k, : 1 + k]
         param_cov[p] = cov / np.outer(scale, scale)
-        # no mutate below: last row independent of reindex
-        fc = res.forecast(horizon=hmax, reindex=False, x=np.zeros((k, 1, hmax))).variance.to_numpy()[-1]  # pragma: no mutate
+        fc = variance_forecasts(theta[1 + k:], float(np.asarray(res.resid)[-1]),
+                                float(np.asarray(res.conditional_volatility)[-1]) ** 2, bool(observed[-1]), hmax)
         event_var[p] = fc[np.asarray(horizons) - 1] / 1e4
+        garch[p] = theta[1 + k:] / np.array([1e4, 1.0, 1.0])  # omega back on the returns' scale
         resid = yp - alpha[p] - xp @ beta[p]
         sigma2[p] = (resid**2).sum() / (n[p] - 1 - k)
     return NormalFit("garch", alpha, beta, sigma2, n.astype(int), (n - 1 - k).astype(int),
-                     np.zeros((P, k)), None, True, problem, tuple(names), event_var, param_cov)
+                     np.zeros((P, k)), None, True, problem, tuple(names), event_var, param_cov, garch=garch)
 
 
 #: Models that can share one study: regressors (benchmark or factors) plus models that ignore them.

@@ -276,9 +276,10 @@ class EventStudyResult(ResearchVerbs):
         of buying and holding the benchmark). With ``returns="log"`` (also the
         assumption for :meth:`EventStudy.from_returns` unless ``returns="simple"``)
         both legs are converted first: 1 + R = exp(r), 1 + E = exp(r - ar).
-        Columns ``event_id, asset, window, bhar, bhr, normal_bhr``. No per-pair
-        standard error: BHARs are skewed and are tested across pairs
-        (:meth:`caar`-style cross-sections or the test battery).
+        Columns ``event_id, asset, window, bhar, bhr, normal_bhr, se, t, p_value``: se is the
+        first-order (delta-method) standard error under the null, (1 + normal_bhr) sqrt(Var(CAR))
+        with Var(CAR) of :meth:`car` (estimation error included), t ~ t(df). BHARs are skewed:
+        across pairs use :meth:`bhar_tests` (Lyon, Barber & Tsai 1999).
         """
         window = window or self.study.event_window
         mask = self._window_mask(window)
@@ -288,9 +289,13 @@ class EventStudyResult(ResearchVerbs):
             bhr, nbhr = np.prod(1 + ret, axis=1) - 1, np.prod(1 + normal, axis=1) - 1
         else:  # log returns compound by summing
             bhr, nbhr = np.expm1(ret.sum(axis=1)), np.expm1(normal.sum(axis=1))
+        se = (1 + nbhr) * np.sqrt(self.fit.car_variance(self.benchmark, mask))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (bhr - nbhr) / se
         return pd.DataFrame({
             "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
             "window": f"[{window[0]},{window[1]}]", "bhar": bhr - nbhr, "bhr": bhr, "normal_bhr": nbhr,
+            "se": se, "t": t, "p_value": t_pvalue(t, self.fit.df),
         })
 
     def mvrm(self, window: Window | None = None, **options) -> pd.DataFrame:

@@ -31,10 +31,12 @@ class ResearchVerbs:
         :func:`impact.inference.volume.abnormal_volume`."""
         return extension("abnormal_volume")(self, model=model)
 
-    def volatility(self, window: Window = (0, 0)) -> pd.DataFrame:
-        """Event-window variance ratios (squared standardised ARs, Beaver 1968) per pair
-        and their tests. See :func:`impact.inference.volatility.variance_ratios`."""
-        return extension("volatility")(self, window=window)
+    def volatility(self, window: Window = (0, 0), method: str = "beaver") -> pd.DataFrame:
+        """Abnormal volatility per pair over ``window``: Beaver's (1968) variance ratio
+        (``method="beaver"``) or the squared AR over its GARCH(1,1) one-step-ahead conditional
+        variance (``method="garch"``); implied-volatility levels report their level change.
+        See :func:`impact.inference.volatility.variance_ratios`."""
+        return extension("volatility")(self, window=window, method=method)
 
     def bootstrap(self, window: Window = (-1, 1), draws: int = 999, seed: int = 0, weights: str = "rademacher",
                   cluster: str = "date") -> pd.DataFrame:
