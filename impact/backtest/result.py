@@ -9,14 +9,16 @@ import pandas as pd
 
 from ..data import datasets
 from ..events.catalog import Catalog, catalog_from_frame
-from .engine import asset_tables, simulate
+from .engine import asset_tables, run_rule
 from .metrics import performance, trade_stats
-from .placebo import percentile, placebo_distribution
+from .placebo import percentile, placebo_distribution, side_map
+from .rolls import benchmarks_needed, make_books
 from .rules import BacktestRule
 
 CSV_COLUMNS = ["event_id", "asset", "direction", "entry_date", "exit_date", "side", "weight", "entry_price",
                "exit_price", "exit_reason", "sessions", "timing", "flags", "return_gross", "cost", "return_net",
-               "pnl", "cum_pnl"]
+               "pnl", "cum_pnl", "return_gross_raw", "return_net_raw", "pnl_raw", "roll_gap", "roll_days",
+               "roll_rule"]
 
 
 def ordinal(value: float) -> str:
@@ -68,27 +70,44 @@ class BacktestResult:
     def summary(self) -> str:
         m = self.metrics
         pct = lambda v: "n/a" if not np.isfinite(v) else f"{100 * v:+.2f}%"  # noqa: E731
+        num = lambda v: "n/a" if not np.isfinite(v) else f"{v:.2f}"  # noqa: E731
+        held = ", ".join(dict.fromkeys(self.trades["asset"])) if len(self.trades) else ""
         lines = [
             f"{self.rule.title}",
             f"trades: {m['n_trades']}   skipped signals: {len(self.skipped)}   entry: {self.rule.entry}   "
             f"holding: {self.rule.holding} sessions",
-            f"hit rate: {m['hit_rate']:.1%}   mean net return/trade: {pct(m['mean_return'])} "
-            f"(t = {m['t_stat']:.2f}, p = {m['p_value']:.3f})" if m["n_trades"] else "no trades",
-            f"total P&L: {pct(m['total_pnl'])}   Sharpe: {m['sharpe']:.2f}   max drawdown: "
-            f"{pct(-m['max_drawdown'])}   exposure: {m['exposure']:.1%}",
-            f"placebo: {len(self.placebo)} runs on random dates (seed {self.rule.placebo_seed}), median mean "
-            f"return {pct(float(self.placebo['mean_return'].median()))};\n  the real mean return sits at the "
+        ]
+        if m["n_trades"]:
+            lines += [
+                f"hit rate: {m['hit_rate']:.1%}   mean net return/trade: {pct(m['mean_return'])} "
+                f"(t = {m['t_stat']:.2f}, p = {m['p_value']:.3f}; 95% CI {pct(m['ci_low'])} to "
+                f"{pct(m['ci_high'])},\n  bootstrap over {m['n_dates']} announcement dates)",
+                f"total P&L: {pct(m['total_pnl'])}   Sharpe: {num(m['sharpe'])}   max drawdown: "
+                f"{pct(-m['max_drawdown'])}   exposure: {m['exposure']:.1%}",
+                f"PSR(SR > 0): {num(m['psr'])}   deflated SR: {num(m['dsr'])} ({m['trials']} rule(s) tried)   "
+                f"turnover: {num(m['turnover'])}x/yr   P&L per year held: {pct(m['exposure_return'])}",
+                f"holding {held} long over the same sessions: {pct(m['hold_mean_return'])}/trade, "
+                f"total {pct(m['hold_total_pnl'])} (no costs)",
+            ]
+        else:
+            lines.append("no trades")
+        if m["n_trades"] and self.rule.roll_adjust == "splice" and m["n_rolled"]:
+            lines.append(f"roll-adjusted futures: {m['n_rolled']} trade(s) crossed a roll (roll_days, roll_rule); "
+                         f"raw total P&L {pct(m['total_pnl_raw'])},\n  mean {pct(m['mean_return_raw'])}/trade: "
+                         f"the roll gaps made {pct(m['roll_pnl'])} of it")
+        lines.append(
+            f"placebo: {len(self.placebo)} runs of the rule on random dates (seed {self.rule.placebo_seed}), median "
+            f"mean return {pct(float(self.placebo['mean_return'].median()))};\n  the real mean return sits at the "
             f"{ordinal(m['placebo_percentile'])} percentile of the placebo runs "
             f"(its total P&L at the {ordinal(m['placebo_percentile_pnl'])})"
-            if len(self.placebo) else "placebo: not run",
-        ]
+            if len(self.placebo) else "placebo: not run")
         if self.rule.sizing.method != "equal":
             lines.append(f"sizing: {self.rule.sizing.method} (P&L = weight x net return; the weight column)")
         notes = list(self.notes)
         rolled = int((self.trades["flags"].str.contains("roll:")).sum()) if len(self.trades) else 0
-        if rolled:
+        if rolled and self.rule.roll_adjust == "none":
             notes.append(f"{rolled} trade(s) hold through a detected futures roll (flags column); "
-                         "their P&L includes the contract switch")
+                         "their P&L includes the contract switch (roll_adjust: none)")
         # within 100 columns, like every human table of the CLI
         lines += [textwrap.fill(f"note: {n}", width=100, subsequent_indent="  ") for n in notes]
         return "\n".join(lines)
@@ -113,21 +132,24 @@ def run_backtest(rule: BacktestRule, prices: pd.DataFrame | None = None,
     """Backtest ``rule`` on ``prices`` (default: the bundled sample) and ``catalog``
     (default: the rule's catalog), with the placebo baseline."""
     if prices is None:
-        prices = datasets.load_prices(rule.assets)
+        prices = datasets.load_prices(rule.assets + benchmarks_needed(rule.assets))
     if catalog is None:
         catalog = rule.load_catalog(filtered=False)
     elif isinstance(catalog, pd.DataFrame):
         catalog = catalog_from_frame(catalog)
     tables = asset_tables(rule, prices)
-    trades, daily, skipped = simulate(rule, prices, catalog, tables)
+    books, _gaps, roll_notes = make_books(rule, tables, prices)
+    sim = run_rule(rule, prices, catalog, books)
+    trades, daily, skipped = sim.trades, sim.daily, sim.skipped
     selected = (catalog.filter(**rule.events) if rule.events else catalog).events
     start = pd.Timestamp(selected["date"].min()) if len(selected) else None
-    metrics = performance(trades, daily, start)
-    placebo = placebo_distribution(rule, trades, tables, start)
+    metrics = performance(trades, daily, start, seed=rule.placebo_seed)
+    metrics["dsr"], metrics["sr0"], metrics["trials"] = metrics["psr"], 0.0, 1  # one rule: see deflate()
+    placebo = placebo_distribution(rule, sim.signals, side_map(rule, sim.candidates, sim.fills), books, start)
     metrics["placebo_runs"] = len(placebo)
     metrics["placebo_percentile"] = percentile(metrics["mean_return"], placebo["mean_return"])
     metrics["placebo_percentile_pnl"] = percentile(metrics["total_pnl"], placebo["total_pnl"])
     notes = [f"{asset}: {len(t.attrs['untimed'])} price row(s) on dates that are not sessions of its calendar "
              f"ignored ({', '.join(t.attrs['untimed'][:5])}{', ...' if len(t.attrs['untimed']) > 5 else ''})"
-             for asset, t in tables.items() if t.attrs.get("untimed")]
+             for asset, t in tables.items() if t.attrs.get("untimed")] + roll_notes
     return BacktestResult(rule, trades, daily, skipped, metrics, placebo, notes)

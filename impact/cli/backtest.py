@@ -39,4 +39,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if "weight" in shown:
         shown["weight"] = table["weight"].map(lambda v: f"{v:.2f}")
     print(text_table(shown))  # percent, as in the summary above; --format csv keeps decimals
+    rolled = result.trades[result.trades["roll_days"] != ""]
+    if len(rolled) and result.rule.roll_adjust == "splice":
+        print("\ntrades across futures rolls (gross = raw - roll gap; roll_rule in --format csv):")
+        cols = {"return_gross_raw": "raw gross", "roll_gap": "roll gap", "return_gross": "gross"}
+        table = rolled[["event_id", "asset", "roll_days", *cols]].rename(columns=cols)
+        print(text_table(table.assign(**{c: table[c].map(lambda v: f"{100 * v:+.2f}%") for c in cols.values()})))
     return 0
