@@ -9,11 +9,12 @@ import pandas as pd
 
 from ..data import datasets
 from ..events.catalog import Catalog, catalog_from_frame
-from .engine import asset_tables, run_rule
+from .engine import Simulation, asset_tables, run_rule
 from .metrics import performance, trade_stats
 from .placebo import percentile, placebo_distribution, side_map
 from .rolls import benchmarks_needed, make_books
-from .rules import BacktestRule
+from .rules import LEARNED, BacktestRule
+from .stats import deflated_sharpe
 
 CSV_COLUMNS = ["event_id", "asset", "direction", "entry_date", "exit_date", "side", "weight", "entry_price",
                "exit_price", "exit_reason", "sessions", "timing", "flags", "return_gross", "cost", "return_net",
@@ -32,7 +33,8 @@ def ordinal(value: float) -> str:
 class BacktestResult:
     """Trades (``trades``), daily marked-to-market P&L (``daily``), signals that
     were not traded with the reason (``skipped``), headline statistics
-    (``metrics``) and the placebo runs (``placebo``)."""
+    (``metrics``), the placebo runs (``placebo``) and, for learned signs, the
+    out-of-sample against in-sample comparison (``walk_forward``)."""
 
     rule: BacktestRule
     trades: pd.DataFrame
@@ -41,6 +43,7 @@ class BacktestResult:
     metrics: dict[str, float]
     placebo: pd.DataFrame = field(repr=False)
     notes: list[str] = field(default_factory=list)
+    walk_forward: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def placebo_percentile(self) -> float:
@@ -152,4 +155,39 @@ def run_backtest(rule: BacktestRule, prices: pd.DataFrame | None = None,
     notes = [f"{asset}: {len(t.attrs['untimed'])} price row(s) on dates that are not sessions of its calendar "
              f"ignored ({', '.join(t.attrs['untimed'][:5])}{', ...' if len(t.attrs['untimed']) > 5 else ''})"
              for asset, t in tables.items() if t.attrs.get("untimed")] + roll_notes
-    return BacktestResult(rule, trades, daily, skipped, metrics, placebo, notes)
+    walk = walk_forward(rule, prices, catalog, books, sim) if rule.signs == LEARNED else pd.DataFrame()
+    return BacktestResult(rule, trades, daily, skipped, metrics, placebo, notes, walk)
+
+
+def walk_forward(rule: BacktestRule, prices: pd.DataFrame, catalog: Catalog, books: dict, sim: Simulation
+                 ) -> pd.DataFrame:
+    """Learned signs out of sample (walk-forward, as traded) against in sample: the sign of
+    the mean holding-period return of *all* announcements of the same direction on the
+    asset, later ones included (look-ahead), on the same announcements and on all."""
+    pool: dict[tuple[str, str], list[float]] = {}
+    for c in sim.candidates:
+        pool.setdefault((c.asset, c.direction), []).append(c.long_return)
+    signs = {k: int(np.sign(np.mean(v))) for k, v in pool.items()}
+    ins = run_rule(rule, prices, catalog, books,
+                   lambda c: (signs[(c.asset, c.direction)], "in-sample mean exactly zero")).trades
+    traded = set(zip(sim.trades["event_id"], sim.trades["asset"]))
+    same = ins[[k in traded for k in zip(ins["event_id"], ins["asset"])]]
+    rows = []
+    for label, t in (("walk-forward signs (out of sample)", sim.trades),
+                     ("in-sample signs, same announcements", same), ("in-sample signs, all announcements", ins)):
+        st = trade_stats(t["return_net"].to_numpy())
+        rows.append({"signs": label, "n_trades": st["n_trades"], "hit_rate": st["hit_rate"],
+                     "mean_return": st["mean_return"], "t_stat": st["t_stat"], "total_pnl": float(t["pnl"].sum())})
+    return pd.DataFrame(rows)
+
+
+def deflate(results: list[BacktestResult], n_trials: int | None = None) -> None:
+    """Deflated Sharpe ratios (:func:`impact.backtest.stats.deflated_sharpe`) of rules tried
+    together: each result's ``dsr``, ``sr0`` and ``trials`` given every result's daily Sharpe
+    ratio; ``n_trials`` (at least ``len(results)``) when more rules were tried than passed."""
+    n = len(results) if n_trials is None else max(int(n_trials), len(results))
+    srs = [r.metrics["sr_daily"] for r in results]
+    for r in results:
+        m = r.metrics
+        m["dsr"], m["sr0"] = deflated_sharpe(m["sr_daily"], m["n_days"], m["skew"], m["kurtosis"], srs, n)
+        m["trials"] = n
