@@ -87,9 +87,10 @@ class BacktestResult:
                 f"{pct(m['ci_high'])},\n  bootstrap over {m['n_dates']} announcement dates)",
                 f"total P&L: {pct(m['total_pnl'])}   Sharpe: {num(m['sharpe'])}   max drawdown: "
                 f"{pct(-m['max_drawdown'])}   exposure: {m['exposure']:.1%}",
-                f"PSR(SR > 0): {num(m['psr'])}   deflated SR: {num(m['dsr'])} ({m['trials']} rule(s) tried)   "
+                f"PSR(SR>0): {num(m['psr'])}   DSR: {num(m['dsr'])} ({m['trials']} rule{'s' * (m['trials'] > 1)} "
+                f"tried)   "
                 f"turnover: {num(m['turnover'])}x/yr   P&L per year held: {pct(m['exposure_return'])}",
-                f"holding {held} long over the same sessions: {pct(m['hold_mean_return'])}/trade, "
+                f"long {held} over the same sessions: {pct(m['hold_mean_return'])}/trade, "
                 f"total {pct(m['hold_total_pnl'])} (no costs)",
             ]
         else:
@@ -104,6 +105,10 @@ class BacktestResult:
             f"{ordinal(m['placebo_percentile'])} percentile of the placebo runs "
             f"(its total P&L at the {ordinal(m['placebo_percentile_pnl'])})"
             if len(self.placebo) else "placebo: not run")
+        if len(self.walk_forward) > 1:
+            ins = self.walk_forward.iloc[1]
+            lines.append(f"in-sample signs (look-ahead) on the same announcements: {pct(ins['mean_return'])}/trade, "
+                         f"total P&L {pct(ins['total_pnl'])}")
         if self.rule.sizing.method != "equal":
             lines.append(f"sizing: {self.rule.sizing.method} (P&L = weight x net return; the weight column)")
         notes = list(self.notes)
