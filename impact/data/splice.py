@@ -21,8 +21,9 @@ is only done where the switch is evidenced (the detector's ``volume_switch`` and
 test may be a genuine reaction, so without a benchmark it is kept (``rule = kept``).
 
 The adjusted series is the ratio back-adjustment of the raw one, anchored at the last
-price: ``P~_t = P_t * prod_{s > t} (1 + g_s)`` (the standard "back-adjusted continuous
-contract", e.g. Masteika, Rutkauskas & Alexander 2012), so every non-roll return is
+price: ``P~_t = P_t * prod_{s > t} (1 + g_s)`` (the ratio, or proportional, back-adjustment
+of continuous-contract data vendors, with the measured gap in place of the spread the
+vendors read off the two contracts), so every non-roll return is
 unchanged and each roll-day return becomes ``b_t`` (or the clipped move).
 
 Caveats: the benchmark funds close at 16:00 ET while grains settle at 14:15 ET and
