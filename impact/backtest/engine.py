@@ -37,7 +37,6 @@ from ..data import datasets
 from ..data.rolls import detect_rolls
 from ..errors import DataError, SpecError
 from ..events.align import event_instants
-from ..events.assets import get_asset
 from ..events.catalog import Catalog, catalog_from_frame
 from .rolls import Book, benchmarks_needed, make_books
 from .rules import LEARNED, BacktestRule

@@ -23,9 +23,15 @@ import numpy as np
 import pandas as pd
 
 from ..study.statistics import t_pvalue
-from .stats import (TRADING_DAYS, bootstrap_mean_ci, exposure_adjusted_return, hold_returns, probabilistic_sharpe,
-                    sharpe_moments, turnover)
-
+from .stats import (
+    TRADING_DAYS,
+    bootstrap_mean_ci,
+    exposure_adjusted_return,
+    hold_returns,
+    probabilistic_sharpe,
+    sharpe_moments,
+    turnover,
+)
 
 
 def trade_stats(returns: np.ndarray) -> dict[str, float]:

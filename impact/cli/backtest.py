@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..backtest import load_rule, run_backtest
-from ..backtest.result import deflate
 from ..backtest.output import write_backtest_report
+from ..backtest.result import deflate
 from ..csvsafe import to_csv
 from ..errors import SpecError
 from .args import text_table
