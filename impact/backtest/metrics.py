@@ -61,7 +61,8 @@ def performance(trades: pd.DataFrame, daily: pd.DataFrame, start: pd.Timestamp |
     out = trade_stats(trades["return_net"].to_numpy())
     out["total_pnl"] = float(trades["pnl"].sum()) if len(trades) else 0.0
     out["mean_cost"] = float(trades["cost"].mean()) if len(trades) else np.nan
-    dates = pd.to_datetime(trades["announced_utc"]).dt.strftime("%Y-%m-%d").to_numpy() if len(trades) else []
+    dates = (pd.to_datetime(trades["announced_utc"]).dt.strftime("%Y-%m-%d").to_numpy() if len(trades)
+             else np.array([], dtype=object))
     out["ci_low"], out["ci_high"] = bootstrap_mean_ci(trades["return_net"].to_numpy(), dates, seed=seed)
     out["n_dates"] = len(set(dates))
     raw = trade_stats(trades["return_net_raw"].to_numpy()) if len(trades) else {"mean_return": np.nan}

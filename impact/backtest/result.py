@@ -194,5 +194,5 @@ def deflate(results: list[BacktestResult], n_trials: int | None = None) -> None:
     srs = [r.metrics["sr_daily"] for r in results]
     for r in results:
         m = r.metrics
-        m["dsr"], m["sr0"] = deflated_sharpe(m["sr_daily"], m["n_days"], m["skew"], m["kurtosis"], srs, n)
+        m["dsr"], m["sr0"] = deflated_sharpe(m["sr_daily"], int(m["n_days"]), m["skew"], m["kurtosis"], srs, n)
         m["trials"] = n
