@@ -18,7 +18,7 @@ from impact.backtest.result import deflate
 from impact.backtest.stats import bootstrap_mean_ci, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe
 from impact.data.rolls import detect_rolls, robust_scale
 from impact.data.splice import roll_gaps, splice_prices
-from impact.errors import SpecError
+from impact.errors import DataError, SpecError
 from impact.events.assets import get_asset
 from impact.events.calendars import sessions
 from impact.events.catalog import catalog_from_frame
@@ -239,3 +239,21 @@ def test_walk_forward_compares_learned_signs_with_in_sample_signs(prices):
     assert oos["mean_return"] == pytest.approx(result.metrics["mean_return"], rel=1e-12)
     same = wf.loc["in-sample signs, same announcements"]
     assert same["n_trades"] <= oos["n_trades"] <= wf.loc["in-sample signs, all announcements", "n_trades"]
+
+
+def test_event_study_offers_the_same_splice(prices, catalog):
+    from impact import EventStudy
+
+    wanted = prices[prices["symbol"].isin(["ZS_F", "SOYB", "GSPC"])]
+    events = catalog.filter(ids=["USCN-2019-04"])
+    plain = EventStudy(wanted, events, assets=["ZS_F"])
+    spliced = EventStudy(wanted, events, assets=["ZS_F"], roll_adjust="splice")
+    z = wanted[wanted["symbol"] == "ZS_F"].set_index("date")["close"]
+    s = wanted[wanted["symbol"] == "SOYB"].set_index("date")["close"]
+    d14, d15 = pd.Timestamp("2019-05-14"), pd.Timestamp("2019-05-15")
+    assert plain.panel.returns["ZS_F"][d15] == pytest.approx(math.log(z[d15] / z[d14]), rel=1e-12)
+    assert spliced.panel.returns["ZS_F"][d15] == pytest.approx(math.log(s[d15] / s[d14]), rel=1e-12)
+    other = pd.Timestamp("2019-05-20")
+    assert spliced.panel.returns["ZS_F"][other] == pytest.approx(plain.panel.returns["ZS_F"][other], rel=1e-12)
+    with pytest.raises(DataError, match="needs roll days"):
+        EventStudy(wanted, events, assets=["ZS_F"], roll_adjust="splice", roll_days=None)

@@ -128,3 +128,15 @@ def splice_prices(prices: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
             if column in out.columns:
                 out.loc[mask, column] = pd.to_numeric(out.loc[mask, column], errors="coerce") * factor
     return out
+
+
+def splice(prices: pd.DataFrame | None, roll_adjust: str = "splice", roll_days="auto") -> pd.DataFrame:
+    """``EventStudy(..., roll_adjust="splice")``: tidy prices with every futures series
+    back-adjusted at its roll days (``roll_days``: ``"auto"`` or a user calendar)."""
+    if roll_adjust != "splice":
+        raise DataError(f"unknown roll_adjust {roll_adjust!r} (choose 'splice' or None)")
+    if prices is None or not {"date", "symbol", "close"}.issubset(prices.columns):
+        raise DataError("roll_adjust='splice' needs tidy prices (date, symbol, close[, volume]), not returns or wide closes")
+    if roll_days is None or roll_days is False:
+        raise DataError("roll_adjust='splice' needs roll days: roll_days='auto' or a roll calendar, not None")
+    return splice_prices(prices, roll_gaps(prices, None, roll_days))
