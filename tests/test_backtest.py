@@ -393,17 +393,27 @@ def test_by_period_splits_the_trades(prices):
 
 
 def test_soybean_trades_against_the_shared_raw_prices(shared_dir):
-    """Entry/exit settlements and net returns re-derived from ../shared/data/prices/ZS_F.csv."""
+    """Entry/exit settlements, raw and roll-adjusted net returns re-derived from
+    ../shared/data/prices/ZS_F.csv and SOYB.csv (the roll benchmark)."""
     from impact.backtest import load_rule
 
-    raw = pd.read_csv(shared_dir / "data" / "prices" / "ZS_F.csv", parse_dates=["date"]).set_index("date")["close"]
+    def closes(name):
+        return pd.read_csv(shared_dir / "data" / "prices" / f"{name}.csv", parse_dates=["date"]).set_index("date")["close"]
+
+    raw, soyb = closes("ZS_F"), closes("SOYB")
     result = run_backtest(load_rule("soybeans_retaliation"))
     assert len(result.trades) >= 8
     days = list(raw.index)
     for t in result.trades.itertuples():
         assert t.entry_price == raw[t.entry_date] and t.exit_price == raw[t.exit_date]
         assert days.index(t.exit_date) - days.index(t.entry_date) == 5
-        assert t.return_net == pytest.approx(-(raw[t.exit_date] / raw[t.entry_date] - 1) - 10 / 1e4, rel=1e-12)
+        long_raw = raw[t.exit_date] / raw[t.entry_date]
+        assert t.return_net_raw == pytest.approx(-(long_raw - 1) - 10 / 1e4, rel=1e-12)
+        # each crossed roll day's return is replaced by SOYB's: divide out (1 + r) / (1 + b)
+        gaps = [(raw[d] / raw.shift(1)[d]) / (soyb[d] / soyb.shift(1)[d]) for d in pd.to_datetime(
+            [x for x in t.roll_days.split(";") if x])]
+        assert t.return_net == pytest.approx(-(long_raw / np.prod(gaps) - 1) - 10 / 1e4, rel=1e-12)
+    assert result.trades["roll_days"].tolist().count("") == len(result.trades) - 2
 
 
 def test_price_rows_off_the_calendar_are_reported_not_silently_dropped(prices):

@@ -11,6 +11,11 @@
   peak starts at 0, before the first trade).
 * Exposure: share of those weekdays on which at least one position was held
   (a close entry is exposed from the next session; an open entry from its own).
+* Confidence interval, probabilistic and deflated Sharpe ratio, turnover, exposure-adjusted
+  return and the comparison with holding the asset: :mod:`impact.backtest.stats`. The PSR
+  uses the same daily P&L series as the Sharpe ratio, per day (not annualised).
+* Roll-adjusted futures: ``total_pnl_raw`` and ``mean_return_raw`` are the same trades on
+  the raw quotes; ``roll_pnl`` = raw minus adjusted total P&L (what the roll gaps did).
 """
 from __future__ import annotations
 
@@ -18,8 +23,15 @@ import numpy as np
 import pandas as pd
 
 from ..study.statistics import t_pvalue
-
-TRADING_DAYS = 252
+from .stats import (
+    TRADING_DAYS,
+    bootstrap_mean_ci,
+    exposure_adjusted_return,
+    hold_returns,
+    probabilistic_sharpe,
+    sharpe_moments,
+    turnover,
+)
 
 
 def trade_stats(returns: np.ndarray) -> dict[str, float]:
@@ -43,14 +55,28 @@ def daily_span(daily: pd.DataFrame, start: pd.Timestamp | None) -> pd.DataFrame:
     return frame.reindex(days.union(frame.index), fill_value=0).rename_axis("date").reset_index()
 
 
-def performance(trades: pd.DataFrame, daily: pd.DataFrame, start: pd.Timestamp | None = None) -> dict[str, float]:
+def performance(trades: pd.DataFrame, daily: pd.DataFrame, start: pd.Timestamp | None = None,
+                seed: int = 0) -> dict[str, float]:
     """All headline statistics of a backtest (see the module docstring for definitions)."""
     out = trade_stats(trades["return_net"].to_numpy())
     out["total_pnl"] = float(trades["pnl"].sum()) if len(trades) else 0.0
     out["mean_cost"] = float(trades["cost"].mean()) if len(trades) else np.nan
+    dates = (pd.to_datetime(trades["announced_utc"]).dt.strftime("%Y-%m-%d").to_numpy() if len(trades)
+             else np.array([], dtype=object))
+    out["ci_low"], out["ci_high"] = bootstrap_mean_ci(trades["return_net"].to_numpy(), dates, seed=seed)
+    out["n_dates"] = len(set(dates))
+    raw = trade_stats(trades["return_net_raw"].to_numpy()) if len(trades) else {"mean_return": np.nan}
+    out["mean_return_raw"] = raw["mean_return"]
+    out["total_pnl_raw"] = float(trades["pnl_raw"].sum()) if len(trades) else 0.0
+    out["roll_pnl"] = out["total_pnl_raw"] - out["total_pnl"]
+    out["n_rolled"] = int((trades["roll_days"] != "").sum()) if len(trades) else 0
+    hold = hold_returns(trades) if len(trades) else pd.Series(dtype=float)
+    out["hold_mean_return"] = float(hold.mean()) if len(hold) else np.nan
+    out["hold_total_pnl"] = float((hold * trades["weight"]).sum()) if len(hold) else 0.0
     span = daily_span(daily, start)
     if span.empty:
-        out.update(sharpe=np.nan, max_drawdown=0.0, exposure=0.0, n_days=0)
+        out.update(sharpe=np.nan, max_drawdown=0.0, exposure=0.0, n_days=0, sr_daily=np.nan, skew=np.nan,
+                   kurtosis=np.nan, psr=np.nan, turnover=np.nan, exposure_return=np.nan)
         return out
     pnl = span["pnl"].to_numpy(dtype=float)
     sd = pnl.std(ddof=1) if len(pnl) > 1 else np.nan
@@ -58,6 +84,11 @@ def performance(trades: pd.DataFrame, daily: pd.DataFrame, start: pd.Timestamp |
     out["max_drawdown"] = max_drawdown(np.cumsum(pnl))
     out["exposure"] = float((span["open_positions"].to_numpy() > 0).mean())
     out["n_days"] = len(span)
+    moments = sharpe_moments(pnl)
+    out.update(sr_daily=moments["sr"], skew=moments["skew"], kurtosis=moments["kurtosis"])
+    out["psr"] = probabilistic_sharpe(moments["sr"], len(pnl), moments["skew"], moments["kurtosis"])
+    out["turnover"] = turnover(trades, len(span))
+    out["exposure_return"] = exposure_adjusted_return(out["total_pnl"], len(span), out["exposure"])
     return out
 
 

@@ -43,7 +43,7 @@ def equity_figure(result: BacktestResult):
                        label=f"real (pct {result.metrics['placebo_percentile']:.0f})")
             hx.legend(frameon=False, fontsize=8)
         hx.set_xlabel("Mean net return per trade (%)")
-        hx.set_title(f"Placebo: {len(placebo)} random-date runs")
+        hx.set_title(f"Placebo: {len(placebo)} runs of the rule")
         fig.tight_layout()
     return fig
 
@@ -91,6 +91,7 @@ def _render(result: BacktestResult, folder: Path) -> None:
         rule=result.rule, m=result.metrics, trades=table.to_dict("records"),
         skipped=result.skipped.to_dict("records"), version=__version__,
         by_year=result.by_period("Y").to_dict("records"), notes=result.notes,
+        walk=result.walk_forward.to_dict("records"),
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         placebo_median=float(result.placebo["mean_return"].median()) if len(result.placebo) else float("nan"),
     )

@@ -1,49 +1,115 @@
-"""Placebo baseline: the same trades on random dates.
+"""Placebo baseline: the same rule on random dates.
 
-Each run replaces every real trade's entry by a session drawn uniformly (seeded
-``numpy.random.default_rng``) from the same asset's rows between the first
-selected announcement and the last row that leaves room for the holding period,
-keeping the trade's side, weight, holding period and costs. Exits are the
-holding period (stop/take-profit levels are not replayed). The statistic is the
-mean net return per trade; the real strategy's percentile is the share of runs
-whose statistic is at or below the real one (a randomization test in the spirit
-of the bootstrap baselines of Brock, Lakonishok & LeBaron 1992).
+Each run moves every announcement that gave the rule a tradable signal by a whole
+number of weeks, one draw per announcement shared by all the rule's assets (an
+announcement traded on several assets stays one pseudo-announcement). The move keeps
+the weekday and the local wall-clock time in the announcement's own time zone, so the
+entry rule (the first price struck after the instant) is replayed as it is; the next
+announcement of the opposite direction (``opposite_event`` exits) moves with it. The
+rule then runs exactly as on the real dates, through the engine's own code
+(:func:`impact.backtest.engine.trade`): entry, holding period, stop-loss and
+take-profit on the (roll-adjusted) path, opposite-event exits, overlap skips, sizing
+(volatility known at the pseudo entry) and costs. The side of each (announcement,
+asset) is the rule's fixed sign; with learned signs, the side the real run traded
+(the placebo does not relearn).
+
+Draws: ``numpy.random.default_rng(seed)``; ``rng.integers(lo, hi + 1, size=(runs,
+n))`` weeks for the ``n`` announcements in catalog order, ``lo``/``hi`` keeping the
+pseudo date between the first selected announcement and the last date that leaves each
+of the announcement's assets room for the holding period plus one session.
+
+The statistics per run are the mean net return per trade, the total P&L and the number
+of trades; the real strategy's percentile is the share of runs at or below it (a
+randomization test in the spirit of Brock, Lakonishok & LeBaron 1992).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .engine import NO_EVENT, Candidate, Fill, candidates, trade
+from .rolls import Book
 from .rules import BacktestRule
 
+PLACEBO_COLUMNS = ["run", "mean_return", "total_pnl", "n_trades"]
+WEEK_NS = 7 * 86_400 * 10**9
 
-def placebo_distribution(rule: BacktestRule, trades: pd.DataFrame, tables: dict[str, pd.DataFrame],
-                         start: pd.Timestamp | None) -> pd.DataFrame:
-    """One row per run: ``run, mean_return, total_pnl``; ``tables`` are the assets' timed
-    price rows (:func:`impact.backtest.engine.asset_tables`)."""
-    runs = rule.placebo_runs
-    if runs == 0 or trades.empty:
-        return pd.DataFrame(columns=["run", "mean_return", "total_pnl"])
-    rng = np.random.default_rng(rule.placebo_seed)
-    net = np.zeros((runs, len(trades)))
+
+def side_map(rule: BacktestRule, cands: list[Candidate], fills: list[Fill]) -> dict[tuple[str, str], int]:
+    """(event, asset) -> side the placebo trades: the rule's fixed signs on every signal
+    that had prices, or the learned sides the real run traded."""
+    if rule.signs == "learned":
+        return {(f.c.event_id, f.c.asset): f.sign for f in fills}
+    out = {}
+    for c in cands:
+        side = rule.side(c.asset, c.direction)
+        if side:
+            out[(c.event_id, c.asset)] = side
+    return out
+
+
+def _local_days(instants: np.ndarray, zone: str) -> np.ndarray:
+    return pd.DatetimeIndex(instants, tz="UTC").tz_convert(zone).tz_localize(None).normalize().to_numpy()
+
+
+def shift_weeks(instants: np.ndarray, zones: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+    """UTC ns instants moved by ``weeks`` (same shape) at the same wall-clock time in each zone."""
+    out = np.empty(weeks.shape, dtype=np.int64)
+    for zone in dict.fromkeys(zones):
+        cols = np.flatnonzero(zones == zone)
+        base = np.broadcast_to(instants[cols], weeks[:, cols].shape).ravel()
+        local = pd.DatetimeIndex(base, tz="UTC").tz_convert(zone).tz_localize(None)
+        moved = local + pd.to_timedelta(weeks[:, cols].ravel() * 7, unit="D")
+        back = moved.tz_localize(zone, ambiguous=np.ones(len(moved), dtype=bool), nonexistent="shift_forward")
+        out[:, cols] = back.tz_convert("UTC").as_unit("ns").asi8.reshape(len(weeks), len(cols))
+    return out
+
+
+def week_bounds(rule: BacktestRule, sig: pd.DataFrame, sides: dict[tuple[str, str], int],
+                books: dict[str, Book], start: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Per signal, the smallest and largest week shift keeping its pseudo date in range."""
     offset = rule.holding if rule.entry == "close" else rule.holding - 1
-    for asset in dict.fromkeys(trades["asset"]):
-        take = np.flatnonzero((trades["asset"] == asset).to_numpy())
-        rows = tables[asset]
-        close = rows["close"].to_numpy()
-        entry_px = close if rule.entry == "close" else rows["open"].to_numpy()
-        lo = int(np.searchsorted(rows["date"].to_numpy(), np.datetime64(start))) if start is not None else 0
-        allowed = np.arange(lo, len(rows) - offset)
-        allowed = allowed[np.isfinite(entry_px[allowed])]
-        if not len(allowed):
-            net[:, take] = np.nan
-            continue
-        picks = allowed[rng.integers(0, len(allowed), size=(runs, len(take)))]
-        gross = trades["sign"].to_numpy()[take] * (close[picks + offset] / entry_px[picks] - 1.0)
-        net[:, take] = gross - trades["cost"].to_numpy()[take]
-    weights = trades["weight"].to_numpy()
-    return pd.DataFrame({"run": np.arange(runs), "mean_return": net.mean(axis=1),
-                         "total_pnl": (net * weights).sum(axis=1)})
+    last_ok = {a: b.dates[max(len(b) - offset - 2, 0)] for a, b in books.items()}
+    lo, hi = np.zeros(len(sig), dtype=np.int64), np.zeros(len(sig), dtype=np.int64)
+    for k, ev in enumerate(sig.itertuples(index=False)):
+        day = _local_days(np.array([ev.announced]), ev.timezone)[0]
+        end = min(last_ok[a] for (e, a) in sides if e == ev.event_id)
+        lo[k] = -((day - np.datetime64(start, "ns")) // np.timedelta64(7, "D"))  # ceil
+        hi[k] = (end - day) // np.timedelta64(7, "D")
+    return lo, hi
+
+
+def placebo_distribution(rule: BacktestRule, sig: pd.DataFrame, sides: dict[tuple[str, str], int],
+                         books: dict[str, Book], start: pd.Timestamp | None) -> pd.DataFrame:
+    """One row per run: ``run, mean_return, total_pnl, n_trades`` (see the module docstring).
+
+    ``sig``: the real signals (:func:`impact.backtest.engine.signals`); ``sides``:
+    :func:`side_map`; ``books``: the assets' price rows (:func:`impact.backtest.rolls.make_books`).
+    """
+    runs = rule.placebo_runs
+    traded = {e for (e, _a) in sides}
+    sig = sig[sig["event_id"].isin(traded)].reset_index(drop=True)
+    if runs == 0 or sig.empty or start is None:
+        return pd.DataFrame(columns=PLACEBO_COLUMNS)
+    lo, hi = week_bounds(rule, sig, sides, books, start)
+    keep = lo <= hi  # an announcement that cannot be placed anywhere is left out
+    sig, lo, hi = sig[keep].reset_index(drop=True), lo[keep], hi[keep]
+    rng = np.random.default_rng(rule.placebo_seed)
+    weeks = rng.integers(lo, hi + 1, size=(runs, len(sig)))
+    zones = sig["timezone"].to_numpy(dtype=object)
+    announced = shift_weeks(sig["announced"].to_numpy(dtype=np.int64), zones, weeks)
+    opposite = sig["opposite"].to_numpy(dtype=np.int64)
+    has_opposite = opposite != NO_EVENT
+    moved_opposite = np.where(has_opposite, shift_weeks(np.where(has_opposite, opposite, 0), zones, weeks), NO_EVENT)
+    rows = []
+    for run in range(runs):
+        pseudo = sig.assign(announced=announced[run], opposite=moved_opposite[run])
+        cands = [c for c in candidates(rule, pseudo, books, []) if (c.event_id, c.asset) in sides]
+        fills = trade(rule, cands, lambda c: (sides[(c.event_id, c.asset)], ""), [])
+        net = np.array([f.gross - f.cost for f in fills])
+        weight = np.array([f.weight for f in fills])
+        rows.append((run, float(net.mean()) if len(net) else np.nan, float((net * weight).sum()), len(net)))
+    return pd.DataFrame(rows, columns=PLACEBO_COLUMNS)
 
 
 def percentile(real: float, placebo: pd.Series) -> float:

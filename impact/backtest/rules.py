@@ -61,6 +61,9 @@ class BacktestRule:
     the first close after the next catalog announcement of the opposite direction.
     ``costs_bps``/``slippage_bps`` are per side, in basis points of notional,
     keyed by asset class (``default`` for the rest); a round trip pays both twice.
+    ``roll_adjust``: ``splice`` (default) trades front-month futures on back-adjusted
+    prices (:mod:`impact.backtest.rolls`), ``none`` on the raw quotes; ``roll_days``:
+    ``auto`` (detected) or the path of a roll calendar CSV (``symbol, date``).
     """
 
     name: str
@@ -82,6 +85,8 @@ class BacktestRule:
     overlap: str = "skip"
     placebo_runs: int = 500
     placebo_seed: int = 12345
+    roll_adjust: str = "splice"
+    roll_days: str = "auto"
     source: str = "<memory>"
 
     def __post_init__(self) -> None:
@@ -128,6 +133,7 @@ class BacktestRule:
             "sizing": sizing, "learning": learning if signs == LEARNED else None, "costs_bps": dict(self.costs_bps),
             "slippage_bps": dict(self.slippage_bps), "overlap": self.overlap,
             "placebo": {"runs": self.placebo_runs, "seed": self.placebo_seed},
+            "roll_adjust": self.roll_adjust, "roll_days": self.roll_days,
         }
         return out
 
@@ -141,7 +147,9 @@ def _plain_signs(signs: Any) -> Any:
 
 
 FIELDS = ("name", "title", "description", "catalog", "events", "assets", "signs", "entry", "holding",
-          "exit", "sizing", "learning", "costs_bps", "slippage_bps", "overlap", "placebo")
+          "exit", "sizing", "learning", "costs_bps", "slippage_bps", "overlap", "placebo", "roll_adjust",
+          "roll_days")
+ROLL_ADJUSTS = ("splice", "none")
 
 
 def rule_from_dict(data: Any, source: str = "<memory>") -> BacktestRule:
@@ -238,6 +246,19 @@ def rule_from_dict(data: Any, source: str = "<memory>") -> BacktestRule:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise SpecError(f"{where('placebo')}: seed must be an integer, got {seed!r}")
 
+    roll_adjust = data.get("roll_adjust") or "splice"
+    if roll_adjust not in ROLL_ADJUSTS:
+        raise SpecError(f"{where('roll_adjust')}: expected one of {', '.join(ROLL_ADJUSTS)}, got {roll_adjust!r}")
+    roll_days = data.get("roll_days") or "auto"
+    if not isinstance(roll_days, str):
+        raise SpecError(f"{where('roll_days')}: expected 'auto' or the path of a CSV with symbol, date")
+    if roll_days != "auto":
+        path = Path(roll_days) if Path(roll_days).is_absolute() else Path(source).parent / roll_days
+        if not path.is_file():
+            raise SpecError(f"{where('roll_days')}: no such roll calendar file {roll_days!r} "
+                            "(a CSV with columns symbol, date; or 'auto')")
+        roll_days = str(path)
+
     rule = object.__new__(BacktestRule)
     rule.__dict__.update(
         name=name, assets=list(assets), signs=signs, holding=holding, title=str(data.get("title") or name),
@@ -245,7 +266,8 @@ def rule_from_dict(data: Any, source: str = "<memory>") -> BacktestRule:
         events=events, entry=entry, stop_loss_bps=limits.get("stop_loss_bps"),
         take_profit_bps=limits.get("take_profit_bps"), exit_on_opposite=opposite, sizing=sizing,
         learning=learning, costs_bps=costs,
-        slippage_bps=slippage, overlap=overlap, placebo_runs=runs, placebo_seed=seed, source=source,
+        slippage_bps=slippage, overlap=overlap, placebo_runs=runs, placebo_seed=seed, roll_adjust=roll_adjust,
+        roll_days=roll_days, source=source,
     )
     return rule
 

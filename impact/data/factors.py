@@ -21,6 +21,8 @@ from .datasets import load_factors
 
 #: Name of the risk-free column, subtracted from the left-hand side.
 RF = "rf"
+#: Columns of the bundled Fama-French 3 factor file (after :func:`ff3_factors`).
+FF3_COLUMNS = ("mkt_rf", "smb", "hml", RF)
 
 
 def ff3_factors() -> pd.DataFrame:
@@ -30,7 +32,7 @@ def ff3_factors() -> pd.DataFrame:
     """
 
     frame = load_factors()
-    return prepare_factors(frame.set_index("date")[["mkt_rf", "smb", "hml", "rf"]] / 100.0, "ff3 factors")
+    return prepare_factors(frame.set_index("date")[list(FF3_COLUMNS)] / 100.0, "ff3 factors")
 
 
 def prepare_factors(factors: pd.DataFrame, what: str = "factors") -> pd.DataFrame:

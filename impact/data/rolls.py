@@ -97,6 +97,13 @@ def in_roll_window(dates: pd.DatetimeIndex, rule: RollRule) -> np.ndarray:
     return ~np.isnat(_window_months(dates, rule))
 
 
+def robust_scale(log_returns: np.ndarray, lookback: int = 60) -> np.ndarray:
+    """1.4826 x the median absolute return of the previous ``lookback`` sessions (at least 20):
+    a MAD scale from past returns only (Rousseeuw & Croux 1993), not inflated by past rolls."""
+    past = pd.Series(np.abs(np.asarray(log_returns, dtype=float))).shift(1)
+    return past.rolling(lookback, min_periods=20).median().to_numpy() * 1.4826
+
+
 def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback: int = 60,
                  volume_jump: float = 20.0) -> pd.DataFrame:
     """Roll days of the futures series in a tidy price frame.
@@ -123,8 +130,7 @@ def detect_rolls(prices: pd.DataFrame, symbols=None, *, k: float = 4.0, lookback
         ret[1:] = np.log(close[1:] / close[:-1])
         months = _window_months(dates, rule)
         window = ~np.isnat(months)
-        # Robust scale from past returns only.
-        scale = pd.Series(np.abs(ret)).shift(1).rolling(lookback, min_periods=20).median().to_numpy() * 1.4826
+        scale = robust_scale(ret, lookback)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = ret / scale
         gap = window & (np.abs(z) > k)

@@ -30,6 +30,7 @@ from ..atomic import atomic_folder
 from ..csvsafe import to_csv
 from ..data import datasets
 from ..data.cache import PriceCache
+from ..data.factors import ff3_factors, prepare_factors
 from ..data.sources import get_source
 from ..errors import DataError, ImpactError, SpecError
 from ..events.assets import asset_label, get_asset, registry
@@ -124,9 +125,18 @@ def run_spec(spec: ReportSpec) -> EventStudyResult:
         prices, catalog, market=market, model=spec.model, estimation_window=spec.estimation_window,
         event_window=spec.event_window, returns=spec.returns, assets=spec.assets,
         min_estimation_obs=spec.min_estimation_obs, contamination=spec.contamination,
-        hypotheses=spec.hypotheses,
+        hypotheses=spec.hypotheses, factors=spec_factors(spec),
     )
     return study.fit()
+
+
+def spec_factors(spec: ReportSpec) -> pd.DataFrame | None:
+    """The factor frame ``factors:`` names: bundled Fama-French columns or a CSV file."""
+    if spec.factors is None:
+        return None
+    if isinstance(spec.factors, list):
+        return ff3_factors()[spec.factors]
+    return prepare_factors(pd.read_csv(spec.factors), spec.factors)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from ..data.factors import FF3_COLUMNS, RF
 from ..errors import ImpactError, SpecError
 from ..events.assets import registry
 from ..events.catalog import Catalog, load_catalog, resolve_catalog
@@ -19,7 +20,7 @@ from ..events.contamination import MODES as contamination_modes
 from ..inference.battery import TESTS
 from ..resources import reports_dir
 from ..study.hypotheses import check_overrides
-from ..study.models import MODELS
+from ..study.models import FACTOR_MODELS, MODELS
 from .research import FIELDS as RESEARCH_FIELDS
 from .research import check_research
 
@@ -70,6 +71,7 @@ class ReportSpec:
     assets: list[str] = field(default_factory=list)
     benchmark: str | dict[str, str] | None = "GSPC"
     model: str | dict[str, str] = "market"
+    factors: list[str] | str | None = None  # bundled FF3 columns, or a CSV path (model ff3 / factors)
     returns: str = "log"
     estimation_window: tuple[int, int] = (-260, -11)
     event_window: tuple[int, int] = (-5, 5)
@@ -97,7 +99,8 @@ class ReportSpec:
         return {
             "name": self.name, "title": self.title, "description": self.description,
             "catalog": self.catalog, "filters": self.filters, "assets": self.assets,
-            "benchmark": self.benchmark, "model": self.model, "returns": self.returns,
+            "benchmark": self.benchmark, "model": self.model,
+            **({"factors": self.factors} if self.factors is not None else {}), "returns": self.returns,
             "estimation_window": list(self.estimation_window), "event_window": list(self.event_window),
             "car_windows": [list(w) for w in self.car_windows], "min_estimation_obs": self.min_estimation_obs,
             "tests": list(self.tests), "grouping": list(self.grouping),
@@ -165,6 +168,35 @@ def load_spec(name_or_path: str | None = None) -> ReportSpec:
     return spec_from_dict(read_yaml(path), str(path))
 
 
+def _factors(value: Any, model: str | dict[str, str], where: str, source: str) -> list[str] | str | None:
+    """``factors:``: ``ff3`` (all bundled Fama-French columns), a list of them (``rf`` listed
+    means excess returns), or the path of a CSV of daily simple factor returns (``date`` + columns)."""
+    used = {model} if isinstance(model, str) else set(model.values())
+    if value is None:
+        if "factors" in used:
+            raise SpecError(f"{where}: model 'factors' needs factors: (bundled columns from "
+                            f"{', '.join(FF3_COLUMNS)}, 'ff3', or a CSV path)")
+        return None
+    if not used & set(FACTOR_MODELS):
+        raise SpecError(f"{where}: given, but the model is not 'ff3' or 'factors' (set model: factors)")
+    if value == "ff3":
+        return list(FF3_COLUMNS)
+    if isinstance(value, list):
+        bad = [c for c in value if c not in FF3_COLUMNS]
+        if bad or not [c for c in value if c != RF]:
+            raise SpecError(f"{where}: expected bundled factor columns from {', '.join(FF3_COLUMNS)} (at least "
+                            f"one besides rf), got {bad[0] if bad else value!r}")
+        return list(dict.fromkeys(value))
+    if isinstance(value, str):
+        path = Path(value)
+        if not path.is_absolute() and source != "<memory>":
+            path = Path(source).parent / path
+        if path.suffix.lower() != ".csv" or not path.is_file():
+            raise SpecError(f"{where}: {value!r} is neither 'ff3', a list of bundled columns nor an existing CSV file")
+        return str(path)
+    raise SpecError(f"{where}: expected 'ff3', a list of bundled factor columns or a CSV path, got {value!r}")
+
+
 def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a report spec must be a mapping of fields")
@@ -193,6 +225,7 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
     elif model not in MODELS:
         raise SpecError(f"{where('model')}: unknown model {model!r} (choose from {', '.join(MODELS)}, "
                         "or a mapping asset/asset class/default -> model)")
+    factors = _factors(data.get("factors"), model, where("factors"), source)
     try:
         hypotheses = check_overrides(data.get("hypotheses"), where("hypotheses"))
     except ImpactError as exc:
@@ -271,7 +304,7 @@ def spec_from_dict(data: Any, source: str = "<memory>") -> ReportSpec:
         raise SpecError(f"{where('title')}: expected a non-empty text")
     return ReportSpec(
         name=name, title=str(data["title"]), catalog=str(data.get("catalog", "us_china_trade_policy")),
-        filters=filters, assets=list(assets), benchmark=benchmark, model=model, returns=returns,
+        filters=filters, assets=list(assets), benchmark=benchmark, model=model, factors=factors, returns=returns,
         estimation_window=est, event_window=ev, car_windows=car_windows, min_estimation_obs=min_obs,
         tests=list(tests), grouping=list(dict.fromkeys(grouping)), heatmap_window=heat, placebo=placebo, data=source_name,
         contamination=contamination, hypotheses=hypotheses, **check_research(data, where),

@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..data.factors import RF, ff3_factors, prepare_factors
 from ..data.returns import ReturnPanel
 from ..data.rolls import roll_exclusions
+from ..data.splice import splice
 from ..errors import ImpactError
 from ..events.align import SESSION_PARTS
 from ..events.assets import by_asset
@@ -103,6 +104,9 @@ class EventStudy:
         event windows. ``"auto"`` (default) detects them in tidy ``prices``
         (:func:`impact.rolls.detect_rolls`); a frame/CSV of ``symbol, date`` is a user
         roll calendar; None disables.
+    roll_adjust : {None, "splice"}, default None
+        ``"splice"``: tidy futures prices back-adjusted at those roll days first, each roll-day return
+        replaced by the roll benchmark fund's or clipped to 4 robust sd (:mod:`impact.data.splice`).
     hypotheses : mapping, optional
         Overrides of each asset's expected sign on an escalation (asset, asset
         class or ``default`` -> ``"+"``/``"-"``, or -> ``{kind: sign}``); the defaults
@@ -138,6 +142,7 @@ class EventStudy:
         contamination: str = "exclude",
         factors: pd.DataFrame | None = None,
         roll_days: str | pd.DataFrame | None = "auto",
+        roll_adjust: str | None = None,
         hypotheses: Mapping | None = None,
         gap_days: bool = True,
         session_part: str = "close",
@@ -169,6 +174,7 @@ class EventStudy:
                               if session_part in SESSION_PARTS else
                               f"unknown session_part {session_part!r} (choose from {', '.join(SESSION_PARTS)})")
         self.session_part = session_part
+        prices = splice(prices, roll_adjust, roll_days) if roll_adjust is not None else prices
         self.panel = (ReturnPanel.from_prices(prices, returns, price_column, session_part) if prices is not None
                       else ReturnPanel.from_returns(returns_data))
         self.prices = prices  # the input frame (None for returns data), e.g. for quality checks
@@ -256,27 +262,21 @@ class EventStudy:
         return self.model if self.model != "mixed" else np.array([self.model_of(a) for a in assets], dtype=object)
 
     # -- estimation -----------------------------------------------------------------------
-    #: Pairs estimated per chunk: bounds the (pairs x estimation window) work arrays
-    #: (about a dozen of chunk_size x L floats, ~4 MB each for L = 250). Small enough that
-    #: the allocator reuses them between chunks instead of faulting in fresh pages
-    #: (measured fastest on the 2-core CI machine among 1k-16k).
+    #: Pairs per chunk: bounds the work arrays (a dozen of chunk_size x L floats, ~4 MB each for
+    #: L = 250) so the allocator reuses them (measured fastest on the 2-core CI among 1k-16k).
     chunk_size: int = 2_048
 
-    #: "windows" (default): gather every pair's (pairs x L) estimation window and fit all
-    #: of them in batched closed form (garch always uses it). "moments": the same OLS from
-    #: window sums of per-asset prefix sums, O(rows + pairs) and ~1.5x faster at 1M pairs;
-    #: it agrees to ~1e-13 but not to the last bits (SSR = Syy - b'Sxy rounds differently),
-    #: so the default stays bit-faithful to the window-by-window fit.
+    #: "windows" (default): gather every pair's (pairs x L) estimation window, fit all in batched
+    #: closed form (garch always). "moments": the same OLS from prefix sums, O(rows + pairs), ~1.5x
+    #: faster at 1M pairs, agrees to ~1e-13 but not to the last bits (SSR = Syy - b'Sxy rounds differently).
     engine: str = "windows"
 
     def fit(self) -> EventStudyResult:
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
 
-        All assets' rows are concatenated into one array, with NaN padding between
-        assets wide enough that no window can reach a neighbour's rows; each pair's
-        estimation and event windows are then gathered by fancy indexing and the
-        normal-return model is fitted in closed form for a whole chunk of pairs
-        at once (:func:`impact.models.fit_normal_returns`).
+        All assets' rows are concatenated into one array, NaN-padded so no window reaches a
+        neighbour's rows; each pair's windows are gathered by fancy indexing and the model is
+        fitted in closed form for a whole chunk of pairs at once (:func:`impact.models.fit_normal_returns`).
         """
         assets = self._study_assets()
         self._design_cache: dict = {}  # per fit: the panel may differ between fits
