@@ -225,14 +225,61 @@ def test_one_cluster_is_refused(real):
 
 
 def test_the_report_section_shows_date_and_pair_clusters(real):
-    """A spec's ``bootstrap:`` field (impact/report/research.py) runs this verb clustered by
-    date and per pair; the table is the two verb rows."""
+    """A spec's ``bootstrap:`` field (impact/report/research.py) runs this verb on the
+    sign-aligned CAAR by direction (the headline's pooled effect), clustered by date and per
+    pair; the table is the verb's rows."""
     tables: dict = {}
     out = SimpleNamespace(table=lambda name, frame: tables.__setitem__(name, frame))
     spec = SimpleNamespace(bootstrap={"draws": 99, "seed": 3}, car_windows=[(-1, 1)])
     sections = research_sections(spec, real, real, out)
     assert [s["id"] for s in sections] == ["bootstrap"]
-    expected = pd.concat([real.bootstrap((-1, 1), draws=99, seed=3), real.bootstrap((-1, 1), draws=99, seed=3,
-                                                                                      cluster="pair")],
+    expected = pd.concat([real.bootstrap((-1, 1), draws=99, seed=3, aligned=True, by="direction"),
+                          real.bootstrap((-1, 1), draws=99, seed=3, cluster="pair", aligned=True, by="direction")],
                          ignore_index=True)
+    assert set(expected["direction"]) == {"escalation", "de-escalation"}
+    assert "sign-aligned" in sections[0]["title"]
     pd.testing.assert_frame_equal(tables["bootstrap"], expected)
+
+
+@pytest.mark.parametrize("cluster", ["date", "pair"])
+def test_sign_aligned_bootstrap_by_direction_by_hand(cluster):
+    """Real bundled data, October 2025, bundled sessions: ``aligned=True, by="direction"``
+    tests the headline's pooled effect. Per direction the CAAR is caar_aligned's mean (VIX
+    and gold flipped, mixed bundles left out), t is the cluster-robust t by hand, and p is
+    the bootstrap of that subset alone with the same seed. The plain CAAR over everything
+    mixes escalations and de-escalations and is a different (smaller) number."""
+    prices = datasets.load_prices(["GSPC", "SOXX", "KWEB", "HG_F", "GC_F", "VIX", "ZS_F"])
+    events = load_catalog().filter(start="2025-10-09", end="2025-10-30")
+    res = EventStudy(prices, events, market="GSPC", model={"default": "constant_mean", "equity": "market"}).fit()
+    res = res.by_bundle()
+    out = res.bootstrap((0, 0), draws=499, seed=7, cluster=cluster, aligned=True, by="direction")
+    assert list(out["direction"]) == ["escalation", "de-escalation"]
+    assert list(out.columns[1:]) == ["window", "caar", "t", "p_value", "draws", "clusters", "cluster", "weights", "seed"]
+    cars = res.car((0, 0))
+    signs = res.hypotheses
+    aligned = (-signs["escalation_sign"] * cars["car"]).to_numpy()
+    direction = res.events_frame.set_index("event_id")["direction"].reindex(cars["event_id"]).to_numpy()
+    want = res.caar_aligned((0, 0), by="direction").set_index("direction")["caar_aligned"]
+    groups = {"date": pd.to_datetime(res.day0).astype(str).to_numpy(),
+              "pair": np.arange(len(cars)).astype(str)}[cluster]
+    for _, row in out.iterrows():
+        use = (direction == row["direction"]) & (signs["hypothesis"].to_numpy() != 0)
+        assert row["caar"] == pytest.approx(want[row["direction"]], abs=1e-15)
+        assert row["caar"] == pytest.approx(aligned[use].mean(), abs=1e-15)
+        assert row["t"] == pytest.approx(hand_t(aligned[use], groups[use]), rel=1e-12)
+        assert row["clusters"] == len(set(groups[use]))
+        _, _, p = bootstrap_p_values(aligned[use][None, :], pd.factorize(groups[use])[0], draws=499, seed=7)
+        assert row["p_value"] == p[0]
+    escalation = out.set_index("direction").loc["escalation"]
+    assert escalation["caar"] < -0.01            # 10 October: a broad risk-off move
+    plain = res.bootstrap((0, 0), draws=499, seed=7, cluster=cluster).iloc[0]
+    assert abs(plain["caar"]) < abs(escalation["caar"]) / 2
+
+
+def test_a_group_with_one_cluster_gets_nan_t_and_p():
+    """SYNTHETIC: grouping by event id with date clusters leaves one cluster per group."""
+    res = synthetic_result(n_assets=4, n_dates=4)
+    out = res.bootstrap((0, 0), draws=9, by="event_id")
+    assert len(out) == 4 and (out["clusters"] == 1).all()
+    assert out["t"].isna().all() and out["p_value"].isna().all()
+    np.testing.assert_allclose(out["caar"], res.caar((0, 0), by="event_id")["caar"], atol=1e-15)

@@ -134,7 +134,7 @@ def check_options(draws: int, weights: str, cluster: str) -> None:
 
 
 def wild_bootstrap(result, window: Window = (-1, 1), draws: int = 999, seed: int = 0, weights: str = "rademacher",
-                   cluster: str = "date") -> pd.DataFrame:
+                   cluster: str = "date", aligned: bool = False, by: str | None = None) -> pd.DataFrame:
     """Wild cluster bootstrap-t of the CAAR over ``window`` (Cameron, Gelbach & Miller 2008;
     Mammen 1993 weights with ``weights="mammen"``); see the module docs for the formulas.
 
@@ -142,20 +142,47 @@ def wild_bootstrap(result, window: Window = (-1, 1), draws: int = 999, seed: int
     (1 + #{|t*| >= |t|}) / (1 + draws)), ``draws``, ``clusters`` (their number),
     ``cluster``, ``weights``, ``seed``. The draws come from ``np.random.default_rng(seed)``:
     the same seed gives the same p-value.
+
+    ``aligned=True`` bootstraps the sign-aligned CAAR of :meth:`EventStudyResult.caar_aligned`
+    (CARs of assets expected to rise on an escalation flipped; pairs without a hypothesis,
+    such as mixed bundles, left out): pooled over assets that react in opposite directions,
+    or over escalations and de-escalations, the plain CAAR cancels and says "no effect".
+    ``by`` (e.g. ``"direction"``) gives one row per group, the group first; each group is
+    drawn from the same seed, and a group with fewer than 2 clusters gets NaN t and p.
     """
     check_options(draws, weights, cluster)
     cars = result.car(window)
+    label = cars["window"].iloc[0] if len(cars) else ""
     car = cars["car"].to_numpy(dtype=float)
     codes = cluster_codes(result, cluster)
     keep = np.isfinite(car)
-    car, codes = car[keep], pd.factorize(codes[keep])[0]
+    if aligned:
+        signs = result.hypotheses
+        car = -signs["escalation_sign"].to_numpy(dtype=float) * car
+        keep &= signs["hypothesis"].to_numpy() != 0
+    if by is None:
+        car, codes = car[keep], pd.factorize(codes[keep])[0]
+        n_clusters = int(codes.max()) + 1 if len(codes) else 0
+        if n_clusters < 2:
+            raise ImpactError(f"the bootstrap needs at least 2 clusters ({cluster}), this result has {n_clusters}")
+        return pd.DataFrame([_row(label, car, codes, draws, seed, weights, cluster)], columns=COLUMNS)
+    groups = result._with_attributes(cars[["event_id", "asset"]], [by])[by].to_numpy()
+    rows = []
+    for group in pd.unique(groups[keep]):
+        use = keep & (groups == group)
+        rows.append([group, *_row(label, car[use], pd.factorize(codes[use])[0], draws, seed, weights, cluster)])
+    return pd.DataFrame(rows, columns=[by, *COLUMNS])
+
+
+def _row(label: str, car: np.ndarray, codes: np.ndarray, draws: int, seed: int, weights: str, cluster: str) -> list:
+    """One output row; t and p are NaN with fewer than 2 clusters."""
     n_clusters = int(codes.max()) + 1 if len(codes) else 0
     if n_clusters < 2:
-        raise ImpactError(f"the bootstrap needs at least 2 clusters ({cluster}), this result has {n_clusters}")
-    caar, t, p = bootstrap_p_values(car[None, :], codes, int(draws), seed, weights)
-    mean = float(caar[0])
-    return pd.DataFrame([[cars["window"].iloc[0], mean, float(t[0]), float(p[0]), int(draws), n_clusters,
-                          cluster, weights, seed]], columns=COLUMNS)
+        t = p = np.full(1, np.nan)
+        caar = np.array([car.mean() if len(car) else np.nan])
+    else:
+        caar, t, p = bootstrap_p_values(car[None, :], codes, int(draws), seed, weights)
+    return [label, float(caar[0]), float(t[0]), float(p[0]), int(draws), n_clusters, cluster, weights, seed]
 
 
 extend("bootstrap", wild_bootstrap)  # result.bootstrap(): the date-clustered wild bootstrap

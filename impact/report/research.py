@@ -111,6 +111,17 @@ def _chronological(result: EventStudyResult) -> list[str]:
     return list(first.sort_values(kind="stable").index)
 
 
+def _few_clusters_note(table: pd.DataFrame) -> str:
+    """With G date clusters the Rademacher draws take only 2^G sign patterns (half of them
+    mirror images), so p cannot fall far below 1 / 2^(G-1): say so when that bounds it."""
+    dates = table[(table["cluster"] != "pair") & (table["clusters"] >= 2)]
+    if dates.empty or dates["clusters"].min() > 10:
+        return ""
+    g = int(dates["clusters"].min())
+    return (f"With only {g} date clusters there are {2 ** g} sign patterns, so the date-clustered p cannot fall "
+            f"far below {1 / 2 ** (g - 1):.3g}: few dates are weak evidence, however many assets moved. ")
+
+
 def research_sections(spec, result: EventStudyResult, original: EventStudyResult, out) -> list[dict]:
     """The sections the spec asks for; each writes its table(s) and figure through ``out``."""
     sections: list[dict] = []
@@ -199,13 +210,18 @@ def research_sections(spec, result: EventStudyResult, original: EventStudyResult
     boot = getattr(spec, "bootstrap", None)
     if boot and has_extension("bootstrap"):
         window = spec.car_windows[0]
-        table = pd.concat([result.bootstrap(window=window, **{**boot, "cluster": c})
+        # sign-aligned and by direction, as the headline's pooled effect: a plain CAAR over
+        # escalations and de-escalations (and over the VIX and equities) cancels to ~0
+        table = pd.concat([result.bootstrap(window=window, aligned=True, by="direction", **{**boot, "cluster": c})
                            for c in dict.fromkeys([boot.get("cluster", "date"), "pair"])], ignore_index=True)
         out.table("bootstrap", table)
         sections.append({
-            "id": "bootstrap", "title": f"Wild bootstrap of the CAAR [{window[0]}, {window[1]}]",
-            "meta": ("Weights drawn per event date (all assets of a date together) against per pair (as peers do, which "
-                     "ignores same-date correlation); Cameron, Gelbach & Miller (2008). Table bootstrap."),
-            "figure": None, "alt": "", "columns": list(table.columns), "rows": _rows(table, digits={"p_value": 3}),
+            "id": "bootstrap",
+            "title": f"Wild bootstrap of the sign-aligned CAAR [{window[0]}, {window[1]}] by direction",
+            "meta": ("The pooled effect of the headline findings (assets expected to rise on an escalation flipped; "
+                     "mixed bundles left out), tested with weights drawn per event date (all assets of a date "
+                     "together) against per pair (as peers do, which ignores same-date correlation); Cameron, "
+                     "Gelbach & Miller (2008). " + _few_clusters_note(table) + "Table bootstrap."),
+            "figure": None, "alt": "", "columns": list(table.columns), "rows": _rows(table, percent=("caar",), digits={"p_value": 3}),
         })
     return sections

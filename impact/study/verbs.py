@@ -39,11 +39,12 @@ class ResearchVerbs:
         return extension("volatility")(self, window=window, method=method)
 
     def bootstrap(self, window: Window = (-1, 1), draws: int = 999, seed: int = 0, weights: str = "rademacher",
-                  cluster: str = "date") -> pd.DataFrame:
-        """Wild bootstrap of the CAAR with weights drawn per event date (all assets of a date
-        together). See :func:`impact.inference.bootstrap.wild_bootstrap`."""
+                  cluster: str = "date", aligned: bool = False, by: str | None = None) -> pd.DataFrame:
+        """Wild bootstrap of the CAAR (sign-aligned with ``aligned=True``, one row per group with
+        ``by``) with weights drawn per event date (all assets of a date together). See
+        :func:`impact.inference.bootstrap.wild_bootstrap`."""
         return extension("bootstrap")(self, window=window, draws=draws, seed=seed, weights=weights,
-                                      cluster=cluster)
+                                      cluster=cluster, aligned=aligned, by=by)
 
     def adjusted(self, window: Window = (-1, 1), method: str = "holm", family: str = "event_id") -> pd.DataFrame:
         """Per-pair CAR tests with p-values adjusted within each family (Holm 1979 or
