@@ -222,6 +222,7 @@ def research_sections(spec, result: EventStudyResult, original: EventStudyResult
                      "mixed bundles left out), tested with weights drawn per event date (all assets of a date "
                      "together) against per pair (as peers do, which ignores same-date correlation); Cameron, "
                      "Gelbach & Miller (2008). " + _few_clusters_note(table) + "Table bootstrap."),
-            "figure": None, "alt": "", "columns": list(table.columns), "rows": _rows(table, percent=("caar",), digits={"p_value": 3}),
+            "figure": None, "alt": "", "columns": list(table.columns),
+            "rows": _rows(table, percent=("caar",), digits={"p_value": 3}),
         })
     return sections
