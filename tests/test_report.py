@@ -391,6 +391,13 @@ def test_trade_war_spec_renders_offline(tmp_path):
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert "The 2018-2019 US-China trade war" in html
     assert "<code>CAT</code>→<code>GSPC</code>" in html  # the per-class benchmark mapping, resolved per asset
+    # CBOT soybeans settled unchanged on 2019-08-05 (850.25 both days, a thin August contract):
+    # "unchanged", never "up ... +0.00%"
+    aug5 = _headline(folder, "- On 2019-08-05")
+    day = _table(folder, "event_day")
+    zs = day[(day["asset"] == "ZS_F") & (day["day0"] == "2019-08-05")].iloc[0]
+    assert zs["ret_pct"] == 0.0
+    assert "unchanged: soybeans" in aug5 and "+0.00%" not in aug5 and "-0.00%" not in aug5
 
 
 def test_result_tests_and_html_card():

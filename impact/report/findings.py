@@ -102,12 +102,16 @@ def session_sentences(event_day: pd.DataFrame, histories: dict[str, pd.Series], 
             context = move_context(histories.get(r.asset, pd.Series(dtype=float)), day, r.ret_pct)
             parts.append(f"{label(r.asset)} {pct(r.ret_pct)}" + (f", {context}" if context else ""))
         rest = block[block["asset"] != lead].sort_values("ret_pct")
-        down = [f"{label(r.asset)} {pct(r.ret_pct)}" for r in rest.itertuples() if r.ret_pct < 0]
-        up = [f"{label(r.asset)} {pct(r.ret_pct)}" for r in rest.itertuples() if r.ret_pct >= 0][::-1]
+        # a move that rounds to 0.00% is no move (a stale settlement, a held peg): not "up"
+        flat = rest["ret_pct"].abs() < 5e-5
+        down = [f"{label(r.asset)} {pct(r.ret_pct)}" for r in rest[~flat].itertuples() if r.ret_pct < 0]
+        up = [f"{label(r.asset)} {pct(r.ret_pct)}" for r in rest[~flat].itertuples() if r.ret_pct > 0][::-1]
         if down:
             parts.append("down: " + ", ".join(down))
         if up:
             parts.append("up: " + ", ".join(up))
+        if flat.any():
+            parts.append("unchanged: " + ", ".join(label(a) for a in rest.loc[flat, "asset"]))
         n_hyp = block[block["hypothesis"] != 0]
         mixed = str(bundles.iloc[0]["direction"]) == "mixed"  # the session's main bundle
         if not mixed:  # the sentence is about the main announcement: other events' pairs that date stay out
