@@ -10,16 +10,6 @@ from ..csvsafe import to_csv
 from .args import text_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("backtest", help="backtest an event-driven trading rule (YAML spec)")
-    p.add_argument("spec", help="bundled backtest spec name (backtests/*.yaml) or YAML path")
-    p.add_argument("--format", choices=("table", "csv"), default="table",
-                   help="table: summary and trades; csv: one row per trade")
-    p.add_argument("--out", default=None, help="also write an HTML page to OUT/<spec name>/")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
-    p.set_defaults(func=cmd_backtest)
-
-
 def cmd_backtest(args: argparse.Namespace) -> int:
     result = run_backtest(load_rule(args.spec))
     if args.out is not None:
