@@ -9,29 +9,54 @@ events -> data -> study -> inference -> report / backtest -> cli.
 """
 from __future__ import annotations
 
-from .data import datasets
-from .errors import CatalogError, DataError, ImpactError, SpecError
-from .events.align import align_events
-from .events.catalog import Catalog, load_catalog, load_catalogs, merge_catalogs
+import importlib
+from typing import TYPE_CHECKING, Any
 
-# The inference stage offers the fitted results their verbs (result.test, .tests, .mvrm, the research verbs
-# of study/verbs.py; intraday .tests()).
-from .inference import battery as _battery  # noqa: E402,F401
-from .inference import bhar as _bhar  # noqa: E402,F401
-from .inference import bootstrap as _bootstrap  # noqa: E402,F401
-from .inference import calendar_time as _calendar_time  # noqa: E402,F401
-from .inference import cross_section as _cross_section  # noqa: E402,F401
-from .inference import intraday as _intraday  # noqa: E402,F401
-from .inference import multiple as _multiple  # noqa: E402,F401
-from .inference import mvrm as _mvrm  # noqa: E402,F401
-from .inference import volatility as _volatility  # noqa: E402,F401
-from .inference import volume as _volume  # noqa: E402,F401
-from .study.eventstudy import EventStudy
-from .study.intraday import IntradayStudy
-from .study.result import EventStudyResult
+from . import inference  # noqa: F401 -- names the modules that offer the fitted results' verbs (result.test, .mvrm, ...)
+from .errors import CatalogError, DataError, ImpactError, SpecError
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .data import datasets
+    from .events.align import align_events
+    from .events.catalog import Catalog, load_catalog, load_catalogs, merge_catalogs
+    from .study.eventstudy import EventStudy
+    from .study.intraday import IntradayStudy
+    from .study.result import EventStudyResult
+
+#: Public name -> the module that holds it, imported on first use: ``import impact`` loads
+#: neither pandas nor scipy (start-up time, docs/architecture.md). ``None``: the module itself.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "datasets": (".data.datasets", None),
+    "align_events": (".events.align", "align_events"),
+    "Catalog": (".events.catalog", "Catalog"),
+    "load_catalog": (".events.catalog", "load_catalog"),
+    "load_catalogs": (".events.catalog", "load_catalogs"),
+    "merge_catalogs": (".events.catalog", "merge_catalogs"),
+    "EventStudy": (".study.eventstudy", "EventStudy"),
+    "IntradayStudy": (".study.intraday", "IntradayStudy"),
+    "EventStudyResult": (".study.result", "EventStudyResult"),
+}
+#: Stages reachable as attributes (``impact.study.result``) without importing them first.
+_STAGES = ("events", "data", "study", "inference", "report", "backtest", "cli")
 
 __all__ = [
     "Catalog", "CatalogError", "DataError", "EventStudy", "EventStudyResult", "ImpactError", "IntradayStudy",
     "SpecError", "align_events", "datasets", "load_catalog", "load_catalogs", "merge_catalogs", "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: the public names above, imported when first asked for
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        loaded = importlib.import_module(module, __name__)
+        value = loaded if attribute is None else getattr(loaded, attribute)
+        globals()[name] = value  # once: later lookups are plain attribute reads
+        return value
+    if name in _STAGES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

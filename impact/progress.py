@@ -11,8 +11,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from tqdm import tqdm
-
 T = TypeVar("T")
 
 _QUIET = False
@@ -40,6 +38,8 @@ def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, un
     if not enabled():
         yield from iterable
         return
+    from tqdm import tqdm  # here, not at the top: `impact --help` imports this module (start-up time)
+
     with tqdm(iterable, desc=desc, total=total, unit=unit, leave=False, file=sys.stderr) as bar:
         yield from bar
 
@@ -47,6 +47,8 @@ def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, un
 @contextmanager
 def steps(total: int, desc: str = ""):
     """A bar advanced by hand (``bar.update()``) for work that is not one loop."""
+    from tqdm import tqdm
+
     bar = tqdm(total=total, desc=desc, leave=False, file=sys.stderr, disable=not enabled())
     try:
         yield bar

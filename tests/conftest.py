@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 import pytest
 
+import impact
 from impact import EventStudy, datasets, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+# Every module of the package, imported once before any test: `import impact` and the CLI load
+# modules on first use (start-up time, docs/architecture.md), and a module first imported while a
+# test monkeypatches a function would keep the patched function for good (`from .build import
+# run_spec`). tests/test_startup.py checks the lazy loading itself, in fresh interpreters.
+for _module in pkgutil.walk_packages(impact.__path__, "impact."):
+    importlib.import_module(_module.name)
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@
 
 events -> data -> study -> inference -> report / backtest -> cli, with the shared base modules
 (errors, resources, progress, atomic, csvsafe) below every stage. Parsed with ``ast``: no module
-imports a later stage, no function hides an import of the package to dodge a circle, and the
-module graph has no cycle."""
+imports a later stage, no function hides an import of the package to dodge a circle, the
+module graph has no cycle, and imports by name (``importlib``) happen only in the few listed
+places that defer work for start-up time."""
 from __future__ import annotations
 
 import ast
@@ -13,6 +14,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "impact"
 STAGES = {"events": 1, "data": 2, "study": 3, "inference": 4, "report": 5, "backtest": 5, "cli": 6}
 BASE = {"errors", "resources", "progress", "atomic", "csvsafe", "version"}
 MAX_LINES = 450
+#: The only modules that import by name (``importlib.import_module``), each to keep ``import impact``
+#: and ``impact --help`` fast (issue 16), never to dodge a circle (docs/architecture.md "Start-up").
+DEFERRED = {
+    "impact": "the public names (EventStudy, load_catalog, datasets, ...) on first use (PEP 562)",
+    "impact.study.extensions": "the inference module that offers a result's verb, on the verb's first use",
+    "impact.cli.parser": "a command's handler module, when the command runs",
+}
 
 
 def _module(path: Path) -> str:
@@ -109,3 +117,21 @@ def test_modules_are_small_and_the_listing_reads_as_the_pipeline():
     assert folders == sorted(STAGES)
     top = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
     assert set(top) == BASE
+
+
+def _imports_by_name(path: Path) -> list[int]:
+    """Lines that import a module by name: ``importlib.import_module(...)`` or ``__import__(...)``."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            if name in ("importlib.import_module", "import_module", "__import__"):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_imports_by_name_only_where_start_up_needs_them():
+    found = {_module(p): _imports_by_name(p) for p in MODULES}
+    wrong = [f"{m}:{line} imports by name" for m, lines in found.items() if m not in DEFERRED for line in lines]
+    assert not wrong, "\n".join(wrong)
+    assert {m for m, lines in found.items() if lines} == set(DEFERRED)  # the list stays exact

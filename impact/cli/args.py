@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the parser's argument types need no pandas (start-up time)
+    import pandas as pd
 
 #: Options whose value may start with "-" (a window such as -1,1).
 NEGATIVE_VALUE_OPTIONS = ("--window",)

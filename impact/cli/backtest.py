@@ -15,19 +15,6 @@ from ..errors import SpecError
 from .args import text_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("backtest", help="backtest an event-driven trading rule (YAML spec)")
-    p.add_argument("spec", nargs="+", help="bundled backtest spec name(s) (backtests/*.yaml) or YAML path(s); "
-                   "several are one family of trials for the deflated Sharpe ratio")
-    p.add_argument("--trials", type=int, default=None,
-                   help="rules tried in all (default: the number of specs given), for the deflated Sharpe ratio")
-    p.add_argument("--format", choices=("table", "csv"), default="table",
-                   help="table: summary and trades; csv: one row per trade")
-    p.add_argument("--out", default=None, help="also write an HTML page to OUT/<spec name>/")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
-    p.set_defaults(func=cmd_backtest)
-
-
 def cmd_backtest(args: argparse.Namespace) -> int:
     specs = args.spec if isinstance(args.spec, list) else [args.spec]
     if args.trials is not None and args.trials < len(specs):

@@ -19,42 +19,6 @@ from ..errors import DataError
 from .args import terminal_width, text_table
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--cache-dir", default=None,
-                        help="price cache folder (default: $IMPACT_CACHE_DIR or the user cache folder)")
-    common.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
-    p = sub.add_parser("data", help="download and cache prices (yfinance), list/clear the cache, check data quality")
-    data_sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-
-    f = data_sub.add_parser("fetch", parents=[common], help="download prices into the cache (only the missing range)")
-    f.add_argument("symbols", nargs="+", help="package symbols (ZS_F, SPY) or Yahoo tickers (ZS=F, ^GSPC)")
-    f.add_argument("--start", default=None, help="first date YYYY-MM-DD (default 2017-01-01)")
-    f.add_argument("--end", default=None, help="last date YYYY-MM-DD, inclusive (default: yesterday)")
-    f.add_argument("--offline", action="store_true", help="never touch the network; report what the cache lacks")
-    f.add_argument("--refresh", action="store_true", help="re-download the whole range")
-    f.add_argument("--auto-adjust", action="store_true",
-                   help="store yfinance auto_adjust=True prices (default: traded close plus adj_close)")
-    f.set_defaults(func=cmd_fetch)
-
-    ls = data_sub.add_parser("list", parents=[common], help="list cached symbols with source, range and status")
-    ls.add_argument("--format", choices=("table", "csv"), default="table")
-    ls.add_argument("--wide", action="store_true", help="full status text (default: the table fits the terminal)")
-    ls.set_defaults(func=cmd_list)
-
-    c = data_sub.add_parser("clear", parents=[common], help="delete cached symbols")
-    c.add_argument("symbols", nargs="*", help="symbols to delete")
-    c.add_argument("--all", action="store_true", help="delete every cached symbol")
-    c.set_defaults(func=cmd_clear)
-
-    k = data_sub.add_parser("check", parents=[common], help="data-quality findings, one row per finding")
-    k.add_argument("symbols", nargs="*", help="symbols to check (default: all in the source)")
-    k.add_argument("--source", default="bundled",
-                   help="bundled (default), cache (the local cache, offline) or a CSV/parquet file")
-    k.add_argument("--format", choices=("table", "csv"), default="table")
-    k.set_defaults(func=cmd_check)
-
-
 def _cache(args):
 
     return PriceCache(args.cache_dir)

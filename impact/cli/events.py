@@ -16,56 +16,6 @@ from ..events.calendars import asset_zone, sessions
 from ..events.catalog import load_catalog, load_catalogs, merge_catalogs
 from ..events.contamination import contamination
 from .args import terminal_width, text_table
-from .args import window as window_arg
-
-
-def _add_catalog_options(p: argparse.ArgumentParser, filters: bool = True) -> None:
-    p.add_argument("--catalog", action="append", metavar="FILE",
-                   help="catalog file (CSV or YAML); repeat to merge several (default: the bundled catalog)")
-    if not filters:
-        return
-    p.add_argument("--start", help="first local date to keep (YYYY-MM-DD)")
-    p.add_argument("--end", help="last local date to keep (YYYY-MM-DD)")
-    p.add_argument("--actor", help="comma-separated actors (US, China, both)")
-    p.add_argument("--kind", help="comma-separated kinds (tariff, export_control, ...)")
-    p.add_argument("--direction", help="comma-separated directions (escalation, de-escalation, neutral)")
-    p.add_argument("--confidence", help="comma-separated confidence grades (high, medium, low)")
-    p.add_argument("--tags", help="comma-separated tags; keeps events carrying any of them")
-    p.add_argument("--ids", help="comma-separated event ids")
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("events", help="list, show, validate and align event catalogs")
-    ev = p.add_subparsers(dest="events_command", metavar="ACTION", required=True)
-
-    q = ev.add_parser("list", help="list catalog events (filterable)")
-    q.add_argument("--wide", action="store_true", help="full titles (default: the table fits the terminal, 100+ columns)")
-    _add_catalog_options(q)
-    q.add_argument("--format", choices=("table", "csv"), default="table")
-    q.set_defaults(func=cmd_list)
-
-    q = ev.add_parser("show", help="one event with its day 0 for every bundled asset and the rule applied")
-    q.add_argument("event_id")
-    _add_catalog_options(q, filters=False)
-    q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
-    q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
-                   help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
-    q.add_argument("--wide", action="store_true", help="full notes (default: the table fits the terminal)")
-    q.set_defaults(func=cmd_show)
-
-    q = ev.add_parser("validate", help="check catalog files; prints 'OK: N events' or every problem, one per line")
-    q.add_argument("files", nargs="+", metavar="FILE")
-    q.set_defaults(func=cmd_validate)
-
-    q = ev.add_parser("align", help="one row per (event, asset): day 0 session, rule and flags")
-    _add_catalog_options(q)
-    q.add_argument("--assets", help="comma-separated symbols (default: every bundled asset)")
-    q.add_argument("--policy", default="earliest", choices=("earliest", "latest"),
-                   help="session picked when an unknown time of day leaves day 0 uncertain (default: earliest)")
-    q.add_argument("--window", type=window_arg, help="event window A,B, e.g. --window -5,5: also flag events whose windows "
-                                    "overlap on an asset's calendar (overlap:<id>@<+k>)")
-    q.add_argument("--format", choices=("csv", "table"), default="csv")
-    q.set_defaults(func=cmd_align)
 
 
 def _catalog(args: argparse.Namespace, filters: bool = True):

@@ -1,4 +1,5 @@
-"""The ``impact`` command line. Each command group is a module beside this one."""
+"""The ``impact`` command line. The options are in :mod:`.parser`; each command group's
+handlers are a module beside this one, imported when its command runs."""
 from __future__ import annotations
 
 import argparse
@@ -8,22 +9,10 @@ import threading
 
 from ..errors import CatalogError, ImpactError, os_error_message
 from ..progress import set_quiet
-from ..version import __version__
-from . import backtest, data, events, study
 from .args import negative_values
+from .parser import build_parser
 
-#: Command-group modules; each defines ``register(subparsers)``.
-COMMAND_MODULES = (study, backtest, data, events)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="impact", description="Event studies of policy announcements on markets.")
-    parser.add_argument("--version", action="version", version=f"impact {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMAND_MODULES:
-        module.register(sub)
-    return parser
+__all__ = ["build_parser", "main"]
 
 
 class Terminated(KeyboardInterrupt):

@@ -8,24 +8,6 @@ from ..csvsafe import to_csv
 from ..progress import set_quiet
 from ..report.build import run_spec, write_report
 from ..report.spec import load_spec
-from .args import window as window_arg
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="run a report spec and write an HTML report with figures and tables")
-    p.add_argument("spec", nargs="?", default="default", help="bundled spec name or YAML path (default: default)")
-    p.add_argument("--out", default="out", help="output folder; the report goes to OUT/<spec name>/ (default: out)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("study", help="run a report spec and print a summary table")
-    p.add_argument("spec", nargs="?", default="default", help="bundled spec name or YAML path (default: default)")
-    p.add_argument("--format", choices=("table", "csv"), default="table",
-                   help="table: human-readable summary; csv: one row per (event, asset) CAR")
-    p.add_argument("--window", default=None, type=window_arg,
-                   help="CAR window as A,B, e.g. --window -1,1 (default: the spec's first car window)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars (they only show on a terminal anyway)")
-    p.set_defaults(func=cmd_study)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
