@@ -285,7 +285,8 @@ class EventStudy:
         neighbour's rows; each pair's windows are gathered by fancy indexing and the model is
         fitted in closed form for a whole chunk of pairs at once (:func:`impact.models.fit_normal_returns`).
         ``client``, a ``dask.distributed.Client`` (or engine "dask", which takes the running
-        one): the chunks are fitted on its workers, partitioned by day-0 date; same numbers.
+        one): the chunks are fitted on its workers, partitioned by day-0 date, by the "windows"
+        fit (whatever the engine): the same numbers as a local "windows" fit.
         """
         if self.engine not in ENGINES:
             raise ImpactError(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")
