@@ -12,7 +12,8 @@ thread each, ``memory_limit="4GB"`` each) runs:
     with the local engine on the worker and returns per-event sums only (pairs, sum and sum of
     squares of CAR[-1,1]); the client reduces them to the CAAR, the cross-sectional t and the
     date-clustered t with its wild bootstrap p (impact.inference.bootstrap on the per-date sums).
-    Peak worker memory is each worker process's peak RSS (ru_maxrss), read in its tasks.
+    Peak worker memory is each worker process's peak RSS (ru_maxrss), read in its tasks; the baseline
+    is one task run in the client process in the same run, EXTRAPOLATED to all tasks run serially.
 
 Each task draws its own SYNTHETIC returns (seeded by task), so a session shared by the estimation
 windows of two tasks has different values in each: the benchmark measures throughput, not a panel.
@@ -30,16 +31,14 @@ import pandas as pd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run import EST, EVW, study, synthetic_panel  # noqa: E402  (the engine benchmark's SYNTHETIC panel)
+from run import study, synthetic_panel  # noqa: E402  (the engine benchmark's SYNTHETIC panel)
 
-from impact.inference.bootstrap import bootstrap_t, cluster_t, draw_weights  # noqa: E402
-
-FIRST, GAP = 280, 12  # as in run.synthetic_panel: event j on session FIRST + GAP * j
+from impact.inference.bootstrap import bootstrap_from_sums  # noqa: E402
 
 
 def task(first_event: int, n_events: int, n_assets: int, seed: int) -> dict:
     """Fit ``n_events`` event dates x ``n_assets`` SYNTHETIC assets on this worker; per-event sums only."""
-    frame, events = synthetic_panel(n_assets, n_events, seed)  # this task's dates, FIRST sessions of history each
+    frame, events = synthetic_panel(n_assets, n_events, seed)  # its own dates, 280 sessions of history first
     events["event_id"] = [f"E{first_event + j:06d}" for j in range(n_events)]
     result = study(frame, events).fit()
     car = result.car((-1, 1))
@@ -54,11 +53,9 @@ def reduce_events(sums: pd.DataFrame, draws: int = 999, seed: int = 0) -> dict:
     n, s, ss = (sums[c].to_numpy(dtype=float) for c in ("n", "s", "ss"))
     N, caar = n.sum(), s.sum() / n.sum()
     sd = np.sqrt((ss.sum() - N * caar**2) / (N - 1))
-    t_cluster = float(cluster_t(s, n, caar))
-    w = draw_weights(np.random.default_rng(seed), draws, len(n))
-    t_star = bootstrap_t((s - n * caar)[None, :], n, w)
-    p = (1 + np.sum(np.abs(t_star) >= abs(t_cluster))) / (1 + draws)
-    return {"pairs": int(N), "caar": caar, "t_cs": caar / (sd / np.sqrt(N)), "t_cluster": t_cluster, "p_boot": p}
+    _, t_cluster, p = bootstrap_from_sums(s, n, draws, seed)
+    return {"pairs": int(N), "caar": caar, "t_cs": caar / (sd / np.sqrt(N)), "t_cluster": float(t_cluster[0]),
+            "p_boot": float(p[0])}
 
 
 def run_a(client, n_pairs: int, n_assets: int) -> None:
@@ -82,6 +79,9 @@ def run_b(client, n_pairs: int, n_assets: int, dates_per_task: int) -> None:
     n_events = max(1, n_pairs // n_assets)
     starts = range(0, n_events, dates_per_task)
     t0 = time.perf_counter()
+    one = task(0, min(dates_per_task, n_events), n_assets, 999)  # baseline: one task in this process
+    t_one = time.perf_counter() - t0
+    t0 = time.perf_counter()
     futures = [client.submit(task, j, min(dates_per_task, n_events - j), n_assets, 1000 + j, pure=False) for j in starts]
     outs = client.gather(futures)
     t_map = time.perf_counter() - t0
@@ -94,6 +94,10 @@ def run_b(client, n_pairs: int, n_assets: int, dates_per_task: int) -> None:
           f"{len(outs)} tasks of {dates_per_task} dates, {sum(o['excluded'] for o in outs):,} excluded) out of core: "
           f"map {t_map:.1f} s, reduce {t_all - t_map:.2f} s, total {t_all:.1f} s wall "
           f"({stats['pairs'] / t_all / 1e3:,.0f}k pairs/s)")
+    serial = t_one / one["pairs"] * stats["pairs"]
+    print(f"    baseline in this run: one task ({one['pairs']:,} pairs) in the client process {t_one:.1f} s -> "
+          f"{len(outs)} tasks serially ~{serial:,.0f} s (EXTRAPOLATED); Dask wall / serial = {t_all / serial:.2f}; "
+          f"client peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GB")
     print(f"    peak RSS per worker process: {', '.join(f'{g:.2f} GB' for g in sorted(peaks.values()))} (limit 4 GB); "
           f"CAAR[-1,1] {stats['caar']:+.2e} (t_cs {stats['t_cs']:+.2f}, date-clustered t {stats['t_cluster']:+.2f}, "
           f"wild bootstrap p {stats['p_boot']:.2f}; no effect injected)")
