@@ -117,3 +117,17 @@ def test_prefix_sum_engine_equals_window_by_window_fits(prices, model):
     np.testing.assert_allclose(fast.abnormal, slow.abnormal, atol=1e-13, rtol=0)
     fc, sc = fast.car((-1, 1)), slow.car((-1, 1))
     np.testing.assert_allclose(fc["se"], sc["se"], atol=1e-13, rtol=0)
+
+
+def test_mixed_models_chunked_equal_one_chunk(synthetic):
+    """A chunk may hold pairs of one model only (here S0's constant mean or the market model):
+    the chunks' fits still stack, to the same numbers as one chunk (SYNTHETIC panel)."""
+    frame, events = synthetic
+    model = {"default": "market", "S0": "constant_mean"}
+    whole = EventStudy.from_returns(frame, events, market="MKT", model=model, **CLEAN).fit()
+    chunked_study = EventStudy.from_returns(frame, events, market="MKT", model=model, **CLEAN)
+    chunked_study.chunk_size = 5
+    chunked = chunked_study.fit()
+    pd.testing.assert_frame_equal(whole.params, chunked.params)
+    pd.testing.assert_frame_equal(whole.car((-1, 1)), chunked.car((-1, 1)))
+    assert chunked.fit.model == "mixed" and set(chunked.params["model"]) == {"market", "constant_mean"}

@@ -95,16 +95,28 @@ def bootstrap_p_values(cars: np.ndarray, codes: np.ndarray, draws: int = 999, se
     sizes = np.bincount(codes, minlength=n_clusters).astype(float)
     raw = np.zeros((len(cars), n_clusters))  # cluster sums of every vector, (S, G)
     np.add.at(raw.T, codes, cars.T)
-    caar = cars.mean(axis=1)
+    return bootstrap_from_sums(raw, sizes, draws, seed, weights, caar=cars.mean(axis=1))
+
+
+def bootstrap_from_sums(raw: np.ndarray, sizes: np.ndarray, draws: int = 999, seed: int = 0,
+                        weights: str = "rademacher", caar: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`bootstrap_p_values` from the cluster sums (S, G) of the CARs and the cluster sizes (G,):
+    all it needs, so partitions of a study (e.g. Dask tasks, benchmarks/dask_bench.py) can send
+    one sum per date and the client draws the same bootstrap as from every CAR (``caar``, the
+    CARs' means when known, else sum / N: equal up to rounding)."""
+    raw = np.atleast_2d(np.asarray(raw, dtype=float))
+    sizes = np.asarray(sizes, dtype=float)
+    n_clusters = len(sizes)
+    caar = raw.sum(axis=1) / sizes.sum() if caar is None else caar
     t = cluster_t(raw, sizes, caar)
     resid = raw - sizes * caar[:, None]  # cluster sums of e_i = car_i - CAAR
     rng = np.random.default_rng(seed)
-    hits = np.zeros(len(cars))
+    hits = np.zeros(len(raw))
     # At most ~2 million weights at a time (a million pairs with cluster="pair" would
     # otherwise need draws x 1e6 of them); consecutive blocks continue one random stream.
     block = max(1, _BUDGET // (draws * n_clusters))
-    for lo in range(0, len(cars), block):
-        hi = min(lo + block, len(cars))
+    for lo in range(0, len(raw), block):
+        hi = min(lo + block, len(raw))
         step = max(1, _BUDGET // ((hi - lo) * n_clusters))
         for d0 in range(0, draws, step):
             d1 = min(d0 + step, draws)

@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..errors import ImpactError
 from ..progress import progress
+from ..study.distributed import dask_client, map_shared
 from ..study.models import OLS_MODELS, fit_by_model, fit_normal_returns, n_parameters
 from .inputs import BatteryInputs, inputs
 from .nonparametric import NONPARAMETRIC
@@ -263,9 +264,12 @@ def _p_two_sided(observed: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, n
 
 
 def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
-                  guard: int = 0, clusters="event", weights: np.ndarray | None = None,
+                  guard: int = 0, clusters="event", weights: np.ndarray | None = None, client=None,
                   **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed statistic (m,), its placebo draws (B, m) and the drawn day-0 rows (B, P).
+
+    ``client`` (a ``dask.distributed.Client``): blocks of draws are computed on its workers;
+    the day-0 rows are drawn here first from ``seed``, so the draws equal the local ones.
 
     ``weights`` (P,), for ``statistic="caar"``: the statistic is the mean of
     ``weight * CAR`` over pairs with a non-zero weight (e.g. -1 flips an asset expected
@@ -288,39 +292,54 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (len(result.pairs),) or not (weights != 0).any():
             raise ImpactError(f"placebo: weights needs one value per pair ({len(result.pairs)}), not all zero")
-    positions = draw_positions(result, int(n_draws), seed, guard, clusters)
+    positions = draw_positions(result, int(n_draws), seed, guard, clusters)  # drawn up front: same for any client
+    if statistic == "caar":
+        real = result.abnormal if weights is None else result.abnormal[weights != 0] * weights[weights != 0, None]
+        observed = real.mean(axis=0) if window is None else np.array([real[:, mask].sum(axis=1).mean()])
+    else:
+        # no mutate below: already float
+        observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)  # pragma: no mutate
+    args = (window, mask, statistic, weights, len(observed), options)
+    if client is None:
+        return observed, _statistic_draws(result, positions, *args), positions
+    # Dask: blocks of draws on the workers; each draw's statistic depends on its own positions only.
+    blocks = np.array_split(np.arange(len(positions)), min(len(positions), 4 * max(1, _workers(client))))
+    parts = map_shared(dask_client(client), _statistic_draws, result, [(positions[b],) for b in blocks], *args)
+    return observed, np.concatenate(parts), positions
+
+
+def _workers(client) -> int:
+    info = getattr(client, "scheduler_info", None)
+    return len(info().get("workers", {})) if callable(info) else 1
+
+
+def _statistic_draws(result, positions: np.ndarray, window, mask: np.ndarray, statistic: str,
+                     weights: np.ndarray | None, m: int, options: dict) -> np.ndarray:
+    """The placebo statistic (b, m) in each draw of ``positions`` (b, P) (see :func:`placebo_draws`)."""
     # no mutate below: fast path or batched refit: the same ARs
     ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None  # pragma: no mutate
     if ar is None:
         ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
     if statistic == "caar":
-        real = result.abnormal
         if weights is not None:
             use = weights != 0
-            real, ar = real[use] * weights[use, None], ar[:, use] * weights[None, use, None]
-        if window is None:
-            observed = real.mean(axis=0)
-            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-                draws = np.nanmean(ar, axis=1)
-        else:
-            observed = np.array([real[:, mask].sum(axis=1).mean()])
-            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-                draws = np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
-        return observed, draws, positions
-    # no mutate below: already float
-    observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)  # pragma: no mutate
-    draws = np.full((len(ar), len(observed)), np.nan)
+            ar = ar[:, use] * weights[None, use, None]
+        with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+            return np.nanmean(ar, axis=1) if window is None else np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
+    tests = {**PARAMETRIC, **NONPARAMETRIC}
+    draws = np.full((len(ar), m), np.nan)
     base = inputs(result)
     for b in range(len(ar)):
         ok = np.isfinite(ar[b]).all(axis=1)
         inp = _pseudo_inputs(result, base, positions[b], ar[b], ok)
         if inp is not None:
             draws[b] = tests[statistic](inp, window, **options)["statistic"]
-    return observed, draws, positions
+    return draws
 
 
 def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
-                 guard: int = 0, clusters="event", weights: np.ndarray | None = None, **options) -> pd.DataFrame:
+                 guard: int = 0, clusters="event", weights: np.ndarray | None = None, client=None,
+                 **options) -> pd.DataFrame:
     """Observed statistic against its distribution on random non-event dates.
 
     ``statistic="caar"`` (default, fully vectorised): the mean AR per rel_day
@@ -328,12 +347,12 @@ def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int =
     (e.g. ``"bmp"``, with its ``options``) is recomputed draw by draw instead.
     ``guard`` widens the real event windows the pseudo windows must avoid.
     ``clusters`` (default ``"event"``: one pseudo-date per event shared by its assets;
-    ``"pair"``: independent dates) and ``weights`` as in :func:`placebo_draws`.
+    ``"pair"``: independent dates), ``weights`` and ``client`` (Dask) as in :func:`placebo_draws`.
     Columns: ``statistic`` (observed), ``p_value``, ``n`` (pairs), ``percentile``
     (share of placebo draws <= observed), ``n_draws``, ``seed``.
     """
     observed, draws, _ = placebo_draws(result, window, statistic=statistic, n_draws=n_draws, seed=seed,
-                                       guard=guard, clusters=clusters, weights=weights, **options)
+                                       guard=guard, clusters=clusters, weights=weights, client=client, **options)
     return placebo_summary(result, window, observed, draws, n_draws, seed)
 
 

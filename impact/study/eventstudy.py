@@ -13,7 +13,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..data.factors import RF, ff3_factors, prepare_factors
 from ..data.returns import ReturnPanel
@@ -25,6 +24,8 @@ from ..events.assets import by_asset
 from ..events.catalog import Catalog
 from ..events.contamination import MODES as CONTAMINATION_MODES
 from ..progress import progress
+from .chunks import StackedRows, fit_pairs
+from .distributed import dask_client, fit_distributed
 from .engine import design, fit_by_moments, place_day0, row_masks
 from .hypotheses import check_overrides
 from .models import (
@@ -32,14 +33,13 @@ from .models import (
     MODELS,
     NEEDS_BENCHMARK,
     check_model_mix,
-    concat_fits,
-    fit_by_model,
-    fit_garch,
     fit_normal_returns,
 )
 from .pairs import apply_contamination, pairs_from_events, with_merged
 from .result import EventStudyResult
 from .windows import RowSource, Window, check_window, window_dates
+
+ENGINES = ("windows", "moments", "dask")
 
 
 class EventStudy:
@@ -121,6 +121,8 @@ class EventStudy:
         (open -> close), the model fitted on the same part; needs tidy prices with opens.
         Day 0, the part holding the news and the exclusions: :mod:`impact.events.align`,
         docs/methods.md "Where in the day".
+    engine : {"windows", "moments", "dask"}, optional
+        How :meth:`fit` runs (see :attr:`engine`); "dask" needs ``impact[dask]`` and a client.
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class EventStudy:
         hypotheses: Mapping | None = None,
         gap_days: bool = True,
         session_part: str = "close",
+        engine: str | None = None,
     ):
         if not isinstance(model, (str, Mapping)):
             raise ImpactError(f"model must be a model name or a mapping asset/class -> model, got {model!r}")
@@ -174,6 +177,7 @@ class EventStudy:
                               if session_part in SESSION_PARTS else
                               f"unknown session_part {session_part!r} (choose from {', '.join(SESSION_PARTS)})")
         self.session_part = session_part
+        self.engine = self.engine if engine is None else engine  # checked by fit(): tests set it after __init__
         prices = splice(prices, roll_adjust, roll_days) if roll_adjust is not None else prices
         self.panel = (ReturnPanel.from_prices(prices, returns, price_column, session_part) if prices is not None
                       else ReturnPanel.from_returns(returns_data))
@@ -269,15 +273,24 @@ class EventStudy:
     #: "windows" (default): gather every pair's (pairs x L) estimation window, fit all in batched
     #: closed form (garch always). "moments": the same OLS from prefix sums, O(rows + pairs), ~1.5x
     #: faster at 1M pairs, agrees to ~1e-13 but not to the last bits (SSR = Syy - b'Sxy rounds differently).
+    #: "dask": the "windows" fit on a ``dask.distributed`` cluster (:mod:`impact.study.distributed`).
     engine: str = "windows"
+    #: Pairs per Dask task (whole day-0 dates, so a date with more pairs is one task).
+    partition_size: int = 65_536
 
-    def fit(self) -> EventStudyResult:
+    def fit(self, client=None) -> EventStudyResult:
         """Estimate every (event, asset) pair in one vectorised pass (chunked to bound memory).
 
         All assets' rows are concatenated into one array, NaN-padded so no window reaches a
         neighbour's rows; each pair's windows are gathered by fancy indexing and the model is
         fitted in closed form for a whole chunk of pairs at once (:func:`impact.models.fit_normal_returns`).
+        ``client``, a ``dask.distributed.Client`` (or engine "dask", which takes the running
+        one): the chunks are fitted on its workers, partitioned by day-0 date, by the "windows"
+        fit (whatever the engine): the same numbers as a local "windows" fit.
         """
+        if self.engine not in ENGINES:
+            raise ImpactError(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")
+        client = dask_client(client) if client is not None or self.engine == "dask" else None
         assets = self._study_assets()
         self._design_cache: dict = {}  # per fit: the panel may differ between fits
         pairs = pairs_from_events(self.events, assets, self.alignment_policy, self.panel,
@@ -305,7 +318,8 @@ class EventStudy:
         wa, wb = self.event_window
         # Padding wide enough that no gathered window reaches a neighbour's rows; the prefix-sum
         # engine clips estimation windows itself, so only event windows need it there.
-        gathers_estimation = self.engine != "moments" or self.model == "garch"
+        by_moments = self.engine == "moments" and self.model != "garch" and client is None
+        gathers_estimation = not by_moments
         pad = max(-ea if gathers_estimation else -wa, wb, 0) + 1
         # One long array of every asset's returns, NaN-padded between assets; pairs index into it.
         offsets, lengths, parts, names = {}, {}, [], None
@@ -341,94 +355,24 @@ class EventStudy:
         masked, masked_reason, noted, spans_gap = row_masks(
             exclusions, offsets, n_rows, {a: self.panel.returns[a].index for a in offsets},
             getattr(self, "_event_windows", None))
-        has_gaps = bool(spans_gap.any())
-        in_series = ~np.isnat(D)
-
-        est_off = np.arange(ea, eb + 1)
-        ev_off = np.arange(wa, wb + 1)
-        L, W = len(est_off), len(ev_off)
-        # Row windows as strided views: gathering a pair's window copies one contiguous run.
-        Yw_est, Yw_ev = sliding_window_view(Y, L), sliding_window_view(Y, W)
-        Xw_est, Xw_ev = sliding_window_view(X, L, axis=0), sliding_window_view(X, W, axis=0)  # (n, k, L)
-        any_masked = bool(masked.any())
-        # Row-level flags once, then gathered as bytes: cheaper than testing every window's floats.
-        finite_row = np.isfinite(Y) & np.isfinite(X).all(axis=1)
-        finite_w = sliding_window_view(finite_row, L)
-        usable_w = sliding_window_view(finite_row & ~masked, L) if any_masked else finite_w
+        rows = StackedRows(Y, X, R if R is not Y else None, D, masked, masked_reason, noted, spans_gap, (ea, eb), (wa, wb),
+                           self.model, tuple(names), self.min_estimation_obs)
         sel = np.flatnonzero(reasons == "")
         models = self._pair_models(pairs["asset"].to_numpy()[sel])
-        by_moments = self.engine == "moments" and self.model != "garch"
-        if by_moments:
-            # Every pair's estimation-window sums from per-asset prefix sums: O(rows + pairs).
-            fit_all, n_masked_all = fit_by_moments(
-                Y, X, finite_row, finite_row & ~masked, offsets, n_rows, pos[sel], lo[sel], ea, eb, names, models,
-                self.min_estimation_obs)
-        fits, ars, raws, xevs, evdates, nmasked, kept_parts = [], [], [], [], [], [], []
-        for c0 in progress(range(0, max(len(sel), 1), self.chunk_size), desc="pairs", unit="chunk"):
-            s = sel[c0:c0 + self.chunk_size]
-            if not len(s):
-                break
-            if by_moments:
-                n_masked = n_masked_all[c0:c0 + len(s)]
-            else:
-                y_est = Yw_est[pos[s] + ea]
-                x_est = np.swapaxes(Xw_est[pos[s] + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
-                usable = usable_w[pos[s] + ea]
-                if any_masked:
-                    n_masked = np.count_nonzero(finite_w[pos[s] + ea], axis=1) - np.count_nonzero(usable, axis=1)
-                else:
-                    n_masked = np.zeros(len(s), dtype=np.int64)
-            ev_idx = pos[s, None] + ev_off[None, :]
-            y_ev = Yw_ev[pos[s] + wa]
-            x_ev = np.swapaxes(Xw_ev[pos[s] + wa], 1, 2)
-            if any_masked:
-                for j, kk in zip(*np.nonzero(noted[ev_idx])):
-                    note = f"{masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
-                    flags[s[j]] = f"{flags[s[j]]};{note}" if flags[s[j]] else note
-            # A return spanning a gap (a missing close) is not one session's return: the
-            # window would silently hold a multi-day move, so the pair is excluded.
-            for j, kk in zip(*np.nonzero(spans_gap[ev_idx])) if has_gaps else ():
-                if not reasons[s[j]]:
-                    when = pd.Timestamp(D[ev_idx[j, kk]])
-                    reasons[s[j]] = (f"event window incomplete: the return at rel_day {ev_off[kk]:+d} ({when:%Y-%m-%d}) "
-                                     f"spans a gap ({masked_reason[ev_idx[j, kk]]}); fill the missing close or "
-                                     "pass gap_days=False to keep it")
-            # Event windows must be complete: a missing return would silently shorten a CAR.
-            ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
-            for j in np.flatnonzero(~ev_ok.all(axis=1)):
-                kk = int(np.argmin(ev_ok[j]))
-                day = ev_off[kk]
-                if not in_series[ev_idx[j, kk]]:
-                    edge = "before the series starts" if day < 0 else "after the series ends"
-                    reasons[s[j]] = f"event window incomplete: rel_day {day:+d} falls {edge}"
-                else:
-                    when = pd.Timestamp(D[ev_idx[j, kk]])
-                    reasons[s[j]] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
-            if by_moments:
-                fit = fit_all.take(np.arange(c0, c0 + len(s)))
-            elif self.model == "garch":
-                fit = fit_garch(y_est, x_est, usable, self.min_estimation_obs, ev_off - eb, tuple(names))
-            else:
-                chunk_models = models if isinstance(models, str) else models[c0:c0 + len(s)]
-                fit = fit_by_model(chunk_models, lambda m, i, y=y_est, x=x_est, u=usable: fit_normal_returns(
-                    m, y[i], x[i], u[i], self.min_estimation_obs, tuple(names)))
-            for j in np.flatnonzero(fit.problem != ""):
-                if not reasons[s[j]]:
-                    reasons[s[j]] = fit.problem[j]
-            keep = reasons[s] == ""
-            fit = fit.take(keep)
-            fits.append(fit)
-            ars.append(y_ev[keep] - fit.expected(x_ev[keep]))
-            raws.append(R[ev_idx[keep]] if R is not Y else y_ev[keep])
-            xevs.append(x_ev[keep])
-            evdates.append(D[ev_idx[keep]])
-            nmasked.append(n_masked[keep])
-            kept_parts.append(s[keep])
-        kept = np.concatenate(kept_parts) if kept_parts else np.zeros(0, dtype=np.int64)
-        W = len(ev_off)
-        fit = (concat_fits(fits) if fits else
-               fit_normal_returns(self.model if self.model not in ("garch", "mixed") else "market", np.zeros((0, 1)),
-                                  np.zeros((0, 1, k)), np.zeros((0, 1), dtype=bool), 1, tuple(names or ())))
+        if client is not None:  # whole day-0 dates per partition, fitted on the workers
+            done = fit_distributed(client, rows, sel, pos[sel], models, flags[sel], D[pos[sel]], self.chunk_size,
+                                   self.partition_size)
+        else:
+            # engine "moments": every pair's estimation-window sums from per-asset prefix sums, O(rows + pairs)
+            moments = fit_by_moments(Y, X, rows.finite, rows.usable, offsets, n_rows, pos[sel], lo[sel], ea, eb, names,
+                                     models, self.min_estimation_obs) if by_moments else None
+            done = fit_pairs(rows, sel, pos[sel], models, flags[sel], self.chunk_size, moments,
+                             lambda starts: progress(starts, desc="pairs", unit="chunk"))
+        reasons[done.index], flags[done.index] = done.reasons, done.flags
+        kept = done.kept
+        fit = done.fit if done.fit is not None else fit_normal_returns(
+            self.model if self.model not in ("garch", "mixed") else "market", np.zeros((0, 1)), np.zeros((0, 1, k)),
+            np.zeros((0, 1), dtype=bool), 1, tuple(names or ()))
         est_dates = window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
         pairs["flags"] = flags
         bad = reasons != ""
@@ -437,12 +381,8 @@ class EventStudy:
             study=self,
             pairs=pairs.loc[kept].reset_index(drop=True),
             fit=fit,
-            abnormal=np.concatenate(ars) if ars else np.zeros((0, W)),
-            raw=np.concatenate(raws) if raws else np.zeros((0, W)),
-            benchmark=np.concatenate(xevs) if xevs else np.zeros((0, W, k)),
-            dates=np.concatenate(evdates) if evdates else np.zeros((0, W), dtype="datetime64[ns]"),
-            estimation_dates=est_dates,
-            estimation_masked=np.concatenate(nmasked) if nmasked else np.zeros(0, dtype=int),
+            abnormal=done.ar, raw=done.raw, benchmark=done.xev, dates=done.dates, estimation_dates=est_dates,
+            estimation_masked=done.n_masked,
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons),
             rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept]),

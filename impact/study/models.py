@@ -355,16 +355,30 @@ def fit_by_model(models: str | np.ndarray, fit_one) -> NormalFit:
 
 
 def concat_fits(parts: list[NormalFit]) -> NormalFit:
-    """Stack fits of consecutive chunks of pairs."""
+    """Stack fits of consecutive chunks of pairs. Chunks of a study that mixes models may
+    hold one model or several: per-pair models, ``mean_estimated`` and (zero) slope
+    cross-products are then spread over every pair, as :func:`fit_by_model` does."""
     first = parts[0]
     if len(parts) == 1:
         return first
+    changes: dict = {}
+    if any(p.pair_model is not None for p in parts) or len({p.model for p in parts}) > 1:
+        models = np.concatenate([p.models for p in parts])
+        changes["model"] = first.model if len(set(models.tolist())) == 1 else "mixed"
+        changes["pair_model"] = models
+        scalars = {bool(p.mean_estimated) for p in parts if np.ndim(p.mean_estimated) == 0}
+        if len(scalars) > 1 or any(np.ndim(p.mean_estimated) for p in parts):
+            changes["mean_estimated"] = np.concatenate([np.broadcast_to(p.mean_estimated, len(p.alpha)) for p in parts])
+        ref = next((p.xtx_inv for p in parts if p.xtx_inv is not None), None)
+        if ref is not None:
+            changes["xtx_inv"] = np.concatenate([p.xtx_inv if p.xtx_inv is not None else np.zeros((len(p.alpha),) + ref.shape[1:])
+                                                 for p in parts])
     values = {}
     for f in fields(first):
         value = getattr(first, f.name)
-        if isinstance(value, np.ndarray):
+        if isinstance(value, np.ndarray) and f.name not in changes:
             values[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
-    return replace(first, **values)  # type: ignore[arg-type]  # only the array fields, by name
+    return replace(first, **values, **changes)  # type: ignore[arg-type]  # only the array fields, by name
 
 
 def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,

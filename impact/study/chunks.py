@@ -1,0 +1,164 @@
+"""The per-chunk step of the batched engine: gather a chunk of pairs' windows from the stacked
+rows, check the event windows, fit the normal-return model and form the abnormal returns.
+
+One code path for every engine: :meth:`EventStudy.fit` runs :func:`fit_pairs` on all its pairs,
+the Dask engine (:mod:`impact.study.distributed`) runs the same function on partitions of pairs
+on the workers, so a pair's numbers do not depend on where it was fitted.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .models import NormalFit, concat_fits, fit_by_model, fit_garch, fit_normal_returns
+
+
+@dataclass
+class StackedRows:
+    """Everything a chunk reads: every asset's rows stacked and NaN-padded (``Y`` model returns,
+    ``X`` (n, k) regressors, ``R`` raw returns or None when they are ``Y``, ``D`` dates), the row
+    flags of :func:`impact.study.engine.row_masks`, the windows and the model settings."""
+
+    Y: np.ndarray
+    X: np.ndarray
+    R: np.ndarray | None
+    D: np.ndarray
+    masked: np.ndarray
+    masked_reason: np.ndarray
+    noted: np.ndarray
+    spans_gap: np.ndarray
+    estimation_window: tuple[int, int]
+    event_window: tuple[int, int]
+    model: str
+    names: tuple
+    min_obs: int
+    finite: np.ndarray = field(init=False, repr=False)  # rows with a finite return and regressors
+    usable: np.ndarray = field(init=False, repr=False)  # ... and not left out of estimation
+
+    def __post_init__(self) -> None:
+        self.finite = np.isfinite(self.Y) & np.isfinite(self.X).all(axis=1)
+        self.usable = self.finite & ~self.masked if self.masked.any() else self.finite
+
+
+@dataclass
+class Fitted:
+    """What :func:`fit_pairs` returns for pairs ``index`` (positions in the study's pairs):
+    their ``reasons`` ("" = kept) and ``flags``, and for the kept ones (``index[reasons == ""]``,
+    in order) the fit, abnormal and raw returns, event-window regressors and dates, and the
+    number of estimation rows left out."""
+
+    index: np.ndarray
+    reasons: np.ndarray
+    flags: np.ndarray
+    fit: NormalFit | None
+    ar: np.ndarray
+    raw: np.ndarray
+    xev: np.ndarray
+    dates: np.ndarray
+    n_masked: np.ndarray
+
+    @property
+    def kept(self) -> np.ndarray:
+        return self.index[self.reasons == ""]
+
+
+def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, flags: np.ndarray, chunk_size: int,
+              moments: tuple[NormalFit, np.ndarray] | None = None,
+              chunks: Callable[[range], Iterable] | None = None) -> Fitted:
+    """Fit pairs ``index`` (day-0 rows ``pos``, ``models`` one name or one per pair, ``flags``
+    their flags so far) ``chunk_size`` at a time; ``moments`` the prefix-sum fits and masked
+    counts already made for them (engine "moments"); ``chunks`` wraps the chunk starts (a
+    progress bar)."""
+    starts = range(0, len(index), chunk_size)
+    parts = [_fit_chunk(rows, index[c0:c0 + chunk_size], pos[c0:c0 + chunk_size],
+                        models if isinstance(models, str) else models[c0:c0 + chunk_size],
+                        flags[c0:c0 + chunk_size],
+                        None if moments is None else (moments[0].take(np.arange(c0, min(c0 + chunk_size, len(index)))),
+                                                      moments[1][c0:c0 + chunk_size]))
+             for c0 in (chunks(starts) if chunks is not None else starts)]
+    return join(parts, rows)
+
+
+def join(parts: list[Fitted], rows: StackedRows) -> Fitted:
+    """Fits of consecutive groups of pairs as one (empty arrays of the right shape when none)."""
+    parts = [p for p in parts if len(p.index)]
+    if not parts:
+        W = rows.event_window[1] - rows.event_window[0] + 1
+        k = rows.X.shape[1]
+        empty = np.zeros(0, dtype=object)
+        return Fitted(np.zeros(0, dtype=np.int64), empty, empty, None, np.zeros((0, W)), np.zeros((0, W)),
+                      np.zeros((0, W, k)), np.zeros((0, W), dtype="datetime64[ns]"), np.zeros(0, dtype=np.int64))
+    if len(parts) == 1:
+        return parts[0]
+    fits = [p.fit for p in parts if p.fit is not None]
+    stack = {name: np.concatenate([getattr(p, name) for p in parts])
+             for name in ("index", "reasons", "flags", "ar", "raw", "xev", "dates", "n_masked")}
+    return Fitted(fit=concat_fits(fits) if fits else None, **stack)
+
+
+def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags: np.ndarray,
+               moments: tuple[NormalFit, np.ndarray] | None) -> Fitted:
+    ea, eb = rows.estimation_window
+    wa, wb = rows.event_window
+    Y, X, D = rows.Y, rows.X, rows.D
+    L, W = eb - ea + 1, wb - wa + 1
+    ev_off = np.arange(wa, wb + 1)
+    flags = flags.copy()
+    reasons = np.full(len(s), "", dtype=object)
+    any_masked = bool(rows.masked.any())
+    if moments is not None:
+        fit, n_masked = moments
+    else:
+        # Row windows as strided views: gathering a pair's window copies one contiguous run;
+        # row-level flags once, then gathered as bytes: cheaper than testing every window's floats.
+        finite_w = sliding_window_view(rows.finite, L)
+        usable = sliding_window_view(rows.usable, L)[pos + ea]
+        y_est = sliding_window_view(Y, L)[pos + ea]
+        x_est = np.swapaxes(sliding_window_view(X, L, axis=0)[pos + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
+        if any_masked:
+            n_masked = np.count_nonzero(finite_w[pos + ea], axis=1) - np.count_nonzero(usable, axis=1)
+        else:
+            n_masked = np.zeros(len(s), dtype=np.int64)
+        if rows.model == "garch":
+            fit = fit_garch(y_est, x_est, usable, rows.min_obs, ev_off - eb, rows.names)
+        else:
+            fit = fit_by_model(models, lambda m, i: fit_normal_returns(m, y_est[i], x_est[i], usable[i], rows.min_obs,
+                                                                       rows.names))
+    ev_idx = pos[:, None] + ev_off[None, :]
+    y_ev = sliding_window_view(Y, W)[pos + wa]
+    x_ev = np.swapaxes(sliding_window_view(X, W, axis=0)[pos + wa], 1, 2)
+    if any_masked:
+        for j, kk in zip(*np.nonzero(rows.noted[ev_idx])):
+            note = f"{rows.masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
+            flags[j] = f"{flags[j]};{note}" if flags[j] else note
+    # A return spanning a gap (a missing close) is not one session's return: the
+    # window would silently hold a multi-day move, so the pair is excluded.
+    for j, kk in zip(*np.nonzero(rows.spans_gap[ev_idx])):
+        if not reasons[j]:
+            when = pd.Timestamp(D[ev_idx[j, kk]])
+            reasons[j] = (f"event window incomplete: the return at rel_day {ev_off[kk]:+d} ({when:%Y-%m-%d}) "
+                          f"spans a gap ({rows.masked_reason[ev_idx[j, kk]]}); fill the missing close or "
+                          "pass gap_days=False to keep it")
+    # Event windows must be complete: a missing return would silently shorten a CAR.
+    ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
+    for j in np.flatnonzero(~ev_ok.all(axis=1)):
+        kk = int(np.argmin(ev_ok[j]))
+        day = ev_off[kk]
+        if np.isnat(D[ev_idx[j, kk]]):
+            edge = "before the series starts" if day < 0 else "after the series ends"
+            reasons[j] = f"event window incomplete: rel_day {day:+d} falls {edge}"
+        else:
+            when = pd.Timestamp(D[ev_idx[j, kk]])
+            reasons[j] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
+    for j in np.flatnonzero(fit.problem != ""):
+        if not reasons[j]:
+            reasons[j] = fit.problem[j]
+    keep = reasons == ""
+    fit = fit.take(keep)
+    return Fitted(s, reasons, flags, fit, y_ev[keep] - fit.expected(x_ev[keep]),
+                  rows.R[ev_idx[keep]] if rows.R is not None else y_ev[keep], x_ev[keep], D[ev_idx[keep]],
+                  n_masked[keep])
