@@ -28,7 +28,9 @@ from arch.univariate.recursions_python import bounds_check_python
 from scipy import stats
 
 import impact
+from impact.inference.inputs import inputs
 from impact.inference.mvrm import mvrm
+from impact.inference.nonparametric import grank
 from impact.inference.placebo import _placebo_ar, _placebo_ar_sums
 from impact.study.garch import GappedGARCH, GappedNormal, _bounded, fit_gapped
 from impact.study.models import fit_garch
@@ -276,3 +278,146 @@ def test_placebo_running_sums_on_an_exactly_constant_benchmark():
     pos = res.rows.lo[None, :] + np.array([[90], [160]])
     for ar in (_placebo_ar(res, pos), _placebo_ar_sums(res, pos)):
         assert np.isnan(ar[0]).all() and np.isfinite(ar[1]).all()
+
+
+def test_zero_mean_gapped_likelihood_counts_observed_rows_only():
+    """SYNTHETIC residuals with holes: the zero-mean fit's log-likelihood is the normal
+    density of the observed rows under its own variances (unobserved rows add nothing)."""
+    _, _, e = garch_returns(seed=17, L=400)
+    obs = np.ones(400, dtype=bool)
+    obs[[50, 51, 52, 250]] = False
+    res = fit_gapped(e, None, obs)
+    h = np.asarray(res.conditional_volatility) ** 2
+    hand = np.sum(-0.5 * (np.log(2 * np.pi) + np.log(h[obs]) + e[obs] ** 2 / h[obs]))
+    assert res.loglikelihood == pytest.approx(hand, rel=1e-12)
+
+
+def test_mvrm_tests_the_events_after_one_whose_sur_fit_raised(monkeypatch):
+    """Real bundled prices, two events: linearmodels raises for the first only; the second
+    is still tested (continue, not break)."""
+    from linearmodels.system import SUR
+
+    prices = impact.datasets.load_prices(["GSPC", "SPY", "QQQ"])
+    events = impact.load_catalog().filter(ids=["USCN-2025-22", "USCN-2025-27"])
+    res = impact.EventStudy(prices, events, market="GSPC", assets=["SPY", "QQQ"]).fit()
+    real_fit, calls = SUR.fit, []
+
+    def first_fails(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("boom")
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(SUR, "fit", first_fails)
+    out = mvrm(res, (0, 0))
+    assert list(out.excluded["event_id"]) == ["USCN-2025-22"]
+    assert set(out.tests["event_id"]) == {"USCN-2025-27"} and list(out.fits) == ["USCN-2025-27"]
+
+
+def test_grank_components_are_float_nan_where_fewer_than_two_pairs():
+    """One pair (SYNTHETIC): GRANK's re-standardisation needs two event values, so every day is
+    NaN — as floats, like the other statistics' columns."""
+    f, _ = two_assets_with_holes()[1], None
+    events = pd.DataFrame({"event_id": ["e"], "asset": ["A"], "date": [f.index[280]]})
+    one = impact.EventStudy.from_returns(f, events, market="MKT", estimation_window=EST, event_window=EV,
+                                         **CLEAN).fit()
+    out = grank(inputs(one), None)
+    for key in ("statistic", "mean_rank", "rank_sd"):
+        assert out[key].dtype == np.float64 and np.isnan(out[key]).all(), key
+
+
+# -- concat_fits: chunks of a study that mixes models ------------------------------------------
+
+def fits_of(models, seed=2, P=12, L=80):
+    """SYNTHETIC estimation rows for P pairs; the fit of ``models`` (a name or one per pair)."""
+    from impact.study.models import fit_by_model, fit_normal_returns
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.01, (P, L, 1))
+    y = 0.8 * x[:, :, 0] + rng.normal(0, 0.01, (P, L))
+    usable = np.ones((P, L), dtype=bool)
+
+    def fit(part):
+        m = models if isinstance(models, str) else np.asarray(models, dtype=object)[part]
+        return fit_by_model(m, lambda name, i: fit_normal_returns(name, y[part][i], x[part][i], usable[part][i], 10,
+                                                                  ("MKT",)))
+    return fit
+
+
+@pytest.mark.parametrize("models", [
+    ["market"] * 4 + ["constant_mean"] * 4 + ["market"] * 4,      # chunks of one model, and mixed ones
+    ["constant_mean"] * 6 + ["raw"] * 6,                           # no chunk has estimated slopes
+    ["market"] * 12,                                               # a mixed study whose pairs share a model
+])
+@pytest.mark.parametrize("cuts", [(4, 8), (3, 6, 9), (6,)])
+def test_concat_fits_of_chunks_equals_one_fit(models, cuts):
+    from dataclasses import fields
+
+    from impact.study.models import concat_fits
+
+    fit = fits_of(models)
+    whole = fit(np.arange(12))
+    bounds = [0, *cuts, 12]
+    stacked = concat_fits([fit(np.arange(a, b)) for a, b in zip(bounds[:-1], bounds[1:])])
+    assert stacked.model == whole.model
+    for f in fields(whole):
+        a, b = getattr(stacked, f.name), getattr(whole, f.name)
+        if isinstance(b, np.ndarray):
+            np.testing.assert_array_equal(np.asarray(a), b, err_msg=f.name)
+        else:
+            assert a == b, f.name
+
+
+def test_concat_fits_of_one_named_model_keeps_the_name_and_no_pair_models():
+    from impact.study.models import concat_fits
+
+    fit = fits_of("market")
+    stacked = concat_fits([fit(np.arange(0, 5)), fit(np.arange(5, 12))])
+    whole = fit(np.arange(12))
+    assert stacked.model == "market" and stacked.pair_model is None and stacked.mean_estimated is True
+    np.testing.assert_array_equal(stacked.xtx_inv, whole.xtx_inv)
+    np.testing.assert_array_equal(stacked.alpha, whole.alpha)
+
+
+# -- the placebo's draws on a client --------------------------------------------------------------
+
+class StubClient:
+    """A synchronous stand-in for dask.distributed.Client (scatter, submit, gather), counting
+    the tasks; ``workers`` is what scheduler_info reports (None: no scheduler_info)."""
+
+    def __init__(self, workers):
+        self.workers, self.submitted = workers, 0
+        if workers is None:
+            self.scheduler_info = None
+
+    def scheduler_info(self):
+        return {"workers": {f"w{i}": {} for i in range(self.workers)}}
+
+    def scatter(self, data, broadcast=False):
+        return data
+
+    def submit(self, func, *args, pure=True):
+        self.submitted += 1
+        return func(*args)
+
+    def gather(self, futures):
+        return list(futures)
+
+
+@pytest.mark.parametrize("workers, blocks", [(3, 12), (1, 4), (None, 4), (0, 4)])
+@pytest.mark.parametrize("statistic", ["caar", "bmp"])
+def test_placebo_draws_on_a_client_equal_the_local_draws(workers, blocks, statistic):
+    """SYNTHETIC study; the draws come back in blocks of about B / (4 workers), in order."""
+    from impact.inference.placebo import placebo_draws, placebo_test
+
+    res, _, _ = two_assets_with_holes()
+    local = placebo_draws(res, (0, 1), statistic=statistic, n_draws=20, seed=3)
+    client = StubClient(workers)
+    remote = placebo_draws(res, (0, 1), statistic=statistic, n_draws=20, seed=3, client=client)
+    assert client.submitted == blocks
+    for a, b in zip(remote, local):
+        np.testing.assert_array_equal(a, b)
+    client = StubClient(workers)
+    table = placebo_test(res, (0, 1), statistic=statistic, n_draws=20, seed=3, client=client)
+    assert client.submitted == blocks
+    pd.testing.assert_frame_equal(table, placebo_test(res, (0, 1), statistic=statistic, n_draws=20, seed=3))

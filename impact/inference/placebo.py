@@ -29,6 +29,7 @@ of Brown & Warner (1980, 1985), here on the study's own assets and calendars.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -324,7 +325,8 @@ def _statistic_draws(result, positions: np.ndarray, window, mask: np.ndarray, st
         if weights is not None:
             use = weights != 0
             ar = ar[:, use] * weights[None, use, None]
-        with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+        # a draw where no pseudo pair could be fitted is NaN; nanmean's "Mean of empty slice" is expected
+        with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # pragma: no mutate (warnings only)
             return np.nanmean(ar, axis=1) if window is None else np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
     tests = {**PARAMETRIC, **NONPARAMETRIC}
     draws = np.full((len(ar), m), np.nan)

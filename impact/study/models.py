@@ -364,14 +364,13 @@ def concat_fits(parts: list[NormalFit]) -> NormalFit:
     changes: dict = {}
     if any(p.pair_model is not None for p in parts) or len({p.model for p in parts}) > 1:
         models = np.concatenate([p.models for p in parts])
-        changes["model"] = first.model if len(set(models.tolist())) == 1 else "mixed"
+        mixed = len(set(models.tolist())) > 1
+        changes["model"] = "mixed" if mixed else first.model
         changes["pair_model"] = models
-        scalars = {bool(p.mean_estimated) for p in parts if np.ndim(p.mean_estimated) == 0}
-        if len(scalars) > 1 or any(np.ndim(p.mean_estimated) for p in parts):
+        if mixed:  # as fit_by_model: per-pair mean_estimated, zero slope cross-products where none are estimated
+            k = first.beta.shape[1]
             changes["mean_estimated"] = np.concatenate([np.broadcast_to(p.mean_estimated, len(p.alpha)) for p in parts])
-        ref = next((p.xtx_inv for p in parts if p.xtx_inv is not None), None)
-        if ref is not None:
-            changes["xtx_inv"] = np.concatenate([p.xtx_inv if p.xtx_inv is not None else np.zeros((len(p.alpha),) + ref.shape[1:])
+            changes["xtx_inv"] = np.concatenate([p.xtx_inv if p.xtx_inv is not None else np.zeros((len(p.alpha), k, k))
                                                  for p in parts])
     values = {}
     for f in fields(first):
