@@ -185,15 +185,22 @@ def two_assets_with_holes():
     return res, f, p0
 
 
+def hand_market_model(f, asset, p0):
+    """OLS of ``asset`` on MKT over its usable estimation rows, by numpy: the estimation rows,
+    their usable mask, (alpha, beta), the residuals of every estimation row and the event ARs."""
+    y, x = f[asset].to_numpy(), f["MKT"].to_numpy()
+    rows = np.arange(p0 + EST[0], p0 + EST[1] + 1)
+    ok = np.isfinite(y[rows])
+    b, a = np.polyfit(x[rows][ok], y[rows][ok], 1)
+    return rows, ok, a, b, y[rows] - a - b * x[rows], y[p0 - 3:p0 + 4] - a - b * x[p0 - 3:p0 + 4]
+
+
 def test_r_rank_with_days_seen_by_one_pair_or_none():
     res, f, p0 = two_assets_with_holes()
     U = []
     for asset in ("A", "B"):
-        y, x = f[asset].to_numpy(), f["MKT"].to_numpy()
-        rows = np.arange(p0 + EST[0], p0 + EST[1] + 1)
-        ok = np.isfinite(y[rows])
-        b, a = np.polyfit(x[rows][ok], y[rows][ok], 1)
-        v = np.r_[y[rows] - a - b * x[rows], y[p0 - 3:p0 + 4] - a - b * x[p0 - 3:p0 + 4]]
+        *_, resid, ar = hand_market_model(f, asset, p0)
+        v = np.r_[resid, ar]
         fin = np.isfinite(v)
         u = np.full(len(v), np.nan)
         u[fin] = stats.rankdata(v[fin]) / (fin.sum() + 1) - 0.5
@@ -220,15 +227,12 @@ def test_patell_csar_prediction_error_options_by_hand(options):
     days = np.arange(EV[0], EV[1] + 1)
     w = (days >= window[0]) & (days <= window[1])
     z = []
+    x = f["MKT"].to_numpy()
     for asset in ("A", "B"):
-        y, x = f[asset].to_numpy(), f["MKT"].to_numpy()
-        rows = np.arange(p0 + EST[0], p0 + EST[1] + 1)
-        ok = np.isfinite(y[rows])
-        b, a = np.polyfit(x[rows][ok], y[rows][ok], 1)
+        rows, ok, _, _, resid, ar = hand_market_model(f, asset, p0)
         M = ok.sum()
-        s2 = ((y[rows][ok] - a - b * x[rows][ok]) ** 2).sum() / (M - 2)
+        s2 = (resid[ok] ** 2).sum() / (M - 2)
         xw = x[p0 - 3:p0 + 4]
-        ar = y[p0 - 3:p0 + 4] - a - b * xw
         xe = x[rows] if options.get("pe_rows") == "benchmark" else x[rows][ok]
         fac = (np.ones(7) if options.get("prediction_error") is False else
                1 + 1 / M + (xw - xe.mean()) ** 2 / ((xe - xe.mean()) ** 2).sum())
