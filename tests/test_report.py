@@ -208,6 +208,22 @@ def test_headline_describes_10_october_as_a_broad_fall(folder):
             f"{int(threat['n_hypothesised'])} of {int(threat['n'])} assets moved in the hypothesised direction") in friday
 
 
+def test_significance_count_is_adjusted_within_each_announcement(folder):
+    """Issue 15.4: the report says which correction applies. The day-0 p-values of the assets
+    priced by one announcement (or bundle) form a family; Holm and Benjamini-Hochberg counts
+    recomputed with statsmodels from the event-day table."""
+    from statsmodels.stats.multitest import multipletests
+
+    day = _table(folder, "event_day")
+    raw = int((day["p_value"] < 0.05).sum())
+    counts = {m: sum(int((multipletests(g["p_value"].to_numpy(), method=m)[1] < 0.05).sum())
+                     for _, g in day.groupby("event_id")) for m in ("holm", "fdr_bh")}
+    assert counts["holm"] <= counts["fdr_bh"] <= raw and counts["holm"] < raw
+    line = _headline(folder, f"- {raw} of {len(day)} day-0 abnormal returns")
+    assert (f"adjusted within each announcement's assets, {counts['holm']} stay significant under Holm's "
+            f"family-wise control and {counts['fdr_bh']} under Benjamini-Hochberg's false-discovery rate") in line
+
+
 def test_13_october_rebound_is_the_bundles_not_the_tariff_threats(folder):
     """Issue 10 acceptance: the 13 October move belongs to the bundle of USCN-2025-23 (the 100%
     threat) and USCN-2025-24 (the walk-back); no table or sentence credits it to one of them."""

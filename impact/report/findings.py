@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..events.assets import asset_label as label
 from ..events.assets import registry
+from ..inference.multiple import adjust_pvalues
 from ..study.result import EventStudyResult
 from .spec import ReportSpec
 from .tables import to_simple, window_label
@@ -192,6 +193,18 @@ def lead_asset(result: EventStudyResult) -> str | None:
     return assets[0] if assets else None
 
 
+def _adjusted_counts(event_day: pd.DataFrame) -> str:
+    """How many day-0 CARs stay significant when the p-values of the assets priced in one
+    session by one announcement (or bundle) are adjusted as a family: Holm (1979) controls
+    the chance of any false rejection, Benjamini & Hochberg (1995) the false-discovery rate."""
+    if not len(event_day) or not np.isfinite(event_day["p_value"].to_numpy(dtype=float)).any():
+        return ""
+    counts = {m: int((adjust_pvalues(event_day, "p_value", m, by="event_id")["p_adjusted"] < 0.05).sum())
+              for m in ("holm", "bh")}
+    return (f"; adjusted within each announcement's assets, {counts['holm']} stay significant under Holm's "
+            f"family-wise control and {counts['bh']} under Benjamini-Hochberg's false-discovery rate")
+
+
 def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_day: pd.DataFrame,
                       placebo: dict | None = None) -> list[str]:
     """Sentences computed from the tables (nothing here is typed by hand): what markets
@@ -218,6 +231,6 @@ def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_
         lines.append(moves)
     n_sig = int((event_day["p_value"] < 0.05).sum()) if len(event_day) else 0
     lines.append(f"{n_sig} of {len(event_day)} day-0 abnormal returns (asset-sessions) are significant at 5% by the "
-                 f"CAR t-test (about {0.05 * len(event_day):.0f} would be by chance alone); "
+                 f"CAR t-test (about {0.05 * len(event_day):.0f} would be by chance alone){_adjusted_counts(event_day)}; "
                  f"{len(result.excluded)} pairs were excluded (reasons listed below).")
     return lines
