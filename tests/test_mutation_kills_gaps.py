@@ -408,7 +408,16 @@ class StubClient:
         return list(futures)
 
 
-@pytest.mark.parametrize("workers, blocks", [(3, 12), (1, 4), (None, 4), (0, 4)])
+class BareClient(StubClient):
+    """scatter, submit and gather only: no scheduler_info at all (counted as one worker)."""
+
+    scheduler_info = property(lambda self: (_ for _ in ()).throw(AttributeError("scheduler_info")))
+
+    def __init__(self, workers=None):
+        self.workers, self.submitted = workers, 0
+
+
+@pytest.mark.parametrize("workers, blocks", [(3, 12), (1, 4), (None, 4), (0, 4), ("bare", 4)])
 @pytest.mark.parametrize("statistic", ["caar", "bmp"])
 def test_placebo_draws_on_a_client_equal_the_local_draws(workers, blocks, statistic):
     """SYNTHETIC study; the draws come back in blocks of about B / (4 workers), in order."""
@@ -416,12 +425,14 @@ def test_placebo_draws_on_a_client_equal_the_local_draws(workers, blocks, statis
 
     res, _, _ = two_assets_with_holes()
     local = placebo_draws(res, (0, 1), statistic=statistic, n_draws=20, seed=3)
-    client = StubClient(workers)
+    make = (lambda: BareClient(None)) if workers == "bare" else (lambda: StubClient(workers))
+    client = make()
+    assert workers != "bare" or not hasattr(client, "scheduler_info")
     remote = placebo_draws(res, (0, 1), statistic=statistic, n_draws=20, seed=3, client=client)
     assert client.submitted == blocks
     for a, b in zip(remote, local):
         np.testing.assert_array_equal(a, b)
-    client = StubClient(workers)
+    client = make()
     table = placebo_test(res, (0, 1), statistic=statistic, n_draws=20, seed=3, client=client)
     assert client.submitted == blocks
     pd.testing.assert_frame_equal(table, placebo_test(res, (0, 1), statistic=statistic, n_draws=20, seed=3))
