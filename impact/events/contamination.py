@@ -194,23 +194,24 @@ def _merge(key, span: int, ids, p, order, i, j, decision, reason) -> tuple[np.nd
 
 def _render_flags(n: int, i, j, gap, p, ids, span: int, merges) -> np.ndarray:
     """Each placed pair's ';'-joined notes, ``overlap:<other>@<+k>`` in order of the other event's
-    position (then ``merged:`` last), built from integer arrays and joined in one pass."""
+    position (then ``merged:`` last): one prefix per event and one text per step, joined in one pass."""
     heads, merged = merges
     owner = np.concatenate([i, j, heads])
-    other = np.concatenate([j, i, heads])
+    other = np.concatenate([j, i])
+    at = np.arange(len(owner))
     # Ties at one position keep i's notes (the later events) before j's, as a stable sort does.
-    rank = np.lexsort((np.arange(len(owner)), np.where(np.arange(len(owner)) < 2 * len(i), p[other], np.iinfo(np.int64).max),
+    rank = np.lexsort((at, np.where(at < len(other), p[np.concatenate([other, heads])], np.iinfo(np.int64).max),
                        owner))
-    text_dtype = np.dtypes.StringDType()
-    steps = np.array([f"{g:+d}" for g in range(-span, span + 1)], dtype=text_dtype)
-    notes = np.strings.add(np.strings.add("overlap:", ids[np.concatenate([j, i])].astype(text_dtype)),
-                           np.strings.add("@", steps[np.concatenate([gap, -gap]) + span]))
-    notes = np.concatenate([notes, merged.astype(text_dtype)])[rank]
+    prefix = np.array(["overlap:" + x + "@" for x in ids], dtype=object)
+    steps = np.array([f"{g:+d}" for g in range(-span, span + 1)], dtype=object)
+    notes = np.concatenate([prefix[other] + steps[np.concatenate([gap, -gap]) + span], merged])[rank]
     owner = owner[rank]
     last = np.r_[owner[1:] != owner[:-1], True]
-    text = "".join(np.strings.add(notes, np.where(last, "", ";").astype(text_dtype)).tolist())
-    ends = np.cumsum(np.strings.str_len(notes) + ~last)
-    starts = np.r_[0, ends[last][:-1]]
+    # One ';'-joined text of every note; each pair's flags are a slice of it.
+    notes = notes.tolist()
+    text = ";".join(notes)
+    stops = np.cumsum(np.fromiter(map(len, notes), dtype=np.int64, count=len(notes)) + 1)[last]
+    ends, starts = stops - 1, np.r_[0, stops[:-1]]
     flags = np.full(n, "", dtype=object)
-    flags[owner[last]] = [text[s:e] for s, e in zip(starts.tolist(), ends[last].tolist())]
+    flags[owner[last]] = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
     return flags
