@@ -149,12 +149,12 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
         if dates is None or len(dates) == 0:
             continue
         # Assets of one returns frame share one index: converted and stacked once.
-        if id(dates) not in seen:
+        if id(dates) not in seen:  # (the entry holds `dates`, so its id is not reused meanwhile)
             units.add(pd.DatetimeIndex(dates).unit)
-            seen[id(dates)] = (at, pd.DatetimeIndex(dates).as_unit("ns").asi8)
-            stacked.append(seen[id(dates)][1])
+            seen[id(dates)] = (dates, at, pd.DatetimeIndex(dates).as_unit("ns").asi8)
+            stacked.append(seen[id(dates)][2])
             at += len(dates)
-        base[c], ns = seen[id(dates)]
+        _, base[c], ns = seen[id(dates)]
         idx = by_code[bounds[c]:bounds[c + 1]]
         d0 = day0[idx]
         q = np.searchsorted(ns, d0, side="left")
