@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImpactError
+from ..textruns import join_runs
 
 MODES = ("exclude", "merge", "ignore")
 #: Reason prefix of the estimation exclusions this module creates.
@@ -207,11 +208,6 @@ def _render_flags(n: int, i, j, gap, p, ids, span: int, merges) -> np.ndarray:
     notes = np.concatenate([prefix[other] + steps[np.concatenate([gap, -gap]) + span], merged])[rank]
     owner = owner[rank]
     last = np.r_[owner[1:] != owner[:-1], True]
-    # One ';'-joined text of every note; each pair's flags are a slice of it.
-    notes = notes.tolist()
-    text = ";".join(notes)
-    stops = np.cumsum(np.fromiter(map(len, notes), dtype=np.int64, count=len(notes)) + 1)[last]
-    ends, starts = stops - 1, np.r_[0, stops[:-1]]
     flags = np.full(n, "", dtype=object)
-    flags[owner[last]] = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+    flags[owner[last]] = join_runs(notes, np.diff(np.r_[-1, np.flatnonzero(last)]), ";")
     return flags
