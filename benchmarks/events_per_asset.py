@@ -17,6 +17,10 @@ subprocess, so each peak RSS (``ru_maxrss``) is that size's own.
     window [-5,5]), a couple every 30 sessions, so each pair overlaps one other and half of each
     estimation window is another event's window ("exclude" keeps the pairs: 50% usable >= 40%).
     Ratio = time(many events per asset) / time(many assets); target <= 1.5.
+(c) Events sharing sessions: 5k -> 15k -> 30k events on one asset on a fixed 15-year calendar
+    (3,780 sessions), as a catalog of many announcements a day would give. Overlapping pairs
+    then grow as events^2 x window / sessions, and they are the output (one report row each, one
+    note in each flag): the time is reported against pairs + overlapping pairs, which should be linear.
 """
 from __future__ import annotations
 
@@ -62,18 +66,33 @@ def shape_data(n_assets: int, n_dates: int, seed: int = 0) -> tuple[pd.DataFrame
     return frame, events
 
 
+def dense_data(n_events: int, sessions: int = 3_780, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SYNTHETIC: one asset on a fixed calendar, events on random sessions (many share one)."""
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range("2010-01-01", periods=sessions)
+    m = rng.normal(3e-4, 0.01, sessions)
+    frame = pd.DataFrame({"A": 1e-4 + m + rng.normal(0.0, 0.02, sessions), "MKT": m}, index=dates)
+    days = np.sort(rng.integers(300, sessions - 20, n_events))
+    events = pd.DataFrame({"event_id": [f"E{k:06d}" for k in range(n_events)], "asset": "A", "date": dates[days]})
+    return frame, events
+
+
 def child(kind: str, a: int, b: int, mode: str) -> dict:
     """One measurement in this (fresh) process: build, fit, report time and peak RSS."""
     from impact import EventStudy
 
-    frame, events = growth_data(a) if kind == "growth" else shape_data(a, b)
+    frame, events = {"growth": lambda: growth_data(a), "dense": lambda: dense_data(a),
+                     "shape": lambda: shape_data(a, b)}[kind]()
     rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     study = EventStudy.from_returns(frame, events, market="MKT", model="market", estimation_window=EST,
                                     event_window=EVW, contamination=mode)
     t0 = time.perf_counter()
     result = study.fit()
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+    t0 = time.perf_counter()
+    n_bundles = len(result.bundles) if kind != "shape" else 0  # lazily built, for reports and by_bundle()
+    bundle_seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "bundle_seconds": bundle_seconds, "bundles": n_bundles, "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
             "data_gb": rss_data, "pairs": len(result.alignment), "kept": len(result.pairs),
             "overlaps": len(result.contamination), "sessions": len(frame)}
 
@@ -105,7 +124,8 @@ def main() -> None:
             r = measure("growth", n, 0, mode)
             rows.append(r)
             print(f"    {n:>7,} events, {r['sessions']:>7,} sessions: {r['seconds']:6.2f} s, peak {r['peak_gb']:.2f} GB "
-                  f"(data {r['data_gb']:.2f} GB), kept {r['kept']:,}, overlaps {r['overlaps']:,}")
+                  f"(data {r['data_gb']:.2f} GB), kept {r['kept']:,}, overlaps {r['overlaps']:,}; "
+                  f"result.bundles {r['bundle_seconds']:.2f} s")
         slopes = [math.log(r2["seconds"] / r1["seconds"]) / math.log(n2 / n1)
                   for (n1, r1), (n2, r2) in zip(zip(sizes, rows), zip(sizes[1:], rows[1:]))]
         print("    time slope " + ", ".join(f"{n1:,}->{n2:,}: {s:.2f}" for n1, n2, s in zip(sizes, sizes[1:], slopes))
@@ -119,6 +139,14 @@ def main() -> None:
               f"{r1['seconds']:.2f} s (peak {r1['peak_gb']:.2f} GB, kept {r1['kept']:,}, overlaps {r1['overlaps']:,}) vs "
               f"{many_assets[0]:,} x {many_assets[1]} {r2['seconds']:.2f} s (peak {r2['peak_gb']:.2f} GB, kept "
               f"{r2['kept']:,}) -> ratio {r1['seconds'] / r2['seconds']:.2f} (target <= 1.5)")
+    dense = [2_000, 5_000] if args.quick else [5_000, 15_000, 30_000]
+    print("(c) events sharing sessions, one asset, 3,780 sessions, contamination='exclude': events -> overlapping "
+          "pairs, fit time, peak RSS, microseconds per (pair + overlapping pair)")
+    for n in dense:
+        r = measure("dense", n, 0, "exclude")
+        print(f"    {n:>7,} events: {r['overlaps']:>10,} overlaps, {r['seconds']:6.2f} s, peak {r['peak_gb']:.2f} GB, "
+              f"{1e6 * r['seconds'] / (n + r['overlaps']):.2f} us per (pair + overlap); "
+              f"result.bundles {r['bundle_seconds']:.2f} s")
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ def contamination(
 
 
 def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], codes: np.ndarray,
-               names) -> tuple[np.ndarray, ...]:
+               names) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """Each pair's day-0 position in its asset's sessions (-1: not placed), its asset's number of
     sessions, every asset's sessions as int64 ns stacked (asset ``c`` from ``base[c]``) and
     their finest time unit (the overlaps' day 0 columns keep it, as the sessions' own dates would)."""
