@@ -123,9 +123,10 @@ def contamination(
     if mode == "merge":
         merges = _merge(key, span, ids, p, order, i, j, decision, reason)
     day0 = stacked[base[code] + p] if len(p) else np.zeros(0, dtype=np.int64)
-    overlaps = pd.DataFrame({"asset": asset[i], "event_id": ids[i], "other_id": ids[j],
-                             "day0": _dates(day0[i], unit), "other_day0": _dates(day0[j], unit),
-                             "gap": gap, "decision": decision})
+    overlaps = pd.DataFrame({"asset": _take(names, code[i]), "event_id": _take(ids, i),
+                             "other_id": _take(ids, j), "day0": _dates(day0[i], unit),
+                             "other_day0": _dates(day0[j], unit), "gap": gap,
+                             "decision": _take(*pd.factorize(decision)[::-1]) if len(i) else decision})
     flags = np.full(len(pairs), "", dtype=object)
     if len(i):
         flags[order] = _render_flags(len(p), i, j, gap, p, ids, span, merges)
@@ -165,6 +166,12 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
         n_sessions[idx] = len(dates)
     unit = next((u for u in ("ns", "us", "ms", "s") if u in units), "ns")
     return pos, n_sessions, np.concatenate(stacked) if stacked else np.zeros(0, dtype=np.int64), base, unit
+
+
+def _take(values: np.ndarray, at: np.ndarray):
+    """``values[at]`` as the column pandas infers from it, converted once per distinct value and
+    then taken in C, not once per row: the overlapping pairs repeat few texts."""
+    return pd.Series(values).take(at).array if len(at) else values[at]
 
 
 def _dates(ns: np.ndarray, unit: str) -> np.ndarray:
