@@ -36,6 +36,9 @@ import time
 import numpy as np
 import pandas as pd
 
+import impact
+from impact import EventStudy
+
 EST, EVW = (-260, -11), (-5, 5)
 
 
@@ -79,8 +82,6 @@ def dense_data(n_events: int, sessions: int = 3_780, seed: int = 0) -> tuple[pd.
 
 def child(kind: str, a: int, b: int, mode: str) -> dict:
     """One measurement in this (fresh) process: build, fit, report time and peak RSS."""
-    from impact import EventStudy
-
     frame, events = {"growth": lambda: growth_data(a), "dense": lambda: dense_data(a),
                      "shape": lambda: shape_data(a, b)}[kind]()
     rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
@@ -115,7 +116,7 @@ def main() -> None:
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     print(f"impact events-per-asset benchmark (SYNTHETIC; python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"pandas {pd.__version__}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} shared cores; "
-          "one fresh process per size)")
+          f"one fresh process per size; impact from {os.path.dirname(impact.__file__)})")
     for mode in ("exclude", "ignore"):
         print(f"(a) one asset, contamination={mode!r}: events, sessions -> fit time, peak RSS (after data: RSS), "
               "pairs kept, overlapping pairs")
