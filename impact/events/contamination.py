@@ -100,7 +100,8 @@ def contamination(
     pos, n_sessions, stacked, base, unit = _positions(pairs, sessions, codes, names)
     placed = np.flatnonzero(pos >= 0)
     ids_all = pairs["event_id"].astype(str).to_numpy(dtype=object)
-    order = placed[np.lexsort((ids_all[placed], pos[placed], codes[placed]))]
+    # Ids ranked by a hashed factorize (only the distinct ids are sorted), then one integer lexsort.
+    order = placed[np.lexsort((pd.factorize(ids_all[placed], sort=True)[0], pos[placed], codes[placed]))]
     ids, p, code, asset = ids_all[order], pos[order], codes[order], assets[order]
 
     if mode != "ignore":
