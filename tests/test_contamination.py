@@ -154,8 +154,10 @@ def _brute_force(pairs: pd.DataFrame, span: int, mode: str) -> tuple[list[str], 
     return [flags[k] for k in pairs.index], [reasons[k] for k in pairs.index], overlaps
 
 
+@pytest.mark.parametrize("chunk", [1 << 20, 7])
 @pytest.mark.parametrize("mode", ["exclude", "merge", "ignore"])
-def test_sweep_equals_every_pair_against_every_other(mode):
+def test_sweep_equals_every_pair_against_every_other(mode, chunk, monkeypatch):
+    monkeypatch.setattr("impact.events.contamination.RENDER_CHUNK", chunk)  # 7: flags rendered in many chunks
     # SYNTHETIC: 120 events on two assets, several per session (ties), ids out of order.
     rng = np.random.default_rng(7)
     n = 120

@@ -39,6 +39,9 @@ MODES = ("exclude", "merge", "ignore")
 #: Reason prefix of the estimation exclusions this module creates.
 REASON_PREFIX = "event_window:"
 
+#: Overlap notes rendered at a time (whole pairs): bounds the note texts alive at once.
+RENDER_CHUNK = 1 << 20
+
 OVERLAP_COLUMNS = ["asset", "event_id", "other_id", "day0", "other_day0", "gap", "decision"]
 
 
@@ -203,19 +206,31 @@ def _merge(key, span: int, ids, p, order, i, j, decision, reason) -> tuple[np.nd
 
 def _render_flags(n: int, i, j, gap, p, ids, span: int, merges) -> np.ndarray:
     """Each placed pair's ';'-joined notes, ``overlap:<other>@<+k>`` in order of the other event's
-    position (then ``merged:`` last): one prefix per event and one text per step, joined in one pass."""
+    position (then ``merged:`` last): one prefix per event and one text per step, joined in one pass
+    per :data:`RENDER_CHUNK` notes (whole pairs), so the note texts alive at once stay bounded."""
     heads, merged = merges
     owner = np.concatenate([i, j, heads])
     other = np.concatenate([j, i])
+    step = np.concatenate([gap, -gap]) + span
     at = np.arange(len(owner))
     # Ties at one position keep i's notes (the later events) before j's, as a stable sort does.
     rank = np.lexsort((at, np.where(at < len(other), p[np.concatenate([other, heads])], np.iinfo(np.int64).max),
                        owner))
+    del at
+    owner = owner[rank]
+    ends = np.flatnonzero(np.r_[owner[1:] != owner[:-1], True]) + 1  # one past each pair's last note
     prefix = np.array(["overlap:" + x + "@" for x in ids], dtype=object)
     steps = np.array([f"{g:+d}" for g in range(-span, span + 1)], dtype=object)
-    notes = np.concatenate([prefix[other] + steps[np.concatenate([gap, -gap]) + span], merged])[rank]
-    owner = owner[rank]
-    last = np.r_[owner[1:] != owner[:-1], True]
     flags = np.full(n, "", dtype=object)
-    flags[owner[last]] = join_runs(notes, np.diff(np.r_[-1, np.flatnonzero(last)]), ";")
+    lo = 0
+    while lo < len(owner):
+        hi = int(ends[min(np.searchsorted(ends, lo + RENDER_CHUNK), len(ends) - 1)])
+        src = rank[lo:hi]
+        texts = np.empty(len(src), dtype=object)
+        note = src < len(other)
+        texts[note] = prefix[other[src[note]]] + steps[step[src[note]]]
+        texts[~note] = merged[src[~note] - len(other)]
+        runs = np.diff(np.r_[lo, ends[(ends > lo) & (ends <= hi)]])
+        flags[owner[lo:hi][np.cumsum(runs) - 1]] = join_runs(texts, runs, ";")
+        lo = hi
     return flags
