@@ -224,7 +224,7 @@ def _render_flags(n: int, i, j, gap, p, ids, span: int, merges) -> np.ndarray:
     flags = np.full(n, "", dtype=object)
     lo = 0
     while lo < len(owner):
-        hi = int(ends[min(np.searchsorted(ends, lo + RENDER_CHUNK), len(ends) - 1)])
+        hi = int(ends[min(int(np.searchsorted(ends, lo + RENDER_CHUNK)), len(ends) - 1)])
         src = rank[lo:hi]
         texts = np.empty(len(src), dtype=object)
         note = src < len(other)
