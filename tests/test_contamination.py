@@ -120,3 +120,53 @@ def test_events_before_a_series_starts_are_not_placed_or_merged():
     assert found.overlaps.empty
     assert (found.reason == "").all()
     assert list(found.windows["event_id"]) == ["c"]
+
+
+def _brute_force(pairs: pd.DataFrame, span: int, mode: str) -> tuple[list[str], list[str], list[tuple]]:
+    """Every pair against every other, in Python (O(n^2)): the flags, reasons and overlaps the
+    module's sorted sweep must reproduce. Events sort by (asset, position, id); an event sees the
+    others within `span` sessions by their position, at one position the later ones first."""
+    pos = {k: SESSIONS.searchsorted(d) for k, d in pairs["day0"].items()}
+    order = sorted(pairs.index, key=lambda k: (pairs.at[k, "asset"], pos[k], pairs.at[k, "event_id"]))
+    rank = {k: n for n, k in enumerate(order)}
+    head = {}
+    for n, k in enumerate(order):
+        prev = order[n - 1] if n else None
+        same = prev is not None and pairs.at[prev, "asset"] == pairs.at[k, "asset"]
+        head[k] = head[prev] if same and pos[k] - pos[head[prev]] <= span else k
+    flags, reasons, overlaps = {}, {}, []
+    for k in order:
+        near = [m for m in order if m != k and pairs.at[m, "asset"] == pairs.at[k, "asset"]
+                and abs(pos[m] - pos[k]) <= span]
+        near.sort(key=lambda m: (pos[m], rank[m] < rank[k], rank[m]))
+        notes = [f"overlap:{pairs.at[m, 'event_id']}@{pos[m] - pos[k]:+d}" for m in near]
+        members = [m for m in order if head[m] == k and m != k] if mode == "merge" else []
+        notes += ["merged:" + "+".join(pairs.at[m, "event_id"] for m in members)] if members else []
+        flags[k] = ";".join(notes)
+        first = pairs.at[head[k], "event_id"]
+        reasons[k] = (f"merged into {first}: event windows overlap (day 0 {pos[k] - pos[head[k]]} sessions "
+                      f"after {first}'s)") if mode == "merge" and head[k] != k else ""
+        for m in near:
+            if rank[m] > rank[k]:
+                decision = ("merged into " + pairs.at[head[k], "event_id"] if mode == "merge" and head[m] == head[k]
+                            else "flagged" if mode == "ignore" else "flagged; other window excluded from estimation")
+                overlaps.append((pairs.at[k, "event_id"], pairs.at[m, "event_id"], pos[m] - pos[k], decision))
+    return [flags[k] for k in pairs.index], [reasons[k] for k in pairs.index], overlaps
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 7])
+@pytest.mark.parametrize("mode", ["exclude", "merge", "ignore"])
+def test_sweep_equals_every_pair_against_every_other(mode, chunk, monkeypatch):
+    monkeypatch.setattr("impact.events.contamination.RENDER_CHUNK", chunk)  # 7: flags rendered in many chunks
+    # SYNTHETIC: 120 events on two assets, several per session (ties), ids out of order.
+    rng = np.random.default_rng(7)
+    n = 120
+    pairs = pd.DataFrame({"event_id": [f"e{k}" for k in rng.permutation(n)], "asset": rng.choice(["X", "Y"], n),
+                          "day0": SESSIONS[rng.integers(20, 60, n)], "flags": ""}, index=rng.permutation(n) + 500)
+    found = contamination(pairs, {"X": SESSIONS, "Y": SESSIONS}, (-2, 3), mode=mode)
+    flags, reasons, overlaps = _brute_force(pairs, 5, mode)
+    assert found.flags.tolist() == flags
+    assert found.reason.tolist() == reasons
+    assert found.overlaps[["event_id", "other_id", "gap", "decision"]].values.tolist() == [list(o) for o in overlaps]
+    assert (found.overlaps["other_day0"] - found.overlaps["day0"] >= pd.Timedelta(0)).all()
+    assert found.flags.str.count("overlap:").sum() == 2 * len(overlaps) > 1000

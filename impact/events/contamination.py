@@ -33,10 +33,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImpactError
+from ..textruns import join_runs
 
 MODES = ("exclude", "merge", "ignore")
 #: Reason prefix of the estimation exclusions this module creates.
 REASON_PREFIX = "event_window:"
+
+#: Overlap notes rendered at a time (whole pairs): bounds the note texts alive at once.
+RENDER_CHUNK = 1 << 20
 
 OVERLAP_COLUMNS = ["asset", "event_id", "other_id", "day0", "other_day0", "gap", "decision"]
 
@@ -86,41 +90,21 @@ def contamination(
 
     ``pairs`` needs ``event_id, asset, day0`` (day 0 is placed on the first of the
     asset's ``sessions`` on or after it, as the study does); pairs without a day 0
-    or whose asset has no sessions are skipped. One vectorised pass over all pairs:
-    the cost is linear in pairs plus overlapping pairs.
+    or whose asset has no sessions are skipped. One sorted sweep over all pairs in
+    numpy: the cost is linear in pairs plus overlapping pairs (no per-pair Python
+    objects until the flags are rendered, once, at the end).
     """
     if mode not in MODES:
         raise ImpactError(f"unknown contamination mode {mode!r} (choose from {', '.join(MODES)})")
     a, b = (int(v) for v in event_window)
     span = b - a
-    flags = pd.Series("", index=pairs.index, dtype=object)
-    reason = pd.Series("", index=pairs.index, dtype=object)
-
-    # Each pair's day-0 position in its asset's sessions (-1: not placed).
-    assets = pairs["asset"].astype(str).to_numpy()
-    day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy())).as_unit("ns").asi8
-    pos = np.full(len(pairs), -1, dtype=np.int64)
-    n_sessions = np.zeros(len(pairs), dtype=np.int64)
+    assets = pairs["asset"].astype(str).to_numpy(dtype=object)
     codes, names = pd.factorize(assets)
-    by_code = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[by_code], np.arange(len(names) + 1))
-    for code, asset in enumerate(names):
-        dates = sessions.get(asset)
-        if dates is None or len(dates) == 0:
-            continue
-        idx = by_code[bounds[code]:bounds[code + 1]]
-        d0 = day0[idx]
-        ok = d0 != np.iinfo(np.int64).min
-        ns = pd.DatetimeIndex(dates).as_unit("ns").asi8
-        p = np.searchsorted(ns, d0, side="left")
-        # As in the study: day 0 after the last session, or before the first, is not placed.
-        ok &= (p < len(ns)) & ((p > 0) | (d0 == ns[0]))
-        pos[idx] = np.where(ok, p, -1)
-        n_sessions[idx] = len(dates)
+    pos, n_sessions, stacked, base, unit = _positions(pairs, sessions, codes, names)
     placed = np.flatnonzero(pos >= 0)
-    ids_all = pairs["event_id"].astype(str).to_numpy()
-    order = placed[np.lexsort((ids_all[placed], pos[placed], codes[placed]))]
-    labels = pairs.index.to_numpy()[order]
+    ids_all = pairs["event_id"].astype(str).to_numpy(dtype=object)
+    # Ids ranked by a hashed factorize (only the distinct ids are sorted), then one integer lexsort.
+    order = placed[np.lexsort((pd.factorize(ids_all[placed], sort=True)[0], pos[placed], codes[placed]))]
     ids, p, code, asset = ids_all[order], pos[order], codes[order], assets[order]
 
     if mode != "ignore":
@@ -136,43 +120,117 @@ def contamination(
     i = np.repeat(np.arange(len(p)), reach)
     j = i + 1 + (np.arange(reach.sum()) - np.repeat(np.cumsum(reach) - reach, reach))
     gap = p[j] - p[i]
-    excluded = "flagged; other window excluded from estimation"
-    decision = np.full(len(i), excluded if mode != "ignore" else "flagged", dtype=object)
-    merge_notes = []
+    decision = np.full(len(i), "flagged; other window excluded from estimation" if mode != "ignore" else "flagged",
+                       dtype=object)
+    reason = np.full(len(pairs), "", dtype=object)
+    merges: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
     if mode == "merge":
-        # An event joins the current cluster when its window overlaps the cluster's
-        # *first* event's window (no chaining across a long run of news).
-        head = np.arange(len(p))
-        for k in range(1, len(p)):
-            if code[k] == code[head[k - 1]] and p[k] - p[head[k - 1]] <= span:
-                head[k] = head[k - 1]
-        same = head[j] == head[i]
-        decision[same] = ["merged into " + x for x in ids[head[i[same]]]]
-        for k in np.unique(head[head != np.arange(len(p))]):
-            members = np.flatnonzero(head == k)
-            merge_notes.append((labels[k], "merged:" + "+".join(ids[members[1:]])))
-            for m in members[1:]:
-                reason[labels[m]] = (f"merged into {ids[k]}: event windows overlap "
-                                     f"(day 0 {int(p[m] - p[k])} sessions after {ids[k]}'s)")
-    overlaps = pd.DataFrame({"asset": asset[i], "event_id": ids[i], "other_id": ids[j],
-                             "day0": np.zeros(len(i), dtype="datetime64[ns]"),
-                             "other_day0": np.zeros(len(i), dtype="datetime64[ns]"),
-                             "gap": gap, "decision": decision})
+        merges = _merge(key, span, ids, p, order, i, j, decision, reason)
+    day0 = stacked[base[code] + p] if len(p) else np.zeros(0, dtype=np.int64)
+    overlaps = pd.DataFrame({"asset": _take(names, code[i]), "event_id": _take(ids, i),
+                             "other_id": _take(ids, j), "day0": _dates(day0[i], unit),
+                             "other_day0": _dates(day0[j], unit), "gap": gap,
+                             "decision": _take(*pd.factorize(decision)[::-1]) if len(i) else decision})
+    flags = np.full(len(pairs), "", dtype=object)
     if len(i):
-        session_of = {n: pd.DatetimeIndex(sessions[n]) for n in np.unique(asset[i])}
-        overlaps["day0"] = [session_of[x][y] for x, y in zip(asset[i], p[i])]
-        overlaps["other_day0"] = [session_of[x][y] for x, y in zip(asset[j], p[j])]
-        # Each pair's notes in order of the other event's position: i sees j at +gap, j sees i at -gap.
-        notes = pd.DataFrame({
-            "label": np.concatenate([labels[i], labels[j]]),
-            "order": np.concatenate([p[j], p[i]]).astype(float),
-            "note": [f"overlap:{x}@{g:+d}" for x, g in zip(np.concatenate([ids[j], ids[i]]),
-                                                           np.concatenate([gap, -gap]))],
-        })
-        if merge_notes:
-            notes = pd.concat([notes, pd.DataFrame({"label": [m[0] for m in merge_notes], "order": np.inf,
-                                                    "note": [m[1] for m in merge_notes]})], ignore_index=True)
-        notes = notes.sort_values(["label", "order"], kind="stable")
-        joined = notes.groupby("label", sort=False)["note"].agg(";".join)
-        flags.loc[joined.index] = joined.to_numpy()
-    return Contamination(mode, flags, reason, windows, overlaps[OVERLAP_COLUMNS], sessions)
+        flags[order] = _render_flags(len(p), i, j, gap, p, ids, span, merges)
+    return Contamination(mode, pd.Series(flags, index=pairs.index, dtype=object),
+                         pd.Series(reason, index=pairs.index, dtype=object), windows, overlaps[OVERLAP_COLUMNS], sessions)
+
+
+def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], codes: np.ndarray,
+               names) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """Each pair's day-0 position in its asset's sessions (-1: not placed), its asset's number of
+    sessions, every asset's sessions as int64 ns stacked (asset ``c`` from ``base[c]``) and
+    their finest time unit (the overlaps' day 0 columns keep it, as the sessions' own dates would)."""
+    day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy())).as_unit("ns").asi8
+    pos = np.full(len(pairs), -1, dtype=np.int64)
+    n_sessions = np.zeros(len(pairs), dtype=np.int64)
+    by_code = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[by_code], np.arange(len(names) + 1))
+    base = np.zeros(len(names), dtype=np.int64)
+    stacked, seen, at, units = [], {}, 0, set()
+    for c, name in enumerate(names):
+        dates = sessions.get(name)
+        if dates is None or len(dates) == 0:
+            continue
+        # Assets of one returns frame share one index: converted and stacked once.
+        if id(dates) not in seen:  # (the entry holds `dates`, so its id is not reused meanwhile)
+            units.add(pd.DatetimeIndex(dates).unit)
+            seen[id(dates)] = (dates, at, pd.DatetimeIndex(dates).as_unit("ns").asi8)
+            stacked.append(seen[id(dates)][2])
+            at += len(dates)
+        _, base[c], ns = seen[id(dates)]
+        idx = by_code[bounds[c]:bounds[c + 1]]
+        d0 = day0[idx]
+        q = np.searchsorted(ns, d0, side="left")
+        # As in the study: day 0 after the last session, or before the first, is not placed.
+        ok = (d0 != np.iinfo(np.int64).min) & (q < len(ns)) & ((q > 0) | (d0 == ns[0]))
+        pos[idx] = np.where(ok, q, -1)
+        n_sessions[idx] = len(dates)
+    unit = next((u for u in ("ns", "us", "ms", "s") if u in units), "ns")
+    return pos, n_sessions, np.concatenate(stacked) if stacked else np.zeros(0, dtype=np.int64), base, unit
+
+
+def _take(values: np.ndarray, at: np.ndarray):
+    """``values[at]`` as the column pandas infers from it, converted once per distinct value and
+    then taken in C, not once per row: the overlapping pairs repeat few texts."""
+    return pd.Series(values).take(at).array if len(at) else values[at]
+
+
+def _dates(ns: np.ndarray, unit: str) -> np.ndarray:
+    return ns.astype("datetime64[ns]") if len(ns) == 0 else ns.astype("datetime64[ns]").astype(f"datetime64[{unit}]")
+
+
+def _merge(key, span: int, ids, p, order, i, j, decision, reason) -> tuple[np.ndarray, np.ndarray]:
+    """Clusters of ``"merge"``: an event joins the current cluster when its window overlaps the
+    cluster's *first* event's window (no chaining across a long run of news); sorted by key, a
+    cluster is a run ``[head, next)``. Fills ``decision`` and ``reason``; returns the heads'
+    ``merged:`` notes (sorted positions, texts)."""
+    head = np.arange(len(key))
+    k = 0
+    while k < len(key):
+        stop = int(np.searchsorted(key, key[k] + span, side="right"))
+        head[k:stop] = k
+        k = stop
+    same = head[j] == head[i]
+    decision[same] = "merged into " + ids[head[i[same]]]
+    members = np.flatnonzero(head != np.arange(len(key)))
+    first = head[members]
+    reason[order[members]] = [f"merged into {h}: event windows overlap (day 0 {g} sessions after {h}'s)"
+                              for h, g in zip(ids[first], (p[members] - p[first]).tolist())]
+    heads, at = np.unique(first, return_index=True)
+    groups = np.split(ids[members], at[1:]) if len(members) else []
+    return heads, np.array(["merged:" + "+".join(g) for g in groups], dtype=object)
+
+
+def _render_flags(n: int, i, j, gap, p, ids, span: int, merges) -> np.ndarray:
+    """Each placed pair's ';'-joined notes, ``overlap:<other>@<+k>`` in order of the other event's
+    position (then ``merged:`` last): one prefix per event and one text per step, joined in one pass
+    per :data:`RENDER_CHUNK` notes (whole pairs), so the note texts alive at once stay bounded."""
+    heads, merged = merges
+    owner = np.concatenate([i, j, heads])
+    other = np.concatenate([j, i])
+    step = np.concatenate([gap, -gap]) + span
+    at = np.arange(len(owner))
+    # Ties at one position keep i's notes (the later events) before j's, as a stable sort does.
+    rank = np.lexsort((at, np.where(at < len(other), p[np.concatenate([other, heads])], np.iinfo(np.int64).max),
+                       owner))
+    del at
+    owner = owner[rank]
+    ends = np.flatnonzero(np.r_[owner[1:] != owner[:-1], True]) + 1  # one past each pair's last note
+    prefix = np.array(["overlap:" + x + "@" for x in ids], dtype=object)
+    steps = np.array([f"{g:+d}" for g in range(-span, span + 1)], dtype=object)
+    flags = np.full(n, "", dtype=object)
+    lo = 0
+    while lo < len(owner):
+        hi = int(ends[min(int(np.searchsorted(ends, lo + RENDER_CHUNK)), len(ends) - 1)])
+        src = rank[lo:hi]
+        texts = np.empty(len(src), dtype=object)
+        note = src < len(other)
+        texts[note] = prefix[other[src[note]]] + steps[step[src[note]]]
+        texts[~note] = merged[src[~note] - len(other)]
+        runs = np.diff(np.r_[lo, ends[(ends > lo) & (ends <= hi)]])
+        flags[owner[lo:hi][np.cumsum(runs) - 1]] = join_runs(texts, runs, ";")
+        lo = hi
+    return flags

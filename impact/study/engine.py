@@ -85,12 +85,13 @@ def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, index
     noted = masked.copy()  # given exclusions are flagged where they fall in an event window
     if windows is not None and len(windows):
         # Sessions inside any event window: +1 at each window start, -1 at its stop, cumulated.
-        known = windows["asset"].isin(offsets.keys()).to_numpy()
-        base = windows["asset"][known].map(offsets).to_numpy(dtype=np.int64)
-        edges = np.zeros(n_rows + 1, dtype=np.int64)
-        np.add.at(edges, base + windows["start"].to_numpy(dtype=np.int64)[known], 1)
-        np.add.at(edges, base + windows["stop"].to_numpy(dtype=np.int64)[known], -1)
-        masked |= np.cumsum(edges[:-1]) > 0
+        codes, names = pd.factorize(windows["asset"])
+        base = np.array([offsets.get(name, -1) for name in names], dtype=np.int64)[codes]
+        known = base >= 0
+        start = base[known] + windows["start"].to_numpy(dtype=np.int64)[known]
+        stop = base[known] + windows["stop"].to_numpy(dtype=np.int64)[known]
+        edges = np.bincount(start, minlength=n_rows + 1) - np.bincount(stop, minlength=n_rows + 1)
+        masked |= np.cumsum(edges[:n_rows]) > 0
     return masked, masked_reason, noted, spans_gap
 
 

@@ -18,6 +18,7 @@ from scipy import stats
 from ..errors import ImpactError
 from ..events.assets import registry
 from ..events.catalog import Catalog
+from ..textruns import join_runs
 from .card import result_html, summary_text
 from .extensions import extend
 from .extensions import extension as _extension
@@ -98,9 +99,13 @@ class EventStudyResult(ResearchVerbs):
             pairs["order"] = pairs["event_id"].map(pd.Series(np.arange(len(events)), index=events["event_id"]))
             pairs = pairs.sort_values(["asset", "day0", "order"], kind="stable", na_position="last")
             groups = pairs.groupby(["asset", "day0"], sort=False)
-            table = groups.agg(bundle=("event_id", "+".join), events=("event_id", ", ".join),
-                               n_events=("event_id", "size"), first_pair=("pair", "first"),
+            table = groups.agg(n_events=("event_id", "size"), first_pair=("pair", "first"),
                                escalation_sign=("escalation_sign", "first")).reset_index()
+            # Sorted, each session's members are one run: ids joined once, sliced per run.
+            number = groups.ngroup().to_numpy()
+            ids = pairs["event_id"].to_numpy(dtype=object)[~np.isnan(number)]
+            table.insert(2, "bundle", join_runs(ids, table["n_events"].to_numpy(), "+"))
+            table.insert(3, "events", join_runs(ids, table["n_events"].to_numpy(), ", "))
 
             def common(column, mixed):
                 n = groups[column].nunique().to_numpy()
