@@ -224,6 +224,17 @@ def test_significance_count_is_adjusted_within_each_announcement(folder):
             f"family-wise control and {counts['fdr_bh']} under Benjamini-Hochberg's false-discovery rate") in line
 
 
+def test_headline_pooled_effect_names_the_date_clustered_bootstrap(folder):
+    """The spec asks for the bootstrap: the headline's pooled effect per direction carries the
+    date-clustered p from the bootstrap table (a handful of dates, however many assets)."""
+    boot = _table(folder, "bootstrap")
+    line = _headline(folder, "- Sign-aligned mean abnormal")
+    for direction in ("escalation", "de-escalation"):
+        row = boot[(boot["direction"] == direction) & (boot["cluster"] == "date")].iloc[0]
+        assert row["clusters"] <= 4
+        assert f"date-clustered wild bootstrap p = {row['p_value']:.3f} over {int(row['clusters'])} dates" in line
+
+
 def test_13_october_rebound_is_the_bundles_not_the_tariff_threats(folder):
     """Issue 10 acceptance: the 13 October move belongs to the bundle of USCN-2025-23 (the 100%
     threat) and USCN-2025-24 (the walk-back); no table or sentence credits it to one of them."""

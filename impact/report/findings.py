@@ -141,14 +141,18 @@ def _bundle_words(row, n_assets: int) -> str:
 
 
 def aligned_sentence(aligned: pd.DataFrame, window_label: str, placebo: str = "",
-                     left_out: str = "", units: str = "") -> str:
+                     left_out: str = "", units: str = "", by_date: dict | None = None) -> str:
     """The sign-aligned pooled effect by direction, with the share of pairs that moved the
-    hypothesised way and the tests named."""
+    hypothesised way and the tests named; ``by_date``: direction -> (p, dates) of the
+    date-clustered wild bootstrap, when the spec asks for it."""
     parts = []
     for r in aligned.itertuples():
         if r.n == 0 or r.direction not in ("escalation", "de-escalation"):
             continue
         extra = placebo if r.direction == "escalation" and placebo else ""
+        if by_date and r.direction in by_date and np.isfinite(by_date[r.direction][0]):
+            p, dates = by_date[r.direction]
+            extra += f"; date-clustered wild bootstrap p = {p:.3f} over {dates} dates"
         parts.append(
             f"{r.direction}s {pct(r.caar_aligned)} across {int(r.n)} asset-sessions (cross-sectional t = "
             f"{r.t:.2f}, p = {r.p_value:.3f}{extra}); {int(r.n_hypothesised)} of {int(r.n)} "
@@ -205,6 +209,16 @@ def _adjusted_counts(event_day: pd.DataFrame) -> str:
             f"family-wise control and {counts['bh']} under Benjamini-Hochberg's false-discovery rate")
 
 
+def _by_date(result: EventStudyResult, spec: ReportSpec, window) -> dict | None:
+    """The date-clustered wild bootstrap of the sign-aligned CAAR per direction (the spec's
+    ``bootstrap`` settings): with assets sharing few dates, the cross-sectional t overstates."""
+    boot = getattr(spec, "bootstrap", None)
+    if not boot:
+        return None
+    table = result.bootstrap(window=window, aligned=True, by="direction", **{**boot, "cluster": "date"})
+    return {r.direction: (r.p_value, int(r.clusters)) for r in table.itertuples()}
+
+
 def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_day: pd.DataFrame,
                       placebo: dict | None = None) -> list[str]:
     """Sentences computed from the tables (nothing here is typed by hand): what markets
@@ -223,7 +237,7 @@ def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_
             left_out = (f"Left out of the directional pooling: {len(mixed)} asset-sessions of mixed bundles ({ids}), "
                         "whose announcements point in opposite directions.")
         note = f"; placebo p = {placebo['p_value']:.3f} with shared pseudo-dates" if placebo else ""
-        sentence = aligned_sentence(aligned, w, note, left_out, units)
+        sentence = aligned_sentence(aligned, w, note, left_out, units, _by_date(result, spec, window))
         if sentence:
             lines.append(sentence)
     moves = largest_moves_sentence(event_day)
