@@ -113,13 +113,27 @@ def run_impact(returns_csv: str, events_csv: str, out: str, repeat: int) -> None
 
 
 def _fresh(cmd: list[str], out: str) -> tuple[float, dict, np.ndarray, np.ndarray]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
+    wall = _wall(cmd)
     with open(out + ".json") as f:
         info = json.load(f)
     return wall, info, np.load(out + "_ar.npy"), np.load(out + "_car.npy")
+
+
+def import_cost(venv: Path, repeat: int) -> dict[str, float]:
+    """Best-of-``repeat`` wall time of a fresh process that only imports each side (what end to end adds)."""
+    cost = {}
+    for name, python, code in (("impact", sys.executable, "from impact import EventStudy"),
+                               ("eventstudy", str(venv / "bin" / "python"), "import eventstudy")):
+        if Path(python).exists():
+            cost[name] = min(_wall([python, "-c", code]) for _ in range(repeat))
+    return cost
+
+
+def _wall(cmd: list[str]) -> float:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
 
 
 def compare(size: str, repeat: int, venv: Path, tmp: Path) -> dict:
@@ -171,6 +185,9 @@ def main() -> int:
         print(f"eventstudy peer skipped: no venv at {args.venv} (python -m venv {args.venv} && "
               f"{args.venv}/bin/pip install eventstudy==0.1a12); impact alone:")
     failed = False
+    cost = import_cost(args.venv, args.repeat)
+    print("  imports alone (fresh process, the floor of end to end): "
+          + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in cost.items()))
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes.split(","):
             row = compare(size, args.repeat, args.venv, Path(tmp))
