@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impact import EventStudy
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENT_WINDOW = (-5, 10)
 ESTIMATION_SIZE, BUFFER = 200, 30
@@ -90,8 +92,6 @@ def synthetic(n_assets: int, n_dates: int, seed: int = 16) -> tuple[pd.DataFrame
 
 def run_impact(returns_csv: str, events_csv: str, out: str, repeat: int) -> None:
     """The impact side in this process: read the CSVs, fit ``repeat`` times, write AR, CAR and the best time."""
-    from impact import EventStudy
-
     returns = pd.read_csv(returns_csv)
     events = pd.read_csv(events_csv, dtype={"event_id": str})
     best = float("inf")
