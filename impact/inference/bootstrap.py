@@ -169,9 +169,8 @@ def wild_bootstrap(result, window: Window = (-1, 1), draws: int = 999, seed: int
     codes = cluster_codes(result, cluster)
     keep = np.isfinite(car)
     if aligned:
-        signs = result.hypotheses
-        car = -signs["escalation_sign"].to_numpy(dtype=float) * car
-        keep &= signs["hypothesis"].to_numpy() != 0
+        flip = result.risk_signs
+        car, keep = flip * car, keep & (flip != 0)
     if by is None:
         car, codes = car[keep], pd.factorize(codes[keep])[0]
         n_clusters = int(codes.max()) + 1 if len(codes) else 0

@@ -154,11 +154,9 @@ def escalation_weights(result: EventStudyResult) -> np.ndarray:
     """Weights that make the placebo statistic the sign-aligned escalation CAAR: -1 for
     assets expected to rise on an escalation, +1 otherwise, 0 for pairs that are not
     escalations or carry no hypothesis."""
-    signs = result.hypotheses
     direction = result.pairs["event_id"].astype(str).map(
         result.events_frame.drop_duplicates("event_id").set_index("event_id")["direction"]).to_numpy()
-    use = (signs["hypothesis"].to_numpy() != 0) & (direction == "escalation")
-    return np.where(use, -signs["escalation_sign"].to_numpy(), 0)
+    return np.where(direction == "escalation", result.risk_signs, 0.0)
 
 
 def placebo_run(result: EventStudyResult, spec: ReportSpec, window) -> tuple[dict | None, str]:
@@ -356,7 +354,8 @@ def _render(spec: ReportSpec, result: EventStudyResult, folder: Path) -> list[st
     provenance = provenance_table(used, spec.data)
     out.table("provenance", provenance)
 
-    findings = headline_findings(result, spec, main_window, event_day, run)
+    boot = next((s["data"] for s in research if s["id"] == "bootstrap"), None)
+    findings = headline_findings(result, spec, main_window, event_day, run, bootstrap=boot)
     align_info = {"rules": original.alignment["rule"].value_counts().to_dict(),
                   "flags": int((original.alignment["flags"].astype(str) != "").sum())}
 

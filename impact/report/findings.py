@@ -209,18 +209,17 @@ def _adjusted_counts(event_day: pd.DataFrame) -> str:
             f"family-wise control and {counts['bh']} under Benjamini-Hochberg's false-discovery rate")
 
 
-def _by_date(result: EventStudyResult, spec: ReportSpec, window) -> dict | None:
-    """The date-clustered wild bootstrap of the sign-aligned CAAR per direction (the spec's
-    ``bootstrap`` settings): with assets sharing few dates, the cross-sectional t overstates."""
-    boot = getattr(spec, "bootstrap", None)
-    if not boot:
+def _by_date(bootstrap: pd.DataFrame | None) -> dict | None:
+    """Direction -> (p, dates) of the date-clustered rows of the report's bootstrap table
+    (the spec's ``bootstrap``): with assets sharing few dates, the cross-sectional t overstates."""
+    if bootstrap is None or "direction" not in bootstrap.columns:
         return None
-    table = result.bootstrap(window=window, aligned=True, by="direction", **{**boot, "cluster": "date"})
-    return {r.direction: (r.p_value, int(r.clusters)) for r in table.itertuples()}
+    rows = bootstrap[bootstrap["cluster"] == "date"]
+    return {r.direction: (r.p_value, int(r.clusters)) for r in rows.itertuples()}
 
 
 def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_day: pd.DataFrame,
-                      placebo: dict | None = None) -> list[str]:
+                      placebo: dict | None = None, bootstrap: pd.DataFrame | None = None) -> list[str]:
     """Sentences computed from the tables (nothing here is typed by hand): what markets
     did on the sessions that priced the news, the sign-aligned pooled effect by direction
     with its tests, the largest abnormal moves, and the count of significant pairs.
@@ -237,7 +236,7 @@ def headline_findings(result: EventStudyResult, spec: ReportSpec, window, event_
             left_out = (f"Left out of the directional pooling: {len(mixed)} asset-sessions of mixed bundles ({ids}), "
                         "whose announcements point in opposite directions.")
         note = f"; placebo p = {placebo['p_value']:.3f} with shared pseudo-dates" if placebo else ""
-        sentence = aligned_sentence(aligned, w, note, left_out, units, _by_date(result, spec, window))
+        sentence = aligned_sentence(aligned, w, note, left_out, units, _by_date(bootstrap))
         if sentence:
             lines.append(sentence)
     moves = largest_moves_sentence(event_day)

@@ -216,7 +216,7 @@ def research_sections(spec, result: EventStudyResult, original: EventStudyResult
                            for c in dict.fromkeys([boot.get("cluster", "date"), "pair"])], ignore_index=True)
         out.table("bootstrap", table)
         sections.append({
-            "id": "bootstrap",
+            "id": "bootstrap", "data": table,  # the headline quotes its date-clustered p
             "title": f"Wild bootstrap of the sign-aligned CAAR [{window[0]}, {window[1]}] by direction",
             "meta": ("The pooled effect of the headline findings (assets expected to rise on an escalation flipped; "
                      "mixed bundles left out), tested with weights drawn per event date (all assets of a date "

@@ -168,6 +168,14 @@ class EventStudyResult(ResearchVerbs):
         out = pd.concat([self.pairs[["event_id", "asset"]].reset_index(drop=True), signs], axis=1)
         return out.assign(reason=out["asset"].map({a: sign_reason(a) for a in out["asset"].unique()}))
 
+    @property
+    def risk_signs(self) -> np.ndarray:
+        """(P,) the factor that makes each pair read as a risk asset: -escalation_sign (the VIX,
+        gold, USD/CNY, ... flipped), 0 for pairs without a hypothesis (mixed bundles, neutral
+        news). Sign-aligned CARs, CAAR paths, bootstraps and placebo weights all use it."""
+        signs = self.hypotheses
+        return np.where(signs["hypothesis"].to_numpy() != 0, -signs["escalation_sign"].to_numpy(dtype=float), 0.0)
+
     def caar_aligned(self, window: Window | None = None, by: str | None = "direction") -> pd.DataFrame:
         """Sign-aligned CAAR: CARs of assets expected to *rise* on an escalation (the VIX,
         gold, USD/CNY, ...) are flipped, so every pair reads as a risk asset and a pooled
@@ -344,9 +352,9 @@ class EventStudyResult(ResearchVerbs):
         ar = self.abnormal
         keep = np.ones(len(self.pairs), dtype=bool)
         if aligned:
-            signs = self.hypotheses
-            keep = signs["hypothesis"].to_numpy() != 0
-            ar = ar * -signs["escalation_sign"].to_numpy()[:, None]
+            flip = self.risk_signs
+            keep = flip != 0
+            ar = ar * flip[:, None]
         cum = np.cumsum(ar, axis=1)
         groups = {"all": np.flatnonzero(keep)}
         if by is not None:
