@@ -145,29 +145,44 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
     their finest time unit (the overlaps' day 0 columns keep it, as the sessions' own dates would)."""
     day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy())).as_unit("ns").asi8
     pos = np.full(len(pairs), -1, dtype=np.int64)
-    n_sessions = np.zeros(len(pairs), dtype=np.int64)
-    by_code = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[by_code], np.arange(len(names) + 1))
     base = np.zeros(len(names), dtype=np.int64)
-    stacked, seen, at, units = [], {}, 0, set()
+    length = np.zeros(len(names), dtype=np.int64)
+    axis = np.full(len(names), -1, dtype=np.int64)  # which distinct session index each asset uses
+    stacked: list[np.ndarray] = []
+    seen: dict = {}
+    by_key: dict = {}
+    at, units = 0, set()
     for c, name in enumerate(names):
         dates = sessions.get(name)
         if dates is None or len(dates) == 0:
             continue
-        # Assets of one returns frame share one index: converted and stacked once.
-        if id(dates) not in seen:  # (the entry holds `dates`, so its id is not reused meanwhile)
-            units.add(pd.DatetimeIndex(dates).unit)
-            seen[id(dates)] = (dates, at, pd.DatetimeIndex(dates).as_unit("ns").asi8)
-            stacked.append(seen[id(dates)][2])
-            at += len(dates)
-        _, base[c], ns = seen[id(dates)]
-        idx = by_code[bounds[c]:bounds[c + 1]]
+        # Assets with the same sessions (one returns frame, one exchange) share one axis:
+        # converted, stacked and searched once, found by identity or else by content.
+        dates = dates if isinstance(dates, pd.DatetimeIndex) else pd.DatetimeIndex(dates)
+        ns = dates.asi8 if dates.unit == "ns" else dates.as_unit("ns").asi8
+        key = (len(ns), int(ns[0]), int(ns[-1]))
+        hit = seen.get(id(dates)) or next((e for e in by_key.get(key, ()) if np.array_equal(e[2], ns)), None)
+        units.add(dates.unit)
+        if hit is None:
+            hit = (dates, at, ns, len(stacked))  # (the entry holds `dates`, so its id is not reused meanwhile)
+            by_key.setdefault(key, []).append(hit)
+            stacked.append(ns)
+            at += len(ns)
+        seen[id(dates)] = hit
+        _, base[c], _, axis[c] = hit
+        length[c] = len(ns)
+    # One search per distinct axis (not per asset): its pairs all at once.
+    pair_axis = axis[codes]
+    by_axis = np.argsort(pair_axis, kind="stable")
+    bounds = np.searchsorted(pair_axis[by_axis], np.arange(len(stacked) + 1))
+    for k, ns in enumerate(stacked):
+        idx = by_axis[bounds[k]:bounds[k + 1]]
         d0 = day0[idx]
         q = np.searchsorted(ns, d0, side="left")
         # As in the study: day 0 after the last session, or before the first, is not placed.
         ok = (d0 != np.iinfo(np.int64).min) & (q < len(ns)) & ((q > 0) | (d0 == ns[0]))
         pos[idx] = np.where(ok, q, -1)
-        n_sessions[idx] = len(dates)
+    n_sessions = length[codes]
     unit = next((u for u in ("ns", "us", "ms", "s") if u in units), "ns")
     return pos, n_sessions, np.concatenate(stacked) if stacked else np.zeros(0, dtype=np.int64), base, unit
 
