@@ -308,6 +308,10 @@ CASES = [
     ("text in a given returns frame (was dropped)", lambda ctx: ReturnPanel.from_returns(
         pd.DataFrame({"SPY": [0.01, "oops"]}, index=pd.DatetimeIndex(["2025-01-02", "2025-01-03"]))),
      "returns, row 2: SPY 'oops' is not a number"),
+    ("inf in an all-float returns frame (the split without a check per column)",
+     lambda ctx: ReturnPanel.from_returns(pd.DataFrame(
+         {"SPY": [0.01, 0.02], "QQQ": [0.01, np.inf]}, index=pd.DatetimeIndex(["2025-01-02", "2025-01-03"]))),
+     "returns, row 2: infinite QQQ inf for QQQ on 2025-01-03"),
     ("empty cells stay missing prices, not errors",
      lambda ctx: price_series(_tidy("SPY", [1.0, None, 2.0]))["SPY"].reset_index(),
      _dates_are("2025-01-02", "2025-01-06")),

@@ -12,6 +12,7 @@ from impact.cli.main import main
 from impact.data.files import load_price_file
 from impact.data.load import load_prices
 from impact.data.prices import TIDY_COLUMNS, validate_prices
+from impact.data.returns import ReturnPanel
 from impact.data.sources import BundledSource, FileSource, FrameSource, get_source
 from impact.errors import DataError
 
@@ -123,3 +124,19 @@ def test_shared_price_files_load_identically_to_the_bundle():
         assert got["symbol"].unique().tolist() == [symbol]
         np.testing.assert_array_equal(got["close"].to_numpy(), exp["close"].to_numpy())
         assert list(got["date"]) == list(exp["date"])
+
+
+def test_float_returns_frame_split_once_equals_the_checked_path():
+    """SYNTHETIC returns: the all-float frame is split without a check per column and every asset
+    shares the frame's one index; values and dates equal the per-column checked path (object cells)."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(0, 0.01, (40, 3)), columns=["A", "B", "C"],
+                         index=pd.bdate_range("2024-01-01", periods=40))
+    frame.iloc[[3, 17], 1] = np.nan
+    fast = ReturnPanel.from_returns(frame)
+    checked = ReturnPanel.from_returns(frame.astype(object))
+    assert len({id(s.index) for s in fast.returns.values()}) == 1
+    assert len({id(s.index) for s in checked.returns.values()}) == 3
+    for name in "ABC":
+        pd.testing.assert_series_equal(fast.returns[name], checked.returns[name], check_exact=True)
+    assert fast.returns["B"].isna().sum() == 2

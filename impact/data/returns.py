@@ -139,10 +139,15 @@ class ReturnPanel:
         if index.has_duplicates:
             raise DataError(f"returns: duplicated date {index[index.duplicated()][0]:%Y-%m-%d}")
         # Same rule as prices: text and inf are refused, not dropped (returns may be <= 0).
-        panel = cls({str(c): price_values(frame[c], str(c), pd.Series(str(c), index=frame.index),
-                                          pd.Series(index, index=frame.index), "returns", positive=False).rename(str(c))
-                     for c in frame.columns})
-        return panel
+        # A block of float columns with nothing to refuse is split without a check per column,
+        # and every asset keeps the frame's one index (later stages then meet one time axis).
+        numeric = all(pd.api.types.is_float_dtype(t) for t in frame.dtypes)
+        values = frame.to_numpy(dtype=float) if numeric and len(frame.columns) else None
+        if values is not None and not np.isinf(values).any():
+            return cls({str(c): pd.Series(values[:, j], index=index, name=str(c)) for j, c in enumerate(frame.columns)})
+        return cls({str(c): price_values(frame[c], str(c), pd.Series(str(c), index=frame.index),
+                                         pd.Series(index, index=frame.index), "returns", positive=False).rename(str(c))
+                    for c in frame.columns})
 
     @property
     def symbols(self) -> list[str]:
