@@ -8,6 +8,7 @@ import pytest
 import statsmodels.api as sm
 
 from impact import EventStudy
+import impact.study.engine as engine_module
 
 CLEAN = {"contamination": "ignore", "roll_days": None}
 
@@ -117,6 +118,23 @@ def test_prefix_sum_engine_equals_window_by_window_fits(prices, model):
     np.testing.assert_allclose(fast.abnormal, slow.abnormal, atol=1e-13, rtol=0)
     fc, sc = fast.car((-1, 1)), slow.car((-1, 1))
     np.testing.assert_allclose(fc["se"], sc["se"], atol=1e-13, rtol=0)
+
+
+
+def test_prefix_sum_blocks_equal_one_block(synthetic, monkeypatch):
+    """SYNTHETIC panel with holes and masks: the prefix-sum engine taken a few assets' rows at a
+    time (blocks of whole segments; a segment longer than a block is a block alone) gives the
+    fit of one block to rounding, and the same pairs and exclusions."""
+    frame, events = synthetic
+    study = EventStudy.from_returns(frame, events, market="MKT", **CLEAN)
+    study.engine = "moments"
+    whole = study.fit()
+    for rows in (1, 700, 3_000):
+        monkeypatch.setattr(engine_module, "BLOCK_ROWS", rows)
+        blocked = study.fit()
+        pd.testing.assert_frame_equal(blocked.excluded, whole.excluded)
+        pd.testing.assert_frame_equal(blocked.params, whole.params, check_exact=False, atol=1e-15, rtol=1e-13)
+        np.testing.assert_allclose(blocked.abnormal, whole.abnormal, atol=1e-15, rtol=0)
 
 
 def test_mixed_models_chunked_equal_one_chunk(synthetic):

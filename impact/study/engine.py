@@ -95,21 +95,58 @@ def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, index
     return masked, masked_reason, noted, spans_gap
 
 
-def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names, models, min_obs: int):
+#: Rows per block of the prefix-sum fit: its work arrays (~16 MB each) are reused block after
+#: block instead of a dozen fresh arrays the size of all rows (first touches of fresh memory
+#: cost more than the arithmetic).
+BLOCK_ROWS = 1 << 21
+
+
+def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names, models, min_obs: int,
+                   block_rows: int | None = None):
     """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
 
     Per asset, returns are shifted by their mean over usable rows and cumulated;
     a window's sum is the difference of two prefix sums within the asset's
     segment (its rows and the NaN padding after them), so no sum ever carries
     another asset's magnitude and rounding stays at the window's own scale.
+    Segments are taken a block of whole segments at a time (``block_rows``).
     """
     k = X.shape[1]
+    P = len(pos)
+    block_rows = BLOCK_ROWS if block_rows is None else block_rows
     # Segments: the leading padding, then each asset's rows with the padding after them.
     starts = np.unique(np.r_[0, np.fromiter(offsets.values(), dtype=np.int64)])
+    ends = np.r_[starts[1:], n_rows]
+    sums = {"n": np.zeros(P), "y": np.zeros(P), "x": np.zeros((P, k)), "xx": np.zeros((P, k, k)),
+            "xy": np.zeros((P, k)), "yy": np.zeros(P), "fm": np.zeros(P)}
+    shift_y, shift_x = np.zeros(P), np.zeros((P, k))
+    order = np.argsort(lo, kind="stable")
+    lo_sorted = lo[order]
+    first = 0
+    while first < len(starts):
+        # Whole segments up to block_rows rows (a longer segment is a block of its own).
+        last = max(int(np.searchsorted(ends, starts[first] + block_rows, side="right")), first + 1)
+        r0, r1 = int(starts[first]), int(ends[last - 1])
+        sel = order[np.searchsorted(lo_sorted, r0):np.searchsorted(lo_sorted, r1)]
+        if len(sel):
+            _block_sums(Y[r0:r1], X[r0:r1], finite_row[r0:r1], usable_row[r0:r1], starts[first:last] - r0,
+                        pos[sel] - r0, lo[sel] - r0, ea, eb, sel, sums, shift_y, shift_x)
+        first = last
+    n = np.rint(sums["n"])
+    sy, sx, sxx, sxy, syy = (sums[key] for key in ("y", "x", "xx", "xy", "yy"))
+    fit = fit_by_model(models, lambda m, i: fit_from_moments(
+        m, n[i], sy[i], sx[i], sxx[i], sxy[i], syy[i], shift_y[i], shift_x[i], min_obs, tuple(names)))
+    return fit, np.rint(sums["fm"]).astype(np.int64)
+
+
+def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y, shift_x) -> None:
+    """Window sums of pairs ``sel`` (rows local to the block) into ``sums``; their shifts into
+    ``shift_y`` / ``shift_x``."""
+    n_rows = len(Y)
     lengths = np.diff(np.r_[starts, n_rows])
-    u = usable_row
     # Segment means over usable rows (the shift), spread back over each segment's rows.
-    count = np.add.reduceat(u.astype(float), starts)
+    uf = u.astype(float)
+    count = np.add.reduceat(uf, starts)
     safe = np.where(count > 0, count, 1.0)
     my = np.add.reduceat(np.where(u, Y, 0.0), starts) / safe
     mx = np.add.reduceat(np.where(u[:, None], X, 0.0), starts, axis=0) / safe[:, None]
@@ -117,40 +154,46 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     ys = np.where(u, Y - row_my, 0.0)
     xs = np.where(u[:, None], X - row_mx, 0.0)
 
-    def seg_cumsum(v):
-        """Prefix sums restarting at each segment: the previous segment's total is taken
-        out at the next start, so a running sum never carries another asset's size.
-        Works in place on ``v`` (always a temporary here)."""
-        v[starts[1:]] -= np.add.reduceat(v, starts, axis=0)[:-1]
-        out = np.empty((n_rows + 1,) + v.shape[1:])
-        out[0] = 0.0
-        np.cumsum(v, axis=0, out=out[1:])
-        return out
-
-    C = {"n": seg_cumsum(u.astype(float)), "yy": seg_cumsum(ys * ys),
-         "xx": seg_cumsum(xs[:, :, None] * xs[:, None, :]), "xy": seg_cumsum(xs * ys[:, None])}
-    C["y"], C["x"] = seg_cumsum(ys), seg_cumsum(xs)
-    fm = finite_row & ~u
-    C["fm"] = seg_cumsum(fm.astype(float)) if fm.any() else None
-    shift_y = np.zeros(n_rows)
-    shift_x = np.zeros((n_rows, k))
-    shift_y[starts], shift_x[starts] = my, mx
     # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
     a = np.maximum(pos + ea, lo)
     b = np.maximum(pos + eb + 1, lo)
+    # Prefix sums are only read at window edges: sum the pieces between consecutive edges
+    # (reduceat runs at memory speed, a row-by-row cumsum does not) and cumulate the pieces.
+    mark = np.zeros(n_rows + 1, dtype=bool)
+    mark[starts], mark[a], mark[b] = True, True, True
+    edges = np.flatnonzero(mark[:n_rows])
+    first_piece = np.searchsorted(edges, starts)
+    at_a, at_b = np.searchsorted(edges, a), np.searchsorted(edges, b)
 
-    def wsum(c):
-        top = np.where((b > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[b], 0.0)
-        bottom = np.where((a > lo).reshape((-1,) + (1,) * (c.ndim - 1)), c[a], 0.0)
+    def prefix(v):
+        """Prefix sums at the edges, restarting at each segment: the previous segment's total
+        is taken out at the next start, so a running sum never carries another asset's size."""
+        pieces = np.add.reduceat(v, edges, axis=0)
+        pieces[first_piece[1:]] -= np.add.reduceat(pieces, first_piece, axis=0)[:-1]
+        out = np.empty((len(edges) + 1,) + v.shape[1:])
+        out[0] = 0.0
+        np.cumsum(pieces, axis=0, out=out[1:])
+        return out
+
+    def wsum(v):
+        c = prefix(v)
+        shape = (-1,) + (1,) * (c.ndim - 1)
+        top = np.where((b > lo).reshape(shape), c[at_b], 0.0)
+        bottom = np.where((a > lo).reshape(shape), c[at_a], 0.0)
         return top - bottom
 
-    n = np.rint(wsum(C["n"]))
-    sums = [wsum(C[key]) for key in ("y", "x", "xx", "xy", "yy")]
-    sy, sx, sxx, sxy, syy = sums
-    fit = fit_by_model(models, lambda m, i: fit_from_moments(
-        m, n[i], sy[i], sx[i], sxx[i], sxy[i], syy[i], shift_y[lo][i], shift_x[lo][i], min_obs, tuple(names)))
-    n_masked = np.rint(wsum(C["fm"])).astype(np.int64) if C["fm"] is not None else np.zeros(len(pos), dtype=np.int64)
-    return fit, n_masked
+    sums["n"][sel] = wsum(uf)
+    sums["yy"][sel] = wsum(ys * ys)
+    sums["xx"][sel] = wsum(xs[:, :, None] * xs[:, None, :])
+    sums["xy"][sel] = wsum(xs * ys[:, None])
+    sums["y"][sel] = wsum(ys)
+    sums["x"][sel] = wsum(xs)
+    fm = finite_row & ~u
+    if fm.any():
+        sums["fm"][sel] = wsum(fm.astype(float))
+    # Each pair's asset starts a segment: its shift is that segment's mean.
+    at = np.searchsorted(starts, lo)
+    shift_y[sel], shift_x[sel] = my[at], mx[at]
 
 
 def design(panel, asset: str, bench: str | None, model: str, factors: pd.DataFrame | None, width: int,
