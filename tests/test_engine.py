@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from impact import EventStudy
 import impact.study.engine as engine_module
+from impact import EventStudy
 
 CLEAN = {"contamination": "ignore", "roll_days": None}
 
