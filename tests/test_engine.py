@@ -149,3 +149,26 @@ def test_mixed_models_chunked_equal_one_chunk(synthetic):
     pd.testing.assert_frame_equal(whole.params, chunked.params)
     pd.testing.assert_frame_equal(whole.car((-1, 1)), chunked.car((-1, 1)))
     assert chunked.fit.model == "mixed" and set(chunked.params["model"]) == {"market", "constant_mean"}
+
+
+def test_day0_placement_reasons_and_flags_per_asset():
+    """SYNTHETIC prices on two calendars (B starts 100 sessions late): each pair's day 0 is placed
+    on its own asset's rows, with the exact reason or flag when it cannot be, asset by asset."""
+    rng = np.random.default_rng(4)
+    dates = pd.bdate_range("2020-01-01", periods=400)
+    closes = {s: 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 400))) for s in ("A", "B", "MKT")}
+    tidy = pd.concat([pd.DataFrame({"date": dates[100 if s == "B" else 0:], "symbol": s,
+                                    "close": closes[s][100 if s == "B" else 0:]}) for s in closes])
+    events = pd.DataFrame({"event_id": ["sat", "early", "late"],
+                           "date": [pd.Timestamp("2020-12-05"), dates[15], pd.Timestamp("2021-09-01")]})
+    res = EventStudy(tidy, events, market="MKT", assets=["A", "B", "MKT"], estimation_window=(-40, -6),
+                     event_window=(-2, 2), **CLEAN).fit()
+    why = res.alignment.set_index(["event_id", "asset"])["excluded_reason"]
+    flags = res.alignment.set_index(["event_id", "asset"])["flags"]
+    assert why[("sat", "MKT")] == "asset is its own benchmark (MKT): abnormal returns are identically zero"
+    assert flags[("sat", "A")] == flags[("sat", "B")] == "day0_moved:2020-12-05->2020-12-07"
+    assert why[("sat", "A")] == why[("sat", "B")] == ""
+    assert why[("early", "B")] == f"series starts {dates[100]:%Y-%m-%d}, after day 0 ({dates[15]:%Y-%m-%d})"
+    assert why[("early", "A")] == "too few estimation observations: 9 < 14"
+    assert why[("late", "A")] == f"no data on or after day 0 (2021-09-01); series ends {dates[-1]:%Y-%m-%d}"
+    assert len(res.pairs) == 2

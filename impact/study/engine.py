@@ -11,6 +11,26 @@ from ..data.factors import RF, factors_on
 from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
 
 
+def stack_rows(parts: list, starts: list, n_rows: int, k: int, separate_raw: bool) -> tuple[np.ndarray, ...]:
+    """Every asset's rows in one array each (``parts``: (y, x, raw, dates) per asset, placed at
+    ``starts``), NaN/NaT between and after them: model returns Y, regressors X (n_rows, k), raw
+    returns R (Y itself unless ``separate_raw``) and dates D. Each cell is written once."""
+    Y = np.empty(n_rows)
+    X = np.empty((n_rows, k))
+    R = np.empty(n_rows) if separate_raw else Y
+    D = np.empty(n_rows, dtype="datetime64[ns]")
+    end = 0
+    for (y, x, ret, dates), at in zip(parts, starts):
+        Y[end:at], X[end:at], D[end:at], R[end:at] = np.nan, np.nan, np.datetime64("NaT"), np.nan
+        n = len(y)
+        Y[at:at + n], X[at:at + n], D[at:at + n] = y, x, dates
+        if separate_raw:
+            R[at:at + n] = ret
+        end = at + n
+    Y[end:], X[end:], D[end:], R[end:] = np.nan, np.nan, np.datetime64("NaT"), np.nan
+    return Y, X, R, D
+
+
 def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict, bench: dict,
                 needs_bench: set, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
     """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi).
@@ -18,44 +38,53 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict,
     Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
     an observed session moves to the next one and is flagged ``day0_moved``.
     """
-    pos = np.zeros(len(pairs), dtype=np.int64)
-    lo = np.zeros(len(pairs), dtype=np.int64)
-    hi = np.zeros(len(pairs), dtype=np.int64)
+    codes, names = pd.factorize(pairs["asset"])
+    o = np.array([offsets[a] for a in names], dtype=np.int64)
+    m = np.array([lengths[a] for a in names], dtype=np.int64)
     # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
-    day0_all = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
+    day0 = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
     D_i8 = D.view(np.int64)
-    nat_all = day0_all == np.iinfo(np.int64).min
-    for asset, idx in pairs.groupby("asset", sort=False).indices.items():
-        o, m = offsets[asset], lengths[asset]
-        dates = D_i8[o:o + m]
-        day0 = day0_all[idx]
-        p = np.searchsorted(dates, day0, side="left")
-        pos[idx] = o + p
-        lo[idx] = o
-        hi[idx] = o + m
-        if asset in needs_bench and bench[asset] == asset:
-            reasons[idx] = f"asset is its own benchmark ({asset}): abnormal returns are identically zero"
-            continue
-        nat = nat_all[idx]
-        after = ~nat & (p >= m)
-        found = dates[np.clip(p, 0, max(m - 1, 0))] if m else day0
-        off = ~nat & ~after & (found != day0)
-        before = off & (p == 0)
-        moved = off & (p > 0)
-        if not (nat.any() or after.any() or off.any()):
-            continue
-        day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
-        for i in idx[nat]:
-            reasons[i] = pairs.at[i, "reason"] if pairs.get("reason") is not None and pairs.at[i, "reason"] \
-                else "day 0 lies after the end of the trading calendar"  # align_events states why
-        for i, d in zip(idx[after], day0[after]):
-            reasons[i] = f"no data on or after day 0 ({day(d)}); series ends {day(dates[-1])}"
-        for i, d in zip(idx[before], day0[before]):
-            reasons[i] = f"series starts {day(dates[0])}, after day 0 ({day(d)})"
-        for i, d, f in zip(idx[moved], day0[moved], found[moved]):
-            note = f"day0_moved:{day(d)}->{day(f)}"
-            flags[i] = f"{flags[i]};{note}" if flags[i] else note
-
+    # One search per distinct time axis (assets of one frame or exchange share their dates), not per asset.
+    axis = np.zeros(len(names), dtype=np.int64)
+    first: dict = {}
+    for c in range(len(names)):
+        rows = D_i8[o[c]:o[c] + m[c]]
+        key = (int(m[c]), int(rows[0]), int(rows[-1])) if m[c] else (0, 0, 0)
+        same = next((a for a in first.get(key, ()) if np.array_equal(D_i8[o[a]:o[a] + m[a]], rows)), None)
+        if same is None:
+            first.setdefault(key, []).append(c)
+            same = c
+        axis[c] = same
+    pair_axis = axis[codes]
+    by_axis = np.argsort(pair_axis, kind="stable")
+    bounds = np.searchsorted(pair_axis[by_axis], np.arange(len(names) + 1))
+    p = np.zeros(len(pairs), dtype=np.int64)
+    for c in np.unique(axis):
+        idx = by_axis[bounds[c]:bounds[c + 1]]
+        p[idx] = np.searchsorted(D_i8[o[c]:o[c] + m[c]], day0[idx], side="left")
+    lo, n = o[codes], m[codes]
+    pos, hi = lo + p, lo + n
+    own = np.array([a in needs_bench and bench[a] == a for a in names], dtype=bool)[codes]
+    for i in np.flatnonzero(own):
+        reasons[i] = f"asset is its own benchmark ({pairs.at[i, 'asset']}): abnormal returns are identically zero"
+    nat = ~own & (day0 == np.iinfo(np.int64).min)
+    after = ~own & ~nat & (p >= n)
+    found = np.where(n > 0, D_i8[np.clip(pos, lo, np.maximum(hi - 1, lo))], day0)
+    off = ~own & ~nat & ~after & (found != day0)
+    before = off & (p == 0)
+    moved = off & (p > 0)
+    day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
+    given = pairs["reason"] if "reason" in pairs.columns else None
+    for i in np.flatnonzero(nat):
+        reasons[i] = given.at[i] if given is not None and given.at[i] \
+            else "day 0 lies after the end of the trading calendar"  # align_events states why
+    for i in np.flatnonzero(after):
+        reasons[i] = f"no data on or after day 0 ({day(day0[i])}); series ends {day(D_i8[hi[i] - 1])}"
+    for i in np.flatnonzero(before):
+        reasons[i] = f"series starts {day(D_i8[lo[i]])}, after day 0 ({day(day0[i])})"
+    for i in np.flatnonzero(moved):
+        note = f"day0_moved:{day(day0[i])}->{day(found[i])}"
+        flags[i] = f"{flags[i]};{note}" if flags[i] else note
     return pos, lo, hi
 
 

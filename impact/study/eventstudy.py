@@ -26,7 +26,7 @@ from ..events.contamination import MODES as CONTAMINATION_MODES
 from ..progress import progress
 from .chunks import StackedRows, fit_pairs
 from .distributed import dask_client, fit_distributed
-from .engine import design, fit_by_moments, place_day0, row_masks
+from .engine import design, fit_by_moments, place_day0, row_masks, stack_rows
 from .hypotheses import check_overrides
 from .models import (
     FACTOR_MODELS,
@@ -327,27 +327,23 @@ class EventStudy:
         # Design-matrix width: the factors of a factor model, else one column (the benchmark).
         width = (len([c for c in self.factors.columns if c != RF])
                  if self.factors is not None and any(m in FACTOR_MODELS for m in self.asset_models.values()) else 1)
+        dates_of: dict = {}  # one datetime64 array per index object (assets of one frame share it)
         for asset in pairs["asset"].unique():
             y, x, ret, nm = design(self.panel, asset, bench[asset], self.model_of(asset), self.factors, width,
                                    self._design_cache)
             names = names or nm  # None for constant_mean/raw assets: the regression assets name them
             offsets[asset], lengths[asset] = start, len(y)
-            parts.append((y, x, ret, self.panel.returns[asset].index.to_numpy()))
+            index = self.panel.returns[asset].index
+            if id(index) not in dates_of:
+                dates_of[id(index)] = (index, index.to_numpy())
+            parts.append((y, x, ret, dates_of[id(index)][1]))
             start += len(y) + pad
         names = names or ["none"]
         k = parts[0][1].shape[1] if parts else 1
         n_rows = max(start, eb - ea + 1, wb - wa + 1)  # the window views need at least one full window
-        Y = np.full(n_rows, np.nan)
-        X = np.full((n_rows, k), np.nan)
         uses_factors = any(self.model_of(a) in FACTOR_MODELS for a in offsets)
-        R = Y if not uses_factors else np.full(n_rows, np.nan)
-        D = np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[ns]")
-        for asset, (y, x, ret, dates) in zip(offsets, parts):
-            at = offsets[asset]
-            Y[at:at + len(y)], X[at:at + len(y)], D[at:at + len(y)] = y, x, dates
-            if R is not Y:
-                R[at:at + len(y)] = ret
-        del parts
+        Y, X, R, D = stack_rows(parts, list(offsets.values()), n_rows, k, uses_factors)
+        del parts, dates_of
 
         reasons = np.full(len(pairs), "", dtype=object)
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
