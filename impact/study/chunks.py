@@ -28,7 +28,7 @@ class StackedRows:
     R: np.ndarray | None
     D: np.ndarray
     masked: np.ndarray
-    masked_reason: np.ndarray
+    masked_reason: dict
     noted: np.ndarray
     spans_gap: np.ndarray
     estimation_window: tuple[int, int]
@@ -38,10 +38,12 @@ class StackedRows:
     min_obs: int
     finite: np.ndarray = field(init=False, repr=False)  # rows with a finite return and regressors
     usable: np.ndarray = field(init=False, repr=False)  # ... and not left out of estimation
+    any_masked: bool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.finite = np.isfinite(self.Y) & np.isfinite(self.X).all(axis=1)
-        self.usable = self.finite & ~self.masked if self.masked.any() else self.finite
+        self.any_masked = bool(self.masked.any())
+        self.usable = self.finite & ~self.masked if self.any_masked else self.finite
 
 
 @dataclass
@@ -109,7 +111,7 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
     ev_off = np.arange(wa, wb + 1)
     flags = flags.copy()
     reasons = np.full(len(s), "", dtype=object)
-    any_masked = bool(rows.masked.any())
+    any_masked = rows.any_masked
     if moments is not None:
         fit, n_masked = moments
     else:

@@ -89,13 +89,14 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict,
 
 
 def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, indexes: dict,
-              windows: pd.DataFrame | None) -> tuple[np.ndarray, ...]:
-    """Rows left out of estimation windows (masked), why (masked_reason), which of
+              windows: pd.DataFrame | None) -> tuple[np.ndarray, dict, np.ndarray, np.ndarray]:
+    """Rows left out of estimation windows (masked), why (masked_reason: row -> text, for
+    the given exclusions only, which are few: no text per row), which of
     them are flagged when they fall in an event window (noted: the given exclusions —
     roll days, gaps, the user's — not other events' windows), and which returns span
     a gap (spans_gap: such a row makes an event window incomplete)."""
     masked = np.zeros(n_rows, dtype=bool)
-    masked_reason = np.full(n_rows, "", dtype=object)
+    masked_reason: dict = {}
     spans_gap = np.zeros(n_rows, dtype=bool)
     if exclusions is not None and len(exclusions):
         ex = exclusions
@@ -109,7 +110,7 @@ def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, index
             rows = offsets[asset] + p[hit]
             masked[rows] = True
             reason = block["reason"].astype(str)
-            masked_reason[rows] = reason.to_numpy()[hit]
+            masked_reason.update(zip(rows.tolist(), reason.to_numpy()[hit].tolist()))
             spans_gap[rows] = reason.str.startswith("gap:").to_numpy()[hit]
     noted = masked.copy()  # given exclusions are flagged where they fall in an event window
     if windows is not None and len(windows):
@@ -119,8 +120,10 @@ def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, index
         known = base >= 0
         start = base[known] + windows["start"].to_numpy(dtype=np.int64)[known]
         stop = base[known] + windows["stop"].to_numpy(dtype=np.int64)[known]
-        edges = np.bincount(start, minlength=n_rows + 1) - np.bincount(stop, minlength=n_rows + 1)
-        masked |= np.cumsum(edges[:n_rows]) > 0
+        edges = np.zeros(n_rows + 1, dtype=np.int32)
+        np.add.at(edges, start, 1)
+        np.add.at(edges, stop, -1)
+        masked |= np.cumsum(edges[:n_rows], dtype=np.int32) > 0
     return masked, masked_reason, noted, spans_gap
 
 
