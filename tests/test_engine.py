@@ -172,3 +172,19 @@ def test_day0_placement_reasons_and_flags_per_asset():
     assert why[("early", "A")] == "too few estimation observations: 9 < 14"
     assert why[("late", "A")] == f"no data on or after day 0 (2021-09-01); series ends {dates[-1]:%Y-%m-%d}"
     assert len(res.pairs) == 2
+
+
+def test_auto_engine_takes_prefix_sums_from_moments_from_pairs(synthetic):
+    """SYNTHETIC panel: engine "auto" is the window-by-window fit below ``moments_from`` pairs and
+    the prefix-sum fit from there on (bit for bit each); the two agree to rounding."""
+    frame, events = synthetic
+    fits = {}
+    for engine, moments_from in (("windows", None), ("moments", None), ("auto", 10**9), ("auto", 1)):
+        study = EventStudy.from_returns(frame, events, market="MKT", engine=engine, **CLEAN)
+        if moments_from is not None:
+            study.moments_from = moments_from
+        fits[(engine, moments_from)] = study.fit().params
+    pd.testing.assert_frame_equal(fits[("auto", 10**9)], fits[("windows", None)], check_exact=True)
+    pd.testing.assert_frame_equal(fits[("auto", 1)], fits[("moments", None)], check_exact=True)
+    assert not fits[("windows", None)].equals(fits[("moments", None)])  # two different computations
+    pd.testing.assert_frame_equal(fits[("auto", 1)], fits[("windows", None)], check_exact=False, atol=1e-13, rtol=0)

@@ -76,13 +76,27 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
     counts already made for them (engine "moments"); ``chunks`` wraps the chunk starts (a
     progress bar)."""
     starts = range(0, len(index), chunk_size)
-    parts = [_fit_chunk(rows, index[c0:c0 + chunk_size], pos[c0:c0 + chunk_size],
-                        models if isinstance(models, str) else models[c0:c0 + chunk_size],
-                        flags[c0:c0 + chunk_size],
-                        None if moments is None else (moments[0].take(np.arange(c0, min(c0 + chunk_size, len(index)))),
-                                                      moments[1][c0:c0 + chunk_size]))
-             for c0 in (chunks(starts) if chunks is not None else starts)]
-    return join(parts, rows)
+    # The kept pairs' arrays are written chunk after chunk into arrays made once (rows of the
+    # excluded pairs at the end are never written, so never paged in): no copy of every chunk.
+    P, W, k = len(index), rows.event_window[1] - rows.event_window[0] + 1, rows.X.shape[1]
+    out = Fitted(index, np.full(P, "", dtype=object), flags.copy(), None, np.empty((P, W)), np.empty((P, W)),
+                 np.empty((P, W, k)), np.empty((P, W), dtype="datetime64[ns]"), np.empty(P, dtype=np.int64))
+    fits, at = [], 0
+    for c0 in (chunks(starts) if chunks is not None else starts):
+        c1 = min(c0 + chunk_size, P)
+        part = _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
+                          flags[c0:c1], None if moments is None else (moments[0].take(np.arange(c0, c1)),
+                                                                        moments[1][c0:c1]))
+        out.reasons[c0:c1], out.flags[c0:c1] = part.reasons, part.flags
+        n = len(part.ar)
+        for name in ("ar", "raw", "xev", "dates", "n_masked"):
+            getattr(out, name)[at:at + n] = getattr(part, name)
+        fits.append(part.fit)
+        at += n
+    for name in ("ar", "raw", "xev", "dates", "n_masked"):
+        setattr(out, name, getattr(out, name)[:at])
+    out.fit = concat_fits(fits) if fits else None
+    return out
 
 
 def join(parts: list[Fitted], rows: StackedRows) -> Fitted:

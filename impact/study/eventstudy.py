@@ -39,7 +39,7 @@ from .pairs import apply_contamination, pairs_from_events, with_merged
 from .result import EventStudyResult
 from .windows import RowSource, Window, check_window, window_dates
 
-ENGINES = ("windows", "moments", "dask")
+ENGINES = ("auto", "windows", "moments", "dask")
 
 
 class EventStudy:
@@ -121,7 +121,7 @@ class EventStudy:
         (open -> close), the model fitted on the same part; needs tidy prices with opens.
         Day 0, the part holding the news and the exclusions: :mod:`impact.events.align`,
         docs/methods.md "Where in the day".
-    engine : {"windows", "moments", "dask"}, optional
+    engine : {"auto", "windows", "moments", "dask"}, optional
         How :meth:`fit` runs (see :attr:`engine`); "dask" needs ``impact[dask]`` and a client.
     """
 
@@ -270,11 +270,14 @@ class EventStudy:
     #: L = 250) so the allocator reuses them (measured fastest on the 2-core CI among 1k-16k).
     chunk_size: int = 2_048
 
-    #: "windows" (default): gather every pair's (pairs x L) estimation window, fit all in batched
-    #: closed form (garch always). "moments": the same OLS from prefix sums, O(rows + pairs), ~1.5x
-    #: faster at 1M pairs, agrees to ~1e-13 but not to the last bits (SSR = Syy - b'Sxy rounds differently).
-    #: "dask": the "windows" fit on a ``dask.distributed`` cluster (:mod:`impact.study.distributed`).
-    engine: str = "windows"
+    #: "windows": gather every pair's (pairs x L) estimation window, fit all in batched closed form
+    #: (garch always). "moments": the same OLS from prefix sums, O(rows + pairs), several times faster
+    #: at 1M pairs, agrees to ~1e-13 but not to the last bits (SSR = Syy - b'Sxy rounds differently).
+    #: "auto" (default): "moments" from ``moments_from`` pairs on, where gathering every estimation
+    #: window dominates, else "windows". "dask": the "windows" fit on a ``dask.distributed`` cluster
+    #: (:mod:`impact.study.distributed`).
+    engine: str = "auto"
+    moments_from: int = 100_000
     #: Pairs per Dask task (whole day-0 dates, so a date with more pairs is one task).
     partition_size: int = 65_536
 
@@ -318,7 +321,8 @@ class EventStudy:
         wa, wb = self.event_window
         # Padding wide enough that no gathered window reaches a neighbour's rows; the prefix-sum
         # engine clips estimation windows itself, so only event windows need it there.
-        by_moments = self.engine == "moments" and self.model != "garch" and client is None
+        by_moments = (self.engine == "moments" or (self.engine == "auto" and len(pairs) >= self.moments_from)) \
+            and self.model != "garch" and client is None
         gathers_estimation = not by_moments
         pad = max(-ea if gathers_estimation else -wa, wb, 0) + 1
         # One long array of every asset's returns, NaN-padded between assets; pairs index into it.
@@ -362,7 +366,9 @@ class EventStudy:
             # engine "moments": every pair's estimation-window sums from per-asset prefix sums, O(rows + pairs)
             moments = fit_by_moments(Y, X, rows.finite, rows.usable, offsets, n_rows, pos[sel], lo[sel], ea, eb, names,
                                      models, self.min_estimation_obs) if by_moments else None
-            done = fit_pairs(rows, sel, pos[sel], models, flags[sel], self.chunk_size, moments,
+            # The prefix-sum fit gathers event windows only: chunks as many times longer as L is to W.
+            chunk = self.chunk_size if moments is None else self.chunk_size * max((eb - ea + 1) // (wb - wa + 1), 1)
+            done = fit_pairs(rows, sel, pos[sel], models, flags[sel], chunk, moments,
                              lambda starts: progress(starts, desc="pairs", unit="chunk"))
         reasons[done.index], flags[done.index] = done.reasons, done.flags
         kept = done.kept
