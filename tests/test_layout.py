@@ -20,6 +20,7 @@ DEFERRED = {
     "impact": "the public names (EventStudy, load_catalog, datasets, ...) on first use (PEP 562)",
     "impact.study.extensions": "the inference module that offers a result's verb, on the verb's first use",
     "impact.cli.parser": "a command's handler module, when the command runs",
+    "impact.study.models": "the GARCH module (and arch behind it), when a GARCH model is fitted",
 }
 
 

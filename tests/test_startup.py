@@ -37,7 +37,9 @@ def test_start_up_loads_no_heavy_library(code):
 
 def test_the_probe_sees_a_heavy_library_when_one_is_loaded():
     # the same probe after real work: EventStudy pulls in scipy.stats, a report figure matplotlib
-    assert "scipy.stats" in _loaded_after("from impact import EventStudy")
+    study_stage = _loaded_after("from impact import EventStudy")
+    assert "scipy.stats" in study_stage
+    assert "arch" not in study_stage  # the optional GARCH library loads only when a GARCH is fitted
     assert {"matplotlib", "jinja2"} <= set(_loaded_after("import impact.report.build"))
 
 

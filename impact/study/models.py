@@ -26,12 +26,12 @@ the residual variance is the sample variance of the estimation-window ARs).
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from ..errors import ImpactError
-from .garch import fit_gapped, variance_forecasts
 
 MODELS = ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch")
 #: Models whose regressors include the benchmark return.
@@ -240,6 +240,8 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
         from arch import arch_model
     except ImportError:  # pragma: no cover - exercised only without the extra
         raise ImpactError("model 'garch' needs the optional 'arch' package: pip install 'impact[garch]'") from None
+    # deferred for start-up time (docs/architecture.md): arch loads only when a GARCH is fitted
+    garch_module = importlib.import_module(".garch", __package__)
     P, _, k = X.shape
     W = len(horizons)
     alpha = np.full(P, np.nan)
@@ -273,7 +275,7 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
                                  dist="normal", rescale=False).fit(disp="off")  # pragma: no mutate
             else:
                 span = slice(len(usable[p]) - len(observed), None)
-                res = fit_gapped(100 * y[p, span], 100 * X[p, span, :], observed)
+                res = garch_module.fit_gapped(100 * y[p, span], 100 * X[p, span, :], observed)
         except (ValueError, np.linalg.LinAlgError) as exc:
             problem[p] = f"GARCH estimation failed: {exc}"
             continue
@@ -285,7 +287,7 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
         beta[p] = theta[1:1 + k]
         cov = res.param_cov.to_numpy()[: 1 + k, : 1 + k]
         param_cov[p] = cov / np.outer(scale, scale)
-        fc = variance_forecasts(theta[1 + k:], float(np.asarray(res.resid)[-1]),
+        fc = garch_module.variance_forecasts(theta[1 + k:], float(np.asarray(res.resid)[-1]),
                                 float(np.asarray(res.conditional_volatility)[-1]) ** 2, bool(observed[-1]), hmax)
         event_var[p] = fc[np.asarray(horizons) - 1] / 1e4
         garch[p] = theta[1 + k:] / np.array([1e4, 1.0, 1.0])  # omega back on the returns' scale
