@@ -81,7 +81,8 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
     P, W, k = len(index), rows.event_window[1] - rows.event_window[0] + 1, rows.X.shape[1]
     out = Fitted(index, np.full(P, "", dtype=object), flags.copy(), None, np.empty((P, W)), np.empty((P, W)),
                  np.empty((P, W, k)), np.empty((P, W), dtype="datetime64[ns]"), np.empty(P, dtype=np.int64))
-    fits, at = [], 0
+    fits: list[NormalFit] = []
+    at = 0
     for c0 in (chunks(starts) if chunks is not None else starts):
         c1 = min(c0 + chunk_size, P)
         part = _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
@@ -91,7 +92,8 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
         n = len(part.ar)
         for name in ("ar", "raw", "xev", "dates", "n_masked"):
             getattr(out, name)[at:at + n] = getattr(part, name)
-        fits.append(part.fit)
+        if part.fit is not None:
+            fits.append(part.fit)
         at += n
     for name in ("ar", "raw", "xev", "dates", "n_masked"):
         setattr(out, name, getattr(out, name)[:at])
