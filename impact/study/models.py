@@ -97,7 +97,12 @@ class NormalFit:
         factor = np.full(len(self.alpha), length)
         factor = factor + np.where(self.mean_estimated, length**2 / self.n_obs, 0.0)
         if self.xtx_inv is not None:
-            s = (X[:, window, :] - self.xbar[:, None, :]).sum(axis=1)
+            # sum over the window's days of (x_t - xbar), day after day: the same sums as one
+            # (P, W, k) temporary, in the same order, with (P, k) temporaries only
+            days = np.flatnonzero(window)
+            s = np.zeros_like(self.xbar)
+            for d in days:
+                s += X[:, d, :] - self.xbar
             # no mutate below: upper-case einsum labels give the same sum
             factor = factor + np.einsum("pk,pkj,pj->p", s, self.xtx_inv, s)  # pragma: no mutate
         return self.sigma2 * factor
