@@ -98,17 +98,18 @@ def contamination(
         raise ImpactError(f"unknown contamination mode {mode!r} (choose from {', '.join(MODES)})")
     a, b = (int(v) for v in event_window)
     span = b - a
-    assets = pairs["asset"].astype(str).to_numpy(dtype=object)
-    codes, names = pd.factorize(assets)
+    # Assets and ids as integer codes (a text per distinct value, not per pair); the ids' codes
+    # are sorted so ranking them ranks the ids, then one integer lexsort.
+    codes, names = _codes(pairs["asset"])
     pos, n_sessions, stacked, base, unit = _positions(pairs, sessions, codes, names)
     placed = np.flatnonzero(pos >= 0)
-    ids_all = pairs["event_id"].astype(str).to_numpy(dtype=object)
-    # Ids ranked by a hashed factorize (only the distinct ids are sorted), then one integer lexsort.
-    order = placed[np.lexsort((pd.factorize(ids_all[placed], sort=True)[0], pos[placed], codes[placed]))]
-    ids, p, code, asset = ids_all[order], pos[order], codes[order], assets[order]
+    id_codes, id_names = _codes(pairs["event_id"], sort=True)
+    order = placed[np.lexsort((id_codes[placed], pos[placed], codes[placed]))]
+    idc, p, code = id_codes[order], pos[order], codes[order]
 
     if mode != "ignore":
-        windows = pd.DataFrame({"asset": asset, "event_id": ids, "start": np.clip(p + a, 0, n_sessions[order]),
+        windows = pd.DataFrame({"asset": _take(names, code), "event_id": _take(id_names, idc),
+                                "start": np.clip(p + a, 0, n_sessions[order]),
                                 "stop": np.clip(p + b + 1, 0, n_sessions[order])})
     else:
         windows = pd.DataFrame(columns=["asset", "event_id", "start", "stop"])
@@ -125,15 +126,15 @@ def contamination(
     reason = np.full(len(pairs), "", dtype=object)
     merges: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
     if mode == "merge":
-        merges = _merge(key, span, ids, p, order, i, j, decision, reason)
+        merges = _merge(key, span, id_names[idc], p, order, i, j, decision, reason)
     day0 = stacked[base[code] + p] if len(p) else np.zeros(0, dtype=np.int64)
-    overlaps = pd.DataFrame({"asset": _take(names, code[i]), "event_id": _take(ids, i),
-                             "other_id": _take(ids, j), "day0": _dates(day0[i], unit),
+    overlaps = pd.DataFrame({"asset": _take(names, code[i]), "event_id": _take(id_names, idc[i]),
+                             "other_id": _take(id_names, idc[j]), "day0": _dates(day0[i], unit),
                              "other_day0": _dates(day0[j], unit), "gap": gap,
                              "decision": _take(*pd.factorize(decision)[::-1]) if len(i) else decision})
     flags = np.full(len(pairs), "", dtype=object)
     if len(i):
-        flags[order] = _render_flags(len(p), i, j, gap, p, ids, span, merges)
+        flags[order] = _render_flags(len(p), i, j, gap, p, idc, id_names, span, merges)
     return Contamination(mode, pd.Series(flags, index=pairs.index, dtype=object),
                          pd.Series(reason, index=pairs.index, dtype=object), windows, overlaps[OVERLAP_COLUMNS], sessions)
 
@@ -187,6 +188,12 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
     return pos, n_sessions, np.concatenate(stacked) if stacked else np.zeros(0, dtype=np.int64), base, unit
 
 
+def _codes(column: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column's values as text and the distinct texts (object array)."""
+    codes, uniques = pd.factorize(column.astype(str), sort=sort)
+    return codes, np.asarray(uniques, dtype=object)
+
+
 def _take(values: np.ndarray, at: np.ndarray):
     """``values[at]`` as the column pandas infers from it, converted once per distinct value and
     then taken in C, not once per row: the overlapping pairs repeat few texts."""
@@ -219,7 +226,7 @@ def _merge(key, span: int, ids, p, order, i, j, decision, reason) -> tuple[np.nd
     return heads, np.array(["merged:" + "+".join(g) for g in groups], dtype=object)
 
 
-def _render_flags(n: int, i, j, gap, p, ids, span: int, merges) -> np.ndarray:
+def _render_flags(n: int, i, j, gap, p, idc, id_names, span: int, merges) -> np.ndarray:
     """Each placed pair's ';'-joined notes, ``overlap:<other>@<+k>`` in order of the other event's
     position (then ``merged:`` last): one prefix per event and one text per step, joined in one pass
     per :data:`RENDER_CHUNK` notes (whole pairs), so the note texts alive at once stay bounded."""
@@ -234,7 +241,7 @@ def _render_flags(n: int, i, j, gap, p, ids, span: int, merges) -> np.ndarray:
     del at
     owner = owner[rank]
     ends = np.flatnonzero(np.r_[owner[1:] != owner[:-1], True]) + 1  # one past each pair's last note
-    prefix = np.array(["overlap:" + x + "@" for x in ids], dtype=object)
+    prefix = np.array(["overlap:" + x + "@" for x in id_names], dtype=object)[idc]
     steps = np.array([f"{g:+d}" for g in range(-span, span + 1)], dtype=object)
     flags = np.full(n, "", dtype=object)
     lo = 0
