@@ -292,8 +292,7 @@ def _block_draws(result, positions: np.ndarray, sums: dict | None, window, mask:
         ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
     if statistic == "caar":
         if weights is not None:
-            use = weights != 0
-            ar = ar[:, use] * weights[None, use, None]
+            return _weighted_caar(ar, weights, window, mask)
         # a draw where no pseudo pair could be fitted is NaN; nanmean's "Mean of empty slice" is expected
         with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # pragma: no mutate (warnings only)
             return np.nanmean(ar, axis=1) if window is None else np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
@@ -306,6 +305,23 @@ def _block_draws(result, positions: np.ndarray, sums: dict | None, window, mask:
         if inp is not None:
             draws[b] = tests[statistic](inp, window, **options)["statistic"]
     return draws
+
+
+def _weighted_caar(ar: np.ndarray, weights: np.ndarray, window, mask: np.ndarray) -> np.ndarray:
+    """The mean of ``weight * AR`` (window None) or of ``weight * CAR`` over pairs with a non-zero
+    weight, NaN pairs left out, in each draw of ``ar`` (b, P, W).
+
+    Summed day after day, then pair after pair, whatever the block's size: the order numpy takes
+    for ``nanmean`` of ``ar[:, use] * weights`` on a block of several draws (a one-draw block
+    would be summed pairwise, and the last digits of a draw would depend on the blocks)."""
+    use = weights != 0
+    x = ar[:, use] * weights[None, use, None]
+    if window is not None:
+        x = sum((x[:, :, d] for d in np.flatnonzero(mask)), np.zeros(x.shape[:2]))
+    missing = np.isnan(x)
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (a draw without pairs is 0 / 0 = NaN)
+        mean = np.cumsum(np.where(missing, 0.0, x), axis=1)[:, -1] / (~missing).sum(axis=1)
+    return mean if window is None else mean[:, None]
 
 
 def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
