@@ -14,7 +14,7 @@ from impact import EventStudy
 from impact.inference import placebo as placebo_module
 from impact.inference import pseudo_dates as dates_module
 from impact.inference.placebo import _distinct, placebo_draws, placebo_summary, placebo_test
-from impact.inference.pseudo_dates import PseudoDates, draw_positions, pseudo_dates
+from impact.inference.pseudo_dates import PseudoDates, _allowed_positions, draw_positions, pseudo_dates
 
 
 def _panel(n_assets=8, T=520, seed=7):
@@ -124,3 +124,20 @@ def test_distinct_is_unique_with_its_inverse(n):
     np.testing.assert_array_equal(uniq, want)
     np.testing.assert_array_equal(where, inverse)
     np.testing.assert_array_equal(uniq[where], flat)
+
+
+@pytest.mark.parametrize("guard", [0, 1, 4, 9])
+def test_allowed_positions_equal_a_check_against_every_real_window(results, guard):
+    """Two real events 4 sessions apart (windows overlapping) and eight more: each candidate
+    is checked against every real event window, one by one."""
+    result = results["exclude"]
+    rows = result.rows
+    (ea, _), (wa, wb) = result.study.estimation_window, result.study.event_window
+    got = _allowed_positions(result, guard)
+    assert sorted(got) == sorted(np.unique(rows.lo).tolist())
+    for lo, allowed in got.items():
+        mine = rows.lo == lo
+        cand = np.arange(lo - ea, int(rows.hi[mine][0]) - wb)
+        keep = [c for c in cand if all(c + wb + guard < p + wa or c + wa - guard > p + wb for p in rows.pos[mine])]
+        np.testing.assert_array_equal(allowed, keep)
+        assert len(keep) < len(cand)

@@ -12,10 +12,12 @@ estimation and event window lies inside the series. ``clusters="pair"`` draws an
 independent date for every pair instead (the classic design, valid only when
 events do not share dates); an array of labels (one per pair) defines other
 clusters, e.g. the bundles of :meth:`EventStudyResult.by_bundle`. The
-normal-return model is refitted on every pseudo pair, all at once (for the CAAR
-statistic by a sliding-window OLS from running sums, otherwise by the study's
-batched closed-form fit; chunked to bound memory) and the statistic is recomputed
-per draw. Rows the study leaves out of estimation windows (its
+normal-return model is refitted on every pseudo pair (for the CAAR statistic by a
+sliding-window OLS from running sums, once per distinct pseudo day-0 row, otherwise by
+the study's batched closed-form fit) a block of draws at a time, keeping only each
+draw's statistic: memory O(pairs), not O(draws x pairs). The pseudo-dates are drawn up
+front and kept compact (:mod:`impact.inference.pseudo_dates`), so the draws are the
+same whatever the blocks, locally or on a Dask client. Rows the study leaves out of estimation windows (its
 ``estimation_exclusions``, roll days, and, under ``contamination="exclude"``, the
 real events' windows) are left out of the pseudo estimation windows too. The
 observed statistic is then placed in the placebo

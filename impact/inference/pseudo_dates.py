@@ -33,11 +33,11 @@ def _allowed_positions(result, guard: int) -> dict[int, np.ndarray]:
         mine = rows.lo == lo
         hi = int(rows.hi[mine][0])
         cand = np.arange(lo - ea, hi - wb)  # estimation start and event end inside the series
-        real = rows.pos[mine]
-        # keep the pseudo event window (widened by ``guard``) off every real event window
-        near = np.zeros(len(cand), dtype=bool)
-        for p in real:
-            near |= (cand + wb + guard >= p + wa) & (cand + wa - guard <= p + wb)
+        real = np.sort(rows.pos[mine])
+        # keep the pseudo event window (widened by ``guard``) off every real event window:
+        # no real day 0 p with cand + wa - guard <= p + wb and p + wa <= cand + wb + guard
+        first = np.searchsorted(real, cand + wa - wb - guard, side="left")  # the first p not too early
+        near = (first < len(real)) & (real[np.minimum(first, len(real) - 1)] <= cand + wb - wa + guard)
         out[int(lo)] = cand[~near]
     return out
 
