@@ -18,20 +18,18 @@ from impact.inference.pseudo_dates import PseudoDates, _allowed_positions, draw_
 
 
 def _panel(n_assets=8, T=520, seed=7):
-    """SYNTHETIC market-model returns with random holes, masked sessions and 10 event dates
-    shared by every asset, two of them 4 sessions apart (overlapping windows)."""
+    """SYNTHETIC market-model returns (betas -0.5 to 1.8) with 2% holes, 30 masked sessions and
+    10 event dates shared by every asset, two of them 4 sessions apart (overlapping windows)."""
     rng = np.random.default_rng(seed)
     dates = pd.bdate_range("2015-01-01", periods=T)
+    names = [f"S{i}" for i in range(n_assets)]
     m = rng.normal(2e-4, 0.01, T)
-    R = 1e-4 + m[:, None] * rng.uniform(-0.5, 1.8, n_assets) + rng.normal(0, 0.015, (T, n_assets))
-    R[rng.random(R.shape) < 0.02] = np.nan
-    frame = pd.DataFrame(R, index=dates, columns=[f"S{i}" for i in range(n_assets)])
-    frame["MKT"] = m
-    day0 = [270, 274, 300, 330, 352, 380, 401, 430, 455, 490]
-    events = pd.DataFrame({"event_id": [f"E{j}" for j in range(len(day0))], "date": dates[day0]})
-    mask = pd.DataFrame({"asset": [f"S{i}" for i in rng.integers(0, n_assets, 30)],
-                         "date": dates[rng.integers(0, T, 30)], "reason": "synthetic_mask"}).drop_duplicates(["asset", "date"])
-    return frame, events, mask
+    R = np.outer(m, np.linspace(-0.5, 1.8, n_assets)) + rng.normal(0, 0.015, (T, n_assets))
+    frame = pd.DataFrame(np.where(rng.random(R.shape) < 0.02, np.nan, R), index=dates, columns=names).assign(MKT=m)
+    events = pd.DataFrame({"event_id": [f"E{j}" for j in range(10)],
+                           "date": dates[[270, 274, 300, 330, 352, 380, 401, 430, 455, 490]]})
+    mask = pd.DataFrame({"asset": rng.choice(names, 30), "date": rng.choice(dates, 30), "reason": "synthetic_mask"})
+    return frame, events, mask.drop_duplicates(["asset", "date"])
 
 
 @pytest.fixture(scope="module")
