@@ -87,6 +87,29 @@ def test_the_statistic_is_computed_block_by_block(results, monkeypatch):
     monkeypatch.setattr(placebo_module, "DRAW_CELLS", 3 * P * W + 1)
     placebo_test(result, (-1, 1), n_draws=10, seed=1)
     assert seen == [(3, P), (3, P), (3, P), (1, P)]
+    seen.clear()
+    monkeypatch.setattr(placebo_module, "DRAW_CELLS", 1)  # a block holds at least one draw
+    placebo_test(result, (-1, 1), n_draws=3, seed=1)
+    assert seen == [(1, P)] * 3
+
+
+@pytest.mark.parametrize("name", ["mixed", "exclude"])
+def test_the_running_sums_are_made_once_for_every_block(results, name, monkeypatch):
+    calls = []
+    sums = placebo_module._prefix_sums
+    monkeypatch.setattr(placebo_module, "_prefix_sums", lambda rows: calls.append(1) or sums(rows))
+    monkeypatch.setattr(placebo_module, "DRAW_CELLS", 1)
+    placebo_test(results[name], None, n_draws=4, seed=1)
+    assert len(calls) == 1
+
+
+def test_a_weighted_window_without_event_days_is_zero_in_every_draw(results):
+    """The window [10, 12] lies after the event window [-3, 3]: every CAR is an empty sum."""
+    result = results["mixed"]
+    weights = np.where(np.arange(len(result.pairs)) % 2 == 0, -1.0, 1.0)
+    observed, draws, _ = placebo_draws(result, (10, 12), weights=weights, n_draws=3)
+    np.testing.assert_array_equal(observed, [0.0])
+    np.testing.assert_array_equal(draws, np.zeros((3, 1)))
 
 
 @pytest.mark.parametrize("clusters", ["event", "pair", "labels"])
