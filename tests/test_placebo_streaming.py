@@ -101,6 +101,8 @@ def test_the_running_sums_are_made_once_for_every_block(results, name, monkeypat
     monkeypatch.setattr(placebo_module, "DRAW_CELLS", 1)
     placebo_test(results[name], None, n_draws=4, seed=1)
     assert len(calls) == 1
+    placebo_test(results[name], (-1, 1), statistic="bmp", n_draws=2, seed=1)  # a test statistic refits instead
+    assert len(calls) == 1
 
 
 def test_a_weighted_window_without_event_days_is_zero_in_every_draw(results):
