@@ -12,10 +12,12 @@ estimation and event window lies inside the series. ``clusters="pair"`` draws an
 independent date for every pair instead (the classic design, valid only when
 events do not share dates); an array of labels (one per pair) defines other
 clusters, e.g. the bundles of :meth:`EventStudyResult.by_bundle`. The
-normal-return model is refitted on every pseudo pair, all at once (for the CAAR
-statistic by a sliding-window OLS from running sums, otherwise by the study's
-batched closed-form fit; chunked to bound memory) and the statistic is recomputed
-per draw. Rows the study leaves out of estimation windows (its
+normal-return model is refitted on every pseudo pair (for the CAAR statistic by a
+sliding-window OLS from running sums, once per distinct pseudo day-0 row, otherwise by
+the study's batched closed-form fit) a block of draws at a time, keeping only each
+draw's statistic: memory O(pairs), not O(draws x pairs). The pseudo-dates are drawn up
+front and kept compact (:mod:`impact.inference.pseudo_dates`), so the draws are the
+same whatever the blocks, locally or on a Dask client. Rows the study leaves out of estimation windows (its
 ``estimation_exclusions``, roll days, and, under ``contamination="exclude"``, the
 real events' windows) are left out of the pseudo estimation windows too. The
 observed statistic is then placed in the placebo
@@ -42,87 +44,13 @@ from ..study.models import OLS_MODELS, fit_by_model, fit_normal_returns, n_param
 from .inputs import BatteryInputs, inputs
 from .nonparametric import NONPARAMETRIC
 from .parametric import PARAMETRIC
+from .pseudo_dates import PseudoDates, draw_positions, pseudo_dates
+from .pseudo_dates import _allowed_positions as _allowed_positions  # re-exported: its home until the split
 
 #: cells (pseudo pairs x window rows) gathered per chunk
 CHUNK_CELLS = 4_000_000
-
-
-def _allowed_positions(result, guard: int) -> dict[int, np.ndarray]:
-    """Per asset (keyed by its first row ``lo``): admissible pseudo day-0 rows."""
-    rows = result.rows
-    ea, _ = result.study.estimation_window
-    wa, wb = result.study.event_window
-    out = {}
-    for lo in np.unique(rows.lo):
-        mine = rows.lo == lo
-        hi = int(rows.hi[mine][0])
-        cand = np.arange(lo - ea, hi - wb)  # estimation start and event end inside the series
-        real = rows.pos[mine]
-        # keep the pseudo event window (widened by ``guard``) off every real event window
-        near = np.zeros(len(cand), dtype=bool)
-        for p in real:
-            near |= (cand + wb + guard >= p + wa) & (cand + wa - guard <= p + wb)
-        out[int(lo)] = cand[~near]
-    return out
-
-
-def _cluster_labels(result, clusters) -> np.ndarray | None:
-    """One label per pair (pairs sharing a label share their pseudo-dates), or None for "pair"."""
-    if isinstance(clusters, str):
-        if clusters == "pair":
-            return None
-        if clusters == "event":
-            return result.pairs["event_id"].astype(str).to_numpy()
-        raise ImpactError(f"placebo: clusters must be 'event', 'pair' or one label per pair, got {clusters!r}")
-    labels = np.asarray(clusters)
-    if labels.shape != (len(result.pairs),):
-        raise ImpactError(f"placebo: clusters needs one label per pair ({len(result.pairs)}), got shape {labels.shape}")
-    return labels
-
-
-def draw_positions(result, n_draws: int, seed: int = 0, guard: int = 0, clusters="event") -> np.ndarray:
-    """(n_draws, P) random day-0 rows: one shared pseudo-date per cluster (default: per
-    event), mapped to each asset's first session on or after it; ``clusters="pair"``:
-    an independent row for every pair."""
-    rows = result.rows
-    rng = np.random.default_rng(seed)
-    allowed = _allowed_positions(result, guard)
-    out = np.empty((n_draws, len(rows.pos)), dtype=np.int64)
-    for lo, cand in allowed.items():
-        if not len(cand):
-            asset = result.pairs["asset"].iloc[int(np.flatnonzero(rows.lo == lo)[0])]
-            raise ImpactError(f"placebo: {asset} has no non-event dates with a full estimation and event window")
-    labels = _cluster_labels(result, clusters)
-    if labels is None:
-        for lo, cand in allowed.items():
-            cols = np.flatnonzero(rows.lo == lo)
-            out[:, cols] = cand[rng.integers(0, len(cand), size=(n_draws, len(cols)))]
-        return out
-    # A common grid of calendar dates (every session of any asset); per asset, the row of
-    # its first session on or after each grid date and whether that row is admissible.
-    D = rows.D.view(np.int64)
-    grid = np.unique(D[~np.isnat(rows.D)])
-    row_of, ok_of = {}, {}
-    for lo, cand in allowed.items():
-        hi = int(rows.hi[rows.lo == lo][0])
-        r = lo + np.searchsorted(D[lo:hi], grid, side="left")
-        inside = r < hi
-        mask = np.zeros(len(rows.D) + 1, dtype=bool)
-        mask[cand] = True
-        row_of[lo], ok_of[lo] = r, inside & mask[np.minimum(r, len(rows.D))]
-    for label in pd.unique(labels):
-        cols = np.flatnonzero(labels == label)
-        los = np.unique(rows.lo[cols])
-        ok = np.logical_and.reduce([ok_of[int(lo)] for lo in los])
-        choices = np.flatnonzero(ok)
-        if not len(choices):
-            raise ImpactError(f"placebo: no pseudo-date is admissible for every asset of {label} at once "
-                              "(their real event windows cover every candidate); use clusters='pair'")
-        drawn = choices[rng.integers(0, len(choices), size=n_draws)]
-        for lo in los:
-            mine = cols[rows.lo[cols] == lo]
-            out[:, mine] = row_of[int(lo)][drawn][:, None]
-    return out
+#: abnormal-return cells (draws x pairs x event-window days) held per block of draws
+DRAW_CELLS = 16_000_000
 
 
 def _pair_models(result) -> str | np.ndarray:
@@ -147,8 +75,7 @@ def _placebo_ar(result, positions: np.ndarray):
     names = tuple(getattr(result.fit, "names", ()) or ())  # pragma: no mutate (regressor names: labels only)
     models = _pair_models(result)
     flat_models = models if isinstance(models, str) else np.tile(models, B)
-    # no mutate below: progress label; any step recomputes the same slices
-    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):  # pragma: no mutate
+    for c0 in range(0, len(flat), chunk):  # pragma: no mutate (any step recomputes the same slices)
         pos = flat[c0:c0 + chunk]
         chunk_models = flat_models if isinstance(flat_models, str) else flat_models[c0:c0 + chunk]
         # pseudo windows lie inside their asset's rows by construction: plain fancy indexing
@@ -181,24 +108,40 @@ def _prefix_sums(rows) -> dict[str, np.ndarray]:
             "xx": run(x0[:, :, None] * x0[:, None, :]), "xy": run(x0 * y0[:, None])}
 
 
-def _placebo_ar_sums(result, positions: np.ndarray) -> np.ndarray | None:
+def _placebo_ar_sums(result, positions: np.ndarray, sums: dict | None = None) -> np.ndarray | None:
     """Pseudo-pair ARs (B, P, W) from window sums, each pair with its own model (see
-    :func:`_ar_sums`); None when a model is not covered."""
+    :func:`_ar_sums`; ``sums``: :func:`_prefix_sums` of the rows when already made); None
+    when a model is not covered."""
     models = _pair_models(result)
     if isinstance(models, str):
-        return _ar_sums(result, models, positions)
+        return _ar_sums(result, models, positions, sums)
     out = np.empty(positions.shape + (result.abnormal.shape[1],))
     for model in pd.unique(models):
         cols = np.flatnonzero(models == model)
-        part = _ar_sums(result, model, positions[:, cols])
+        part = _ar_sums(result, model, positions[:, cols], sums)
         if part is None:
             return None
         out[:, cols] = part
     return out
 
 
-def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
-    """Pseudo-pair ARs (B, P, W) from window sums: O(1) per fit instead of O(L).
+def _distinct(flat: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``flat`` (all in ``range(n)``), sorted, and where each element is
+    among them: ``np.unique(flat, return_inverse=True)`` by a mark per value when ``flat`` is
+    long (no sort)."""
+    if len(flat) < n // 8:  # pragma: no mutate (either way: the same values and places)
+        return np.unique(flat, return_inverse=True)
+    seen = np.zeros(n, dtype=bool)
+    seen[flat] = True
+    uniq = np.flatnonzero(seen)
+    where = np.empty(n, dtype=np.int64)
+    where[uniq] = np.arange(len(uniq))
+    return uniq, where[flat]
+
+
+def _ar_sums(result, model: str, positions: np.ndarray, sums: dict | None = None) -> np.ndarray | None:
+    """Pseudo-pair ARs (B, P, W) from window sums: O(1) per fit instead of O(L), and once per
+    distinct day-0 row (draws revisit the same rows: an asset has only so many sessions).
 
     Same estimator as :func:`impact.models.fit_normal_returns` (OLS on the usable
     rows, centred moments; parameter-free models need only the row count), so the
@@ -213,15 +156,14 @@ def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
     k = X.shape[1]
     if model == "market_adjusted" and k != 1:
         return None
-    S = _prefix_sums(rows)
+    S = _prefix_sums(rows) if sums is None else sums
     ea, eb = study.estimation_window
     ev_off = np.arange(study.event_window[0], study.event_window[1] + 1)
     need = max(study.min_estimation_obs, n_parameters(model, k) + 2)
-    flat = positions.reshape(-1)  # pragma: no mutate (reshape(-2) acts as -1)
+    flat, where = _distinct(positions.reshape(-1), len(rows.Y))  # pragma: no mutate (reshape(-2) acts as -1)
     out = np.empty((len(flat), len(ev_off)))
     chunk = max(1, CHUNK_CELLS // (len(ev_off) * (k + 1)))  # pragma: no mutate (chunk size: memory only)
-    # no mutate below: progress label; any step recomputes the same slices
-    for c0 in progress(range(0, len(flat), chunk), desc="placebo", unit="chunk"):  # pragma: no mutate
+    for c0 in range(0, len(flat), chunk):  # pragma: no mutate (any step recomputes the same slices)
         pos = flat[c0:c0 + chunk]
         a, b = pos + ea, pos + eb + 1
         n = S["n"][b] - S["n"][a]
@@ -253,7 +195,7 @@ def _ar_sums(result, model: str, positions: np.ndarray) -> np.ndarray | None:
             ar = y_ev.copy()
         ar[bad | ~np.isfinite(ar).all(axis=1)] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
         out[c0:c0 + chunk] = ar
-    return out.reshape(positions.shape + (len(ev_off),))
+    return out[where].reshape(positions.shape + (len(ev_off),))
 
 
 def _p_two_sided(observed: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -274,13 +216,22 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
 
     ``weights`` (P,), for ``statistic="caar"``: the statistic is the mean of
     ``weight * CAR`` over pairs with a non-zero weight (e.g. -1 flips an asset expected
-    to rise, 0 leaves a pair out), in the observed data and in every draw alike."""
+    to rise, 0 leaves a pair out), in the observed data and in every draw alike.
+
+    The draws are computed block by block (memory O(pairs), whatever ``n_draws``); only the
+    returned day-0 rows are draws x pairs (:func:`placebo_test` does not make them)."""
+    weights, mask = _checked(result, window, statistic, n_draws, weights, options)
+    positions = draw_positions(result, int(n_draws), seed, guard, clusters)  # drawn up front: same for any client
+    return *_observed_and_draws(result, positions, window, mask, statistic, weights, client, options), positions
+
+
+def _checked(result, window, statistic: str, n_draws: int, weights, options: dict) -> tuple[np.ndarray | None, np.ndarray]:
+    """The arguments of :func:`placebo_draws` checked: the weights as floats and the rel_day mask of ``window``."""
     if result.rows is None or not len(result.pairs):
         raise ImpactError("placebo: no estimated pairs to re-run (see result.excluded)")
     if int(n_draws) < 1:
         raise ImpactError(f"placebo: n_draws must be a positive integer, got {n_draws!r}")
-    tests = {**PARAMETRIC, **NONPARAMETRIC}
-    if statistic != "caar" and statistic not in tests:
+    if statistic != "caar" and statistic not in {**PARAMETRIC, **NONPARAMETRIC}:
         raise ImpactError(f"placebo: unknown statistic {statistic!r} (use 'caar' or a test name)")
     if statistic == "caar" and options:
         raise ImpactError(f"placebo: option(s) {', '.join(sorted(options))} apply to a test statistic, "
@@ -293,20 +244,26 @@ def placebo_draws(result, window=None, *, statistic: str = "caar", n_draws: int 
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (len(result.pairs),) or not (weights != 0).any():
             raise ImpactError(f"placebo: weights needs one value per pair ({len(result.pairs)}), not all zero")
-    positions = draw_positions(result, int(n_draws), seed, guard, clusters)  # drawn up front: same for any client
+    return weights, mask
+
+
+def _observed_and_draws(result, positions: np.ndarray | PseudoDates, window, mask: np.ndarray, statistic: str,
+                        weights: np.ndarray | None, client, options: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The observed statistic and its draws on day-0 rows ``positions`` (whole, or compact)."""
     if statistic == "caar":
         real = result.abnormal if weights is None else result.abnormal[weights != 0] * weights[weights != 0, None]
         observed = real.mean(axis=0) if window is None else np.array([real[:, mask].sum(axis=1).mean()])
     else:
         # no mutate below: already float
-        observed = np.asarray(tests[statistic](inputs(result), window, **options)["statistic"], dtype=float)  # pragma: no mutate
+        observed = np.asarray({**PARAMETRIC, **NONPARAMETRIC}[statistic](inputs(result), window, **options)["statistic"],
+                              dtype=float)  # pragma: no mutate
     args = (window, mask, statistic, weights, len(observed), options)
     if client is None:
-        return observed, _statistic_draws(result, positions, *args), positions
+        return observed, _statistic_draws(result, positions, *args)
     # Dask: blocks of draws on the workers; each draw's statistic depends on its own positions only.
     blocks = np.array_split(np.arange(len(positions)), min(len(positions), 4 * max(1, _workers(client))))
-    parts = map_shared(dask_client(client), _statistic_draws, result, [(positions[b],) for b in blocks], *args)
-    return observed, np.concatenate(parts), positions
+    pieces = [(positions.block(b[0], b[-1] + 1) if isinstance(positions, PseudoDates) else positions[b],) for b in blocks]
+    return observed, np.concatenate(map_shared(dask_client(client), _statistic_draws, result, pieces, *args))
 
 
 def _workers(client) -> int:
@@ -314,17 +271,30 @@ def _workers(client) -> int:
     return len(info().get("workers", {})) if callable(info) else 1
 
 
-def _statistic_draws(result, positions: np.ndarray, window, mask: np.ndarray, statistic: str,
+def _statistic_draws(result, positions: np.ndarray | PseudoDates, window, mask: np.ndarray, statistic: str,
                      weights: np.ndarray | None, m: int, options: dict) -> np.ndarray:
-    """The placebo statistic (b, m) in each draw of ``positions`` (b, P) (see :func:`placebo_draws`)."""
+    """The placebo statistic (B, m) in each draw of ``positions`` (B, P) (see :func:`placebo_draws`),
+    computed for a block of draws at a time: memory O(pairs x window), not O(draws x pairs)."""
+    step = max(1, DRAW_CELLS // (len(result.rows.pos) * len(result.rel_days)))
+    sums = _prefix_sums(result.rows) if statistic == "caar" else None  # once for every block
+    out = np.empty((len(positions), m))
+    # no mutate below: progress label
+    for b0 in progress(range(0, len(positions), step), desc="placebo", unit="block"):  # pragma: no mutate
+        pos = positions.rows(b0, b0 + step) if isinstance(positions, PseudoDates) else positions[b0:b0 + step]
+        out[b0:b0 + len(pos)] = _block_draws(result, pos, sums, window, mask, statistic, weights, m, options)
+    return out
+
+
+def _block_draws(result, positions: np.ndarray, sums: dict | None, window, mask: np.ndarray, statistic: str,
+                 weights: np.ndarray | None, m: int, options: dict) -> np.ndarray:
+    """The placebo statistic (b, m) in each draw of one block of day-0 rows (b, P)."""
     # no mutate below: fast path or batched refit: the same ARs
-    ar = _placebo_ar_sums(result, positions) if statistic == "caar" else None  # pragma: no mutate
+    ar = _placebo_ar_sums(result, positions, sums) if statistic == "caar" else None  # pragma: no mutate
     if ar is None:
         ar = _placebo_ar(result, positions)  # (B, P, W), batched refits
     if statistic == "caar":
         if weights is not None:
-            use = weights != 0
-            ar = ar[:, use] * weights[None, use, None]
+            return _weighted_caar(ar, weights, window, mask)
         # a draw where no pseudo pair could be fitted is NaN; nanmean's "Mean of empty slice" is expected
         with warnings.catch_warnings(action="ignore", category=RuntimeWarning):  # pragma: no mutate (warnings only)
             return np.nanmean(ar, axis=1) if window is None else np.nanmean(ar[:, :, mask].sum(axis=2), axis=1)[:, None]
@@ -337,6 +307,23 @@ def _statistic_draws(result, positions: np.ndarray, window, mask: np.ndarray, st
         if inp is not None:
             draws[b] = tests[statistic](inp, window, **options)["statistic"]
     return draws
+
+
+def _weighted_caar(ar: np.ndarray, weights: np.ndarray, window, mask: np.ndarray) -> np.ndarray:
+    """The mean of ``weight * AR`` (window None) or of ``weight * CAR`` over pairs with a non-zero
+    weight, NaN pairs left out, in each draw of ``ar`` (b, P, W).
+
+    Summed day after day, then pair after pair, whatever the block's size: the order numpy takes
+    for ``nanmean`` of ``ar[:, use] * weights`` on a block of several draws (a one-draw block
+    would be summed pairwise, and the last digits of a draw would depend on the blocks)."""
+    use = weights != 0
+    x = ar[:, use] * weights[None, use, None]
+    if window is not None:
+        x = sum((x[:, :, d] for d in np.flatnonzero(mask)), np.zeros(x.shape[:2]))
+    missing = np.isnan(x)
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (a draw without pairs is 0 / 0 = NaN)
+        mean = np.cumsum(np.where(missing, 0.0, x), axis=1)[:, -1] / (~missing).sum(axis=1)
+    return mean if window is None else mean[:, None]
 
 
 def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int = 1000, seed: int = 0,
@@ -353,8 +340,9 @@ def placebo_test(result, window=None, *, statistic: str = "caar", n_draws: int =
     Columns: ``statistic`` (observed), ``p_value``, ``n`` (pairs), ``percentile``
     (share of placebo draws <= observed), ``n_draws``, ``seed``.
     """
-    observed, draws, _ = placebo_draws(result, window, statistic=statistic, n_draws=n_draws, seed=seed,
-                                       guard=guard, clusters=clusters, weights=weights, client=client, **options)
+    weights, mask = _checked(result, window, statistic, n_draws, weights, options)
+    dates = pseudo_dates(result, int(n_draws), seed, guard, clusters)  # compact: expanded block by block
+    observed, draws = _observed_and_draws(result, dates, window, mask, statistic, weights, client, options)
     return placebo_summary(result, window, observed, draws, n_draws, seed)
 
 
