@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from impact import EventStudy
+from impact.study.pairs import apply_contamination, pairs_from_events
 
 EST, EVW = (-260, -11), (-5, 5)
 LOOP_MS = [float("nan")]  # the lean loop's ms per pair, measured in (c)
@@ -60,12 +61,12 @@ def study(frame: pd.DataFrame, events: pd.DataFrame, engine: str | None = None) 
 
 def screening_seconds(s: EventStudy) -> float:
     """Time of the overlap screening step inside fit() (impact.events.contamination, a separate
-    module), reported so the engine's own share is visible."""
-    if not hasattr(s, "_contaminate"):
-        return 0.0
-    pairs = s._pairs(s._study_assets()).reset_index(drop=True)
+    module, run on the study's own pairs), reported so the engine's own share is visible."""
+    pairs = pairs_from_events(s.events, s._study_assets(), s.alignment_policy, s.panel,
+                              s.session_part).reset_index(drop=True)
+    sessions = {a: s.panel.returns[a].index for a in pairs["asset"].unique()}
     t0 = time.perf_counter()
-    s._contaminate(pairs)
+    apply_contamination(pairs, sessions, s.event_window, s.contamination)
     return time.perf_counter() - t0
 
 
