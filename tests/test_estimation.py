@@ -1,6 +1,8 @@
 """Market-model estimation checked against statsmodels OLS and a hand calculation."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -142,3 +144,18 @@ def test_estimation_exclusions_drop_rows_and_flag_event_days(prices):
     assert row.n_masked == 2
     assert row.beta == pytest.approx(fit.params["x"], abs=1e-10)
     assert masked.alignment["flags"].iloc[0] == "roll@+3"  # 2025-05-15 is day +3
+
+
+def test_car_is_computed_once_per_window_and_the_callers_frame_is_its_own(default_result):
+    """The CARs of a window are kept (caar and the battery ask again); a caller who edits the frame
+    it got does not change what the next caller gets (real bundled prices)."""
+    res = replace(default_result, _cache={})
+    first = res.car((-1, 1))
+    first["car"] = 99.0
+    first["extra"] = 1
+    again = res.car((-1, 1))
+    assert "extra" not in again.columns and (again["car"] != 99.0).all()
+    mask = (res.rel_days >= -1) & (res.rel_days <= 1)
+    np.testing.assert_array_equal(again["car"].to_numpy(), res.abnormal[:, mask].sum(axis=1))
+    assert res.car((-2, 2))["window"].iloc[0] == "[-2,2]"  # another window, another entry
+    assert res.caar((-1, 1))["caar"].iloc[0] == pytest.approx(again["car"].mean(), rel=1e-12)

@@ -268,15 +268,18 @@ class EventStudyResult(ResearchVerbs):
         """
         window = window or self.study.event_window
         mask = self._window_mask(window)
-        car = self.abnormal[:, mask].sum(axis=1)
-        se = np.sqrt(self.fit.car_variance(self.benchmark, mask))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = car / se
-        return pd.DataFrame({
-            "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
-            "window": f"[{window[0]},{window[1]}]", "car": car, "se": se, "t": t,
-            "p_value": t_pvalue(t, self.fit.df), "df": self.fit.df,
-        })
+        key = ("car", f"[{window[0]},{window[1]}]")
+        if key not in self._cache:  # caar, the battery and reports ask for the same CARs again
+            car = self.abnormal[:, mask].sum(axis=1)
+            se = np.sqrt(self.fit.car_variance(self.benchmark, mask))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = car / se
+            self._cache[key] = pd.DataFrame({
+                "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
+                "window": f"[{window[0]},{window[1]}]", "car": car, "se": se, "t": t,
+                "p_value": t_pvalue(t, self.fit.df), "df": self.fit.df,
+            })
+        return self._cache[key].copy(deep=False)  # a new frame: the caller's changes stay its own
 
     def bhar(self, window: Window | None = None) -> pd.DataFrame:
         """Buy-and-hold abnormal return over ``window`` for each pair.
