@@ -188,3 +188,18 @@ def test_auto_engine_takes_prefix_sums_from_moments_from_pairs(synthetic):
     pd.testing.assert_frame_equal(fits[("auto", 1)], fits[("moments", None)], check_exact=True)
     assert not fits[("windows", None)].equals(fits[("moments", None)])  # two different computations
     pd.testing.assert_frame_equal(fits[("auto", 1)], fits[("windows", None)], check_exact=False, atol=1e-13, rtol=0)
+
+
+def test_an_asset_without_rows_is_excluded_with_the_reason():
+    """SYNTHETIC: an asset whose series holds no rows at all (a panel built elsewhere) is an
+    exclusion naming it, not an error from an empty array."""
+    rng = np.random.default_rng(5)
+    dates = pd.bdate_range("2024-01-01", periods=300)
+    frame = pd.DataFrame({"A": rng.normal(0, 0.01, 300), "B": rng.normal(0, 0.01, 300),
+                          "MKT": rng.normal(0, 0.01, 300)}, index=dates)
+    study = EventStudy.from_returns(frame, pd.DataFrame({"event_id": ["e"], "date": [dates[280]]}), market="MKT",
+                                    estimation_window=(-100, -6), event_window=(-2, 2), **CLEAN)
+    study.panel.returns["B"] = study.panel.returns["B"].iloc[:0]
+    res = study.fit()
+    assert res.excluded.set_index("asset").loc["B", "reason"] == "no returns for B in the data"
+    assert res.pairs["asset"].tolist() == ["A"]

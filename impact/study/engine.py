@@ -68,9 +68,10 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict,
     for i in np.flatnonzero(own):
         reasons[i] = f"asset is its own benchmark ({pairs.at[i, 'asset']}): abnormal returns are identically zero"
     nat = ~own & (day0 == np.iinfo(np.int64).min)
-    after = ~own & ~nat & (p >= n)
+    empty = ~own & ~nat & (n == 0)
+    after = ~own & ~nat & ~empty & (p >= n)
     found = np.where(n > 0, D_i8[np.clip(pos, lo, np.maximum(hi - 1, lo))], day0)
-    off = ~own & ~nat & ~after & (found != day0)
+    off = ~own & ~nat & ~empty & ~after & (found != day0)
     before = off & (p == 0)
     moved = off & (p > 0)
     day = lambda v: f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
@@ -78,6 +79,8 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict,
     for i in np.flatnonzero(nat):
         reasons[i] = given.at[i] if given is not None and given.at[i] \
             else "day 0 lies after the end of the trading calendar"  # align_events states why
+    for i in np.flatnonzero(empty):
+        reasons[i] = f"no returns for {pairs.at[i, 'asset']} in the data"
     for i in np.flatnonzero(after):
         reasons[i] = f"no data on or after day 0 ({day(day0[i])}); series ends {day(D_i8[hi[i] - 1])}"
     for i in np.flatnonzero(before):
