@@ -21,6 +21,7 @@ DEFERRED = {
     "impact.study.extensions": "the inference module that offers a result's verb, on the verb's first use",
     "impact.cli.parser": "a command's handler module, when the command runs",
     "impact.study.models": "the GARCH module (and arch behind it), when a GARCH model is fitted",
+    "impact.study.result": "the plots module (and matplotlib behind it), with a result's first figure",
 }
 
 

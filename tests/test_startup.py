@@ -36,11 +36,15 @@ def test_start_up_loads_no_heavy_library(code):
 
 
 def test_the_probe_sees_a_heavy_library_when_one_is_loaded():
-    # the same probe after real work: EventStudy pulls in scipy.stats, a report figure matplotlib
+    # the same probe after real work: the test battery pulls in scipy.stats, a report matplotlib;
+    # a study alone loads neither, nor arch (only a GARCH fit does), nor matplotlib (a figure does)
     study_stage = _loaded_after("from impact import EventStudy")
-    assert "scipy.stats" in study_stage
-    assert "arch" not in study_stage  # the optional GARCH library loads only when a GARCH is fitted
+    assert not {"scipy.stats", "matplotlib", "arch"} & set(study_stage)
+    assert "jinja2" in study_stage  # the result's notebook card
+    assert "scipy.stats" in _loaded_after("import impact.inference.battery")
     assert {"matplotlib", "jinja2"} <= set(_loaded_after("import impact.report.build"))
+    assert "matplotlib" in _loaded_after("from impact import EventStudy\nEventStudy.__init__\n"
+                                         "from impact.study.result import _plots\n_plots()")
 
 
 def test_public_names_are_the_same_objects_as_in_their_modules():

@@ -8,12 +8,13 @@ the joint MVRM test and notebook views (``summary``, ``_repr_html_``, plots).
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ..errors import ImpactError
 from ..events.assets import registry
@@ -24,12 +25,17 @@ from .extensions import extend
 from .extensions import extension as _extension
 from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
-from .plots import caar_path_figure, heatmap_matrix, result_heatmap
 from .statistics import cross_sectional_t, t_pvalue
 from .verbs import ResearchVerbs
 from .windows import RowSource, Window, check_window
 
 __all__ = ["EventStudyResult", "extend"]  # extend: see impact.study.extensions
+
+
+def _plots():
+    """:mod:`impact.study.plots`, deferred for start-up time (docs/architecture.md): matplotlib
+    loads with the first figure, not with the result."""
+    return importlib.import_module(".plots", __package__)
 
 if TYPE_CHECKING:
     from .eventstudy import EventStudy
@@ -369,7 +375,7 @@ class EventStudyResult(ResearchVerbs):
             n = len(idx)
             mean = block.mean(axis=0) if n else np.full(len(self.rel_days), np.nan)
             se = block.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(len(self.rel_days), np.nan)
-            crit = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else np.nan
+            crit = special.stdtrit(n - 1, 0.5 + level / 2) if n > 1 else np.nan  # Student's t quantile
             for k, day in enumerate(self.rel_days):
                 rows.append((g, day, mean[k], se[k], mean[k] - crit * se[k], mean[k] + crit * se[k], n))
         out = pd.DataFrame(rows, columns=["group", "rel_day", "caar", "se", "lower", "upper", "n"])
@@ -426,12 +432,13 @@ class EventStudyResult(ResearchVerbs):
         title = title or ("Cumulative average abnormal return" if by is None else f"CAAR by {by}")
         if aligned:
             title += ", sign-aligned"
-        return caar_path_figure(self.caar_path(by=by, level=level, aligned=aligned), title, level)
+        return _plots().caar_path_figure(self.caar_path(by=by, level=level, aligned=aligned), title, level)
 
     def plot_heatmap(self, window: Window = (0, 0), title: str | None = None):
         """Assets x events heatmap of CARs over ``window`` (day-0 ARs by default), colours
         centred at zero; returns the matplotlib Figure."""
         window = check_window(window, "window")
         label = "Day-0 abnormal returns" if window == (0, 0) else f"CARs over [{window[0]}, {window[1]}]"
-        matrix = heatmap_matrix(self, window)
-        return result_heatmap(self, matrix, title or f"{label} by asset and event")
+        plots = _plots()
+        matrix = plots.heatmap_matrix(self, window)
+        return plots.result_heatmap(self, matrix, title or f"{label} by asset and event")
