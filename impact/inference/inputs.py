@@ -103,10 +103,17 @@ class BatteryInputs:
         else:
             g = replace(rows, pos=pos, lo=rows.lo[sl], hi=rows.hi[sl]).gather(off, dates=False)
             y, x, masked = g["y"], g["x"], g["masked"]
-        usable = np.isfinite(y) & np.isfinite(x).all(axis=2) & ~masked
-        with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-            resid = y - replace(self.fit, alpha=self.fit.alpha[sl], beta=self.fit.beta[sl]).expected(x)
-        if not usable.all():
+        clean = self.memo.get("clean")  # pairs with every estimation row usable, after the summary pass
+        check = clean is None or not clean[sl].all()
+        with np.errstate(invalid="ignore", over="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+            if x.shape[2] == 1:  # the market model: alpha + x beta, fit.expected's one-term sum
+                resid = np.multiply(x[:, :, 0], self.fit.beta[sl, 0][:, None])
+                resid += self.fit.alpha[sl, None]
+                np.subtract(y, resid, out=resid)
+            else:
+                resid = y - replace(self.fit, alpha=self.fit.alpha[sl], beta=self.fit.beta[sl]).expected(x)
+        if check:
+            usable = np.isfinite(y) & np.isfinite(x).all(axis=2) & ~masked
             resid[~usable] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
         return resid, x
 
@@ -210,6 +217,7 @@ class BatteryInputs:
             out.centre += (n + 1.0) @ ok if len(n) else 0.0
         if self.rows is not None:
             self.memo["summary"] = out  # pragma: no mutate (cache key: a renamed key only misses the cache)
+            self.memo["clean"] = out.n == L  # later passes skip the usable-row masks of these pairs
         return out
 
 

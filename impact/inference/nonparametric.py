@@ -24,39 +24,37 @@ def _combined_rank_columns(inp, ev: np.ndarray):
     ties), and an event value's rank is #estimation values below (+ half the ties) + its
     rank among the event values. One pass over the estimation rows, block by block.
     Returns (column sums of K over observed pairs (L + m,), observed pairs per column
-    n_t, sum of the centres (M_i + 1)/2 of the observed pairs per column, K of the event
-    values (P, m), M (P,))."""
+    n_t, sum of the centres (M_i + 1)/2 of the observed pairs per column, M (P,))."""
     s = inp.summary()
-    L_i = s.n
     have = np.isfinite(ev)
     h = have.sum(axis=1)
-    M = L_i + h
+    M = s.n + h
     centre = (M + 1) / 2.0
     col_K = s.rank.copy()
-    K_ev = _ranks(ev)
+    below = np.zeros(ev.shape[1])  # sum over pairs of #estimation values below (+ half the ties), per column
     uniform = bool((h == h[0]).all()) if len(h) else True
     h_ok = h[0] * s.n_row if uniform and len(h) else np.zeros(inp.n_rows)
     for sl, est, _ in inp.blocks():
-        ok = np.isfinite(est)
         above = np.zeros(est.shape, dtype=np.int16 if ev.shape[1] < 2**15 else np.int64)  # pragma: no mutate (counter width)
+        n_have = s.n[sl] @ have[sl]  # estimation values of the pairs with each event value
         for w in range(ev.shape[1]):
             e = ev[sl, w, None]
             with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
                 lt, gt = est < e, est > e
-            n_lt, n_gt = np.count_nonzero(lt, axis=1), np.count_nonzero(gt, axis=1)
-            n_eq = np.where(have[sl, w], L_i[sl] - n_lt - n_gt, 0)
-            K_ev[sl, w] += n_lt + 0.5 * n_eq
+            n_lt, n_gt = np.count_nonzero(lt), np.count_nonzero(gt)
             np.add(above, gt, out=above)
-            if n_eq.any():
-                col_K += 0.5 * np.count_nonzero(ok & ~lt & ~gt & have[sl, w, None], axis=0)
+            n_eq = n_have[w] - n_lt - n_gt
+            below[w] += n_lt + 0.5 * n_eq
+            if n_eq:
+                col_K += 0.5 * np.count_nonzero(np.isfinite(est) & ~lt & ~gt & have[sl, w, None], axis=0)
         col_K += above.sum(axis=0)
         if not uniform:
-            h_ok += h[sl] @ ok
+            h_ok += h[sl] @ np.isfinite(est)
     cen_est = 0.5 * (s.centre + h_ok)  # sum_i (M_i + 1)/2 over the pairs observed on each row
-    col_K = np.concatenate([col_K, np.where(have, K_ev, 0.0).sum(axis=0)])
+    col_K = np.concatenate([col_K, np.where(have, _ranks(ev), 0.0).sum(axis=0) + below])
     n_t = np.concatenate([s.n_row, have.sum(axis=0)])
     cen = np.concatenate([cen_est, centre @ have])
-    return col_K, n_t, cen, K_ev, M
+    return col_K, n_t, cen, M
 
 
 def corrado_rank(inp, window, *, convention: str = "impact"):
@@ -86,7 +84,7 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
         return _r_eventstudy_rank(inp, window)
     cols = slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
     ev = inp.ar[:, cols]
-    col_K, n_t, cen, K_ev, M = _combined_rank_columns(inp, ev)
+    col_K, n_t, cen, M = _combined_rank_columns(inp, ev)
     N = len(ev)
     L = inp.n_rows
     n = _count(ev)
@@ -112,7 +110,7 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
                 centre = ((M + 1) / 2.0).mean()
                 day_mean = np.where(n_t > 0, col_K / np.maximum(n_t, 1), np.nan)
                 S = np.sqrt(np.nansum((day_mean - centre) ** 2) / T)
-                mean_rank = np.array([np.nanmean(K_ev) - centre])
+                mean_rank = np.array([col_K[L:].sum() / n_t[L:].sum() - centre])  # mean K of the event values
                 stat = np.sqrt(ev.shape[1]) * mean_rank / S
     if window is not None:
         n = np.array([np.isfinite(ev).all(axis=1).sum()])
@@ -227,16 +225,22 @@ def _grank_pass(inp, zs: np.ndarray, scale: np.ndarray):
                 gt, eq = est > zs[sl, j, None], est == zs[sl, j, None]
             wj = w[:, j]
             if (wj == wj[0]).all():  # a plain count when every pair has the same weight
-                counts[j][wj[0]] = counts[j].get(wj[0], 0) + np.count_nonzero(gt, axis=0)
+                counts[j][wj[0]] = counts[j].get(wj[0], 0) + _count_bool(gt, 0)
             else:
                 part[j] += wj @ gt
-            n_eq = eq.sum(axis=1) if eq.any() else 0
-            if eq.any():
+            ties = eq.any()
+            n_eq = _count_bool(eq, 1) if ties else 0
+            if ties:
                 part[j] += 0.5 * (wj @ eq)
-            K_ev[sl, j] = (le - np.count_nonzero(gt, axis=1) - n_eq) + 1 + np.divide(n_eq, 2.0)
+            K_ev[sl, j] = (le - _count_bool(gt, 1) - n_eq) + 1 + np.divide(n_eq, 2.0)
     for j in range(J):
         num[j] += sum(c * wt for wt, c in counts[j].items()) + part[j]
     return num, n_est, K_ev, L_i
+
+
+def _count_bool(b: np.ndarray, axis: int) -> np.ndarray:
+    """``np.count_nonzero(b, axis)`` for a 2-D bool block, summed as bytes (several times faster)."""
+    return b.view(np.uint8).sum(axis=axis, dtype=np.uint16 if b.shape[axis] < 2**16 else np.int64).astype(np.int64)
 
 
 def sign(inp, window):
