@@ -69,7 +69,7 @@ class BatteryInputs:
     def n_rows(self) -> int:
         """L, the estimation rows of every pair."""
         stored = self.__dict__["_resid"]
-        return stored.shape[1] if stored is not None else len(self.offsets)
+        return stored.shape[1] if stored is not None else len(np.asarray(self.offsets))
 
     def blocks(self, x: bool = False):
         """``(slice, resid (p, L), x_est (p, L, k) or None)`` for ``chunk_size`` pairs at a time."""
@@ -139,7 +139,9 @@ class BatteryInputs:
         read-only (several tests ask for the same ones)."""
         if pe_rows not in PE_ROWS:
             raise ImpactError(f"pe_rows must be one of {', '.join(PE_ROWS)}, got {pe_rows!r}")
-        key = ("factors", None if window is None else tuple(window), bool(prediction_error), pe_rows if prediction_error else "")  # pragma: no mutate
+        # no mutate below: cache key: a renamed key only misses the cache
+        key = ("factors", None if window is None else tuple(window), bool(prediction_error),  # pragma: no mutate
+               pe_rows if prediction_error else "")  # pragma: no mutate
         if key not in self.memo:
             out = self._factors(window, prediction_error, pe_rows)
             for a in out:

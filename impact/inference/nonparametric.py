@@ -203,7 +203,7 @@ def _grank_pass(inp, zs: np.ndarray, scale: np.ndarray):
     have = np.isfinite(zs)
     num = np.tile(s.rank_w, (J, 1))  # every pair with its event value and L_i = n_i: weight 1 / (n_i + 2)
     part = np.zeros((J, L))
-    counts: list[dict] = [{} for _ in range(J)]
+    counts: list[dict[float, np.ndarray]] = [{} for _ in range(J)]
     n_est, L_i, K_ev = np.zeros(L, dtype=np.int64), np.zeros(P, dtype=np.int64), np.full((P, J), np.nan)
     for sl, resid, _ in inp.blocks():
         with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
@@ -228,13 +228,13 @@ def _grank_pass(inp, zs: np.ndarray, scale: np.ndarray):
                 counts[j][wj[0]] = counts[j].get(wj[0], 0) + _count_bool(gt, 0)
             else:
                 part[j] += wj @ gt
-            ties = eq.any()
-            n_eq = _count_bool(eq, 1) if ties else 0
-            if ties:
+            n_eq = np.zeros(len(le), dtype=np.int64)
+            if eq.any():
+                n_eq = _count_bool(eq, 1)
                 part[j] += 0.5 * (wj @ eq)
             K_ev[sl, j] = (le - _count_bool(gt, 1) - n_eq) + 1 + np.divide(n_eq, 2.0)
-    for j in range(J):
-        num[j] += sum(c * wt for wt, c in counts[j].items()) + part[j]
+    for row, by_weight, rest in zip(num, counts, part):
+        row += sum(c * wt for wt, c in by_weight.items()) + rest
     return num, n_est, K_ev, L_i
 
 
