@@ -223,23 +223,26 @@ class BatteryInputs:
         return out
 
 
-def _stored(name: str) -> property:
+def _whole(inp: BatteryInputs, name: str) -> np.ndarray:
     """``resid`` / ``x_est``: the arrays handed in, or (rows given) gathered whole on first read."""
-    def get(self):
-        if self.__dict__["_" + name] is None and self.rows is not None:
-            blocks = list(self.blocks(x=True))
-            L, k = len(self.offsets), self.benchmark.shape[2]
-            self.__dict__["_resid"] = np.concatenate([np.zeros((0, L))] + [r for _, r, _ in blocks])
-            self.__dict__["_x_est"] = np.concatenate([np.zeros((0, L, k))] + [x for _, _, x in blocks])
-        return self.__dict__["_" + name]
-
-    def put(self, value):
-        self.__dict__["_" + name] = value
-    return property(get, put)
+    if inp.__dict__[name] is None and inp.rows is not None:
+        blocks = list(inp.blocks(x=True))
+        L, k = inp.n_rows, inp.benchmark.shape[2]
+        inp.__dict__["_resid"] = np.concatenate([np.zeros((0, L))] + [r for _, r, _ in blocks])
+        inp.__dict__["_x_est"] = np.concatenate([np.zeros((0, L, k))] + [x for _, _, x in blocks])
+    return inp.__dict__[name]
 
 
-BatteryInputs.resid = _stored("resid")  # type: ignore[assignment]
-BatteryInputs.x_est = _stored("x_est")  # type: ignore[assignment]
+def _set_resid(inp: BatteryInputs, value) -> None:
+    inp.__dict__["_resid"] = value
+
+
+def _set_x_est(inp: BatteryInputs, value) -> None:
+    inp.__dict__["_x_est"] = value
+
+
+BatteryInputs.resid = property(lambda inp: _whole(inp, "_resid"), _set_resid)  # type: ignore[assignment]
+BatteryInputs.x_est = property(lambda inp: _whole(inp, "_x_est"), _set_x_est)  # type: ignore[assignment]
 
 
 def inputs(result, chunk_size: int = CHUNK) -> BatteryInputs:
