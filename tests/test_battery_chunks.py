@@ -94,3 +94,23 @@ def test_gathered_residuals_are_the_whole_array_ones(result):
     got = np.concatenate([r for _, r, _ in inp.blocks()])
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-18)
+
+
+def test_whole_arrays_are_readable_and_replaceable(result):
+    """``resid`` / ``x_est`` of a fitted result's inputs are gathered whole on first read (either one
+    first), and arrays set on the inputs are the ones the blocks then slice."""
+    ea, eb = result.study.estimation_window
+    g = result.rows.gather(np.arange(ea, eb + 1), dates=False)
+    for first in ("x_est", "resid"):
+        inp = inputs(replace(result, _cache={}), chunk_size=4)
+        assert inp.__dict__["_resid"] is None and inp.__dict__["_x_est"] is None
+        getattr(inp, first)
+        np.testing.assert_array_equal(inp.x_est, g["x"])
+        assert inp.resid.shape == g["y"].shape and inp.n_rows == eb - ea + 1
+        np.testing.assert_array_equal(np.isnan(inp.resid), np.isnan(np.concatenate([r for _, r, _ in inp.blocks()])))
+    inp.resid, inp.x_est = inp.resid[:6] * 2, inp.x_est[:6] + 1
+    sl, r, x = next(inp.blocks(x=True))
+    assert sl == slice(0, 4) and r.shape == (4, eb - ea + 1) and x.shape == (4, eb - ea + 1, 1)
+    np.testing.assert_array_equal(r, inp.resid[:4])
+    np.testing.assert_array_equal(x, g["x"][:4] + 1)
+    assert next(inp.blocks())[2] is None

@@ -5,7 +5,6 @@ Same calling convention as :mod:`impact.tests_parametric`: ``(inputs, window,
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -360,10 +359,9 @@ def corrado_sign(inp, window, *, convention: str = "impact"):
 
 
 def _median_signs(combined: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():  # pragma: no mutate (warnings only)
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN row has no median: its signs are NaN
-        med = np.nanmedian(combined, axis=1) if len(combined) else np.zeros(0)
-        return np.sign(combined - med[:, None])
+    """sign(x - median of the row) over a block of pairs (never empty)."""
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+        return np.sign(combined - np.nanmedian(combined, axis=1)[:, None])
 
 
 def modified_rank(inp, window, *, convention: str = "impact"):
