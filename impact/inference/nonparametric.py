@@ -12,80 +12,48 @@ from scipy import stats
 
 from ..errors import ImpactError
 from ..study.statistics import t_pvalue
+from .inputs import _ranks
 from .parametric import _count, _normal_p, standardized
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks within each row (1-based, average ties); NaN cells stay NaN and are not
-    counted. One stable argsort per row, ties averaged with running group bounds
-    (same numbers as ``scipy.stats.rankdata(..., nan_policy="omit")``, much faster
-    on many short rows)."""
-    if values.size == 0:
-        return values.astype(float)  # pragma: no mutate (astype(None) is float64)
-    ok = np.isfinite(values)
-    v = np.where(ok, values, np.inf)
-    order = np.argsort(v, axis=1)  # pragma: no mutate (axis -1 = 1); tie order is irrelevant: ties share their average rank
-    srt = np.sort(v, axis=1)  # pragma: no mutate (axis -1 = 1); the same sequence as v[order], and cheaper than gathering it
-    P, T = v.shape
-    same = (srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])
-    if same.any():
-        j = np.broadcast_to(np.arange(T), (P, T))
-        new = np.ones((P, T), dtype=bool)
-        new[:, 1:] = ~same
-        last = np.ones((P, T), dtype=bool)
-        last[:, :-1] = new[:, 1:]
-        start = np.maximum.accumulate(np.where(new, j, 0), axis=1)
-        end = np.minimum.accumulate(np.where(last, j, T)[:, ::-1], axis=1)[:, ::-1]
-        vals = (start + end) / 2.0 + 1.0
-    else:
-        vals = np.broadcast_to(np.arange(1.0, T + 1.0), (P, T))
-    ranks = np.empty((P, T))
-    ranks[np.arange(P)[:, None], order] = vals
-    ranks[~ok] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
-    return ranks
-
-
-def _estimation_ranks(inp) -> np.ndarray:
-    """Ranks of each pair's estimation residuals among themselves (cached; GRANK's
-    residuals / sigma_i have the same ranks)."""
-    if "est_ranks" not in inp.memo:  # pragma: no mutate (cache key: a renamed key only misses the cache)
-        inp.memo["est_ranks"] = _ranks(inp.resid)
-    return inp.memo["est_ranks"]
 
 
 def _combined_rank_columns(inp, ev: np.ndarray):
     """Ranks of each pair's estimation residuals and event values ``ev`` (P, m) ranked
-    together, summarised by column without sorting again: the cached estimation
-    ranks shift by the number of event values below (half for ties), and an event
-    value's rank is #estimation values below (+ half the ties) + its rank among
-    the event values. Returns (column sums of K over observed pairs (L + m,),
-    observed pairs per column n_t, sum of the centres (M_i + 1)/2 of the observed
-    pairs per column, K of the event values (P, m), M (P,))."""
-    est = inp.resid
-    base = _estimation_ranks(inp)
-    ok = np.isfinite(est)
-    L_i = ok.sum(axis=1)
+    together, summarised by column without sorting again: the estimation ranks
+    (:meth:`BatteryInputs.summary`) shift by the number of event values below (half for
+    ties), and an event value's rank is #estimation values below (+ half the ties) + its
+    rank among the event values. One pass over the estimation rows, block by block.
+    Returns (column sums of K over observed pairs (L + m,), observed pairs per column
+    n_t, sum of the centres (M_i + 1)/2 of the observed pairs per column, M (P,))."""
+    s = inp.summary()
     have = np.isfinite(ev)
-    M = L_i + have.sum(axis=1)
+    h = have.sum(axis=1)
+    M = s.n + h
     centre = (M + 1) / 2.0
-    col_K = np.where(ok, base, 0.0).sum(axis=0)
-    K_ev = _ranks(ev)
-    for w in range(ev.shape[1]):
-        e = ev[:, w, None]
-        with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-            lt, gt = est < e, est > e
-        n_lt, n_gt = np.count_nonzero(lt, axis=1), np.count_nonzero(gt, axis=1)
-        n_eq = np.where(have[:, w], L_i - n_lt - n_gt, 0)
-        K_ev[:, w] += n_lt + 0.5 * n_eq
-        col_K += np.count_nonzero(gt, axis=0)
-        if n_eq.any():
-            col_K += 0.5 * np.count_nonzero(ok & ~lt & ~gt & have[:, w, None], axis=0)
-    n_est = ok.sum(axis=0)
-    cen_est = np.full(est.shape[1], centre.sum()) if ok.all() else centre @ ok
-    col_K = np.concatenate([col_K, np.where(have, K_ev, 0.0).sum(axis=0)])
-    n_t = np.concatenate([n_est, have.sum(axis=0)])
+    col_K = s.rank.copy()
+    below = np.zeros(ev.shape[1])  # sum over pairs of #estimation values below (+ half the ties), per column
+    uniform = bool((h == h[0]).all()) if len(h) else True
+    h_ok = h[0] * s.n_row if uniform and len(h) else np.zeros(inp.n_rows)
+    for sl, est, _ in inp.blocks():
+        above = np.zeros(est.shape, dtype=np.int16 if ev.shape[1] < 2**15 else np.int64)  # pragma: no mutate (counter width)
+        n_have = s.n[sl] @ have[sl]  # estimation values of the pairs with each event value
+        for w in range(ev.shape[1]):
+            e = ev[sl, w, None]
+            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+                lt, gt = est < e, est > e
+            n_lt, n_gt = np.count_nonzero(lt), np.count_nonzero(gt)
+            np.add(above, gt, out=above)
+            n_eq = n_have[w] - n_lt - n_gt
+            below[w] += n_lt + 0.5 * n_eq
+            if n_eq:
+                col_K += 0.5 * np.count_nonzero(np.isfinite(est) & ~lt & ~gt & have[sl, w, None], axis=0)
+        col_K += above.sum(axis=0)
+        if not uniform:
+            h_ok += h[sl] @ np.isfinite(est)
+    cen_est = 0.5 * (s.centre + h_ok)  # sum_i (M_i + 1)/2 over the pairs observed on each row
+    col_K = np.concatenate([col_K, np.where(have, _ranks(ev), 0.0).sum(axis=0) + below])
+    n_t = np.concatenate([s.n_row, have.sum(axis=0)])
     cen = np.concatenate([cen_est, centre @ have])
-    return col_K, n_t, cen, K_ev, M
+    return col_K, n_t, cen, M
 
 
 def corrado_rank(inp, window, *, convention: str = "impact"):
@@ -115,9 +83,9 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
         return _r_eventstudy_rank(inp, window)
     cols = slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
     ev = inp.ar[:, cols]
-    col_K, n_t, cen, K_ev, M = _combined_rank_columns(inp, ev)
+    col_K, n_t, cen, M = _combined_rank_columns(inp, ev)
     N = len(ev)
-    L = inp.resid.shape[1]
+    L = inp.n_rows
     n = _count(ev)
     with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         if convention == "impact":
@@ -141,7 +109,7 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
                 centre = ((M + 1) / 2.0).mean()
                 day_mean = np.where(n_t > 0, col_K / np.maximum(n_t, 1), np.nan)
                 S = np.sqrt(np.nansum((day_mean - centre) ** 2) / T)
-                mean_rank = np.array([np.nanmean(K_ev) - centre])
+                mean_rank = np.array([col_K[L:].sum() / n_t[L:].sum() - centre])  # mean K of the event values
                 stat = np.sqrt(ev.shape[1]) * mean_rank / S
     if window is not None:
         n = np.array([np.isfinite(ev).all(axis=1).sum()])
@@ -155,12 +123,15 @@ def _r_eventstudy_rank(inp, window):
     Ubar_t = mean_i U_it over the pairs observed on day t, S = sd_{T-1}(Ubar_t) over the T
     ranked days (estimation and event); day t: Ubar_t / S. A window of D days (not in R):
     sum_{t in window} Ubar_t / (sqrt(D) S), from the same ranking. N(0, 1)."""
-    L = inp.resid.shape[1]
-    combined = np.concatenate([inp.resid, inp.ar], axis=1)
-    U = _ranks(combined) / (np.isfinite(combined).sum(axis=1)[:, None] + 1) - 0.5
-    ok = np.isfinite(U)
-    cnt = ok.sum(axis=0)
-    ubar = np.where(cnt > 0, np.where(ok, U, 0.0).sum(axis=0) / np.maximum(cnt, 1), np.nan)
+    L = inp.n_rows
+    cnt, tot = np.zeros(L + inp.ar.shape[1]), np.zeros(L + inp.ar.shape[1])
+    for sl, resid, _ in inp.blocks():
+        combined = np.concatenate([resid, inp.ar[sl]], axis=1)
+        U = _ranks(combined) / (np.isfinite(combined).sum(axis=1)[:, None] + 1) - 0.5
+        ok = np.isfinite(U)
+        cnt += ok.sum(axis=0)
+        tot += np.where(ok, U, 0.0).sum(axis=0)
+    ubar = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
     S = np.nanstd(ubar, ddof=1)
     ev = ubar[L:]
     n = _count(inp.ar)
@@ -187,52 +158,24 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
     Components: ``mean_rank`` (Ubar_event) and ``rank_sd`` (S), Z = mean_rank / rank_sd.
     """
     z = standardized(inp, window, sigma, prediction_error, pe_rows)
-    key = ("grank_base", sigma)  # pragma: no mutate (cache key: a renamed key only misses the cache)
-    if key not in inp.memo:
+    N, J = z.shape
+    have = np.isfinite(z)
+    live = have.sum(axis=0) >= 2
+    zs = np.full(z.shape, np.nan)
+    for j in np.flatnonzero(live):  # re-standardised by the cross-sectional sd (n-1) of the day
+        zs[:, j] = np.where(have[:, j], z[:, j] / np.nanstd(z[:, j], ddof=1), np.nan)
+    num, n_est, K_ev, L_i = _grank_pass(inp, zs, np.sqrt(inp.sigma2(sigma)))
+    stat = np.full(J, np.nan)
+    pval = np.full(J, np.nan)
+    mean_rank = np.full(J, np.nan)
+    rank_sd = np.full(J, np.nan)
+    for j in np.flatnonzero(live):
+        w = 1.0 / (L_i + have[:, j] + 1)
         with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-            est = inp.resid / np.sqrt(inp.sigma2(sigma))[:, None]
-        inp.memo[key] = (est, _estimation_ranks(inp))  # same order as the residuals (sigma_i > 0)
-    est, base = inp.memo[key]
-    ok_est = np.isfinite(est)
-    L_i = ok_est.sum(axis=1)
-    N, L = est.shape
-    n_est = ok_est.sum(axis=0)                 # pairs observed on each estimation day
-    stat = np.full(z.shape[1], np.nan)
-    pval = np.full(z.shape[1], np.nan)
-    mean_rank = np.full(z.shape[1], np.nan)
-    rank_sd = np.full(z.shape[1], np.nan)
-    n_out = _count(z)
-    memo_w: dict = {}
-    for j in range(z.shape[1]):
-        zj = z[:, j]
-        have = np.isfinite(zj)
-        if have.sum() < 2:
-            continue
-        zs = np.where(have, zj / np.nanstd(zj, ddof=1), np.nan)
-        M = L_i + have
-        w = 1.0 / (M + 1)
-        # Adding the event value to a pair's ranking moves every larger estimation value
-        # up by one (half for ties): K = base + [est > z] + [est == z]/2.
-        gt = est > zs[:, None]
-        eq = est == zs[:, None]
-        ties = bool(eq.any())
-        n_gt = np.count_nonzero(gt, axis=1)
-        K_ev = (L_i - n_gt - (eq.sum(axis=1) if ties else 0)) + 1 + (eq.sum(axis=1) / 2.0 if ties else 0)
-        # Ubar over estimation days: mean_i (K_i,tau / (M_i + 1) - 1/2)
-        wkey = have.tobytes()
-        # no mutate below: cache key: a renamed key only misses the cache
-        if memo_w.get("key") != wkey:  # pragma: no mutate; the same pairs have an event value on most days
-            # no mutate below: cache key: a miss only recomputes base
-            memo_w.update(key=wkey, base=np.nansum(base * w[:, None], axis=0))  # pragma: no mutate
-        # sum_i w_i [est_i,tau > z_i]: a plain count when every pair has the same weight
-        # no mutate below: fast path: equal weights, N >= 2
-        above = np.count_nonzero(gt, axis=0) * w[0] if (w == w[0]).all() else w @ gt  # pragma: no mutate
-        num = memo_w["base"] + above + (0.5 * (w @ eq) if ties else 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-            ubar_est = np.where(n_est > 0, num / np.maximum(n_est, 1) - 0.5, 0.0)
-        U_ev = np.where(have, K_ev * w - 0.5, np.nan)
+            ubar_est = np.where(n_est > 0, num[j] / np.maximum(n_est, 1) - 0.5, 0.0)
+        U_ev = np.where(have[:, j], K_ev[:, j] * w - 0.5, np.nan)
         ubar_ev = np.nanmean(U_ev)
-        n_t = np.append(n_est, have.sum())
+        n_t = np.append(n_est, have[:, j].sum())
         ubar = np.append(ubar_est, ubar_ev)
         T = int((n_t > 0).sum())
         S = np.sqrt(((n_t / N) * ubar**2).sum() / T)
@@ -242,7 +185,61 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
         stat[j] = t
         pval[j] = t_pvalue(t, T - 2)
         mean_rank[j], rank_sd[j] = ubar_ev, S
-    return {"statistic": stat, "p_value": pval, "n": n_out, "mean_rank": mean_rank, "rank_sd": rank_sd}
+    return {"statistic": stat, "p_value": pval, "n": _count(z), "mean_rank": mean_rank, "rank_sd": rank_sd}
+
+
+def _grank_pass(inp, zs: np.ndarray, scale: np.ndarray):
+    """GRANK's sums over the pairs, one pass over the estimation rows block by block.
+
+    SAR_i,tau = residual / sigma_i has the ranks of the residuals (:meth:`BatteryInputs.summary`).
+    Adding the event value z_i moves every larger estimation value up by one (half for ties):
+    K = base + [SAR > z] + [SAR == z]/2, weighted by w_i = 1 / (M_i + 1), M_i = L_i + [z_i observed].
+    Returns per column of ``zs``: sum_i w_i K_i,tau (J, L); the pairs observed per row (L,);
+    K of the event values (P, J); L_i (P,)."""
+    P, J = zs.shape
+    L = inp.n_rows
+    s = inp.summary()
+    have = np.isfinite(zs)
+    num = np.tile(s.rank_w, (J, 1))  # every pair with its event value and L_i = n_i: weight 1 / (n_i + 2)
+    part = np.zeros((J, L))
+    counts: list[dict[float, np.ndarray]] = [{} for _ in range(J)]
+    n_est, L_i, K_ev = np.zeros(L, dtype=np.int64), np.zeros(P, dtype=np.int64), np.full((P, J), np.nan)
+    for sl, resid, _ in inp.blocks():
+        with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+            est = resid / scale[sl, None]
+        ok = np.isfinite(est)
+        le = ok.sum(axis=1)
+        L_i[sl] = le
+        n_est += ok.sum(axis=0)
+        w = 1.0 / (le[:, None] + have[sl] + 1)
+        odd = (le != s.n[sl])[:, None] | ~have[sl]  # a weight other than the summary's 1 / (n_i + 2)
+        if odd.any():
+            rows = odd.any(axis=1)
+            base, w_odd, w_sum = _ranks(resid[rows]), w[rows], 1.0 / (s.n[sl][rows] + 2)
+            for j in np.flatnonzero(odd.any(axis=0)):
+                k = odd[rows, j]
+                num[j] += np.nansum(base[k] * w_odd[k, j, None], axis=0) - np.nansum(base[k] * w_sum[k, None], axis=0)
+        for j in np.flatnonzero(have[sl].any(axis=0)):
+            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+                gt, eq = est > zs[sl, j, None], est == zs[sl, j, None]
+            wj = w[:, j]
+            if (wj == wj[0]).all():  # a plain count when every pair has the same weight
+                counts[j][wj[0]] = counts[j].get(wj[0], 0) + _count_bool(gt, 0)
+            else:
+                part[j] += wj @ gt
+            n_eq = np.zeros(len(le), dtype=np.int64)
+            if eq.any():
+                n_eq = _count_bool(eq, 1)
+                part[j] += 0.5 * (wj @ eq)
+            K_ev[sl, j] = (le - _count_bool(gt, 1) - n_eq) + 1 + np.divide(n_eq, 2.0)
+    for row, by_weight, rest in zip(num, counts, part):
+        row += sum(c * wt for wt, c in by_weight.items()) + rest
+    return num, n_est, K_ev, L_i
+
+
+def _count_bool(b: np.ndarray, axis: int) -> np.ndarray:
+    """``np.count_nonzero(b, axis)`` for a 2-D bool block, summed as bytes (several times faster)."""
+    return b.view(np.uint8).sum(axis=axis, dtype=np.uint16 if b.shape[axis] < 2**16 else np.int64).astype(np.int64)
 
 
 def sign(inp, window):
@@ -266,9 +263,8 @@ def generalized_sign(inp, window, *, p_hat: str = "cowan"):
     """
     # no mutate below: only e (and days) used: they do not depend on prediction_error
     e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
-    ok = np.isfinite(inp.resid)
-    pos_est = (inp.resid > 0).sum(axis=1)
-    cnt = ok.sum(axis=1)
+    summary = inp.summary()
+    pos_est, cnt = summary.pos, summary.n
     if p_hat == "cowan":
         p = float(np.mean(pos_est[cnt > 0] / cnt[cnt > 0])) if (cnt > 0).any() else np.nan
     elif p_hat == "pooled":
@@ -316,22 +312,28 @@ def _event_cols(inp, window):
     return slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
 
 
-def _cz_statistic(scores, L, window, n_ev, convention):
+def _cz_statistic(inp, ev, score, window, n_ev, convention):
     """Corrado & Zivney (1992) standardisation shared by their sign and modified rank
     tests: s_t = sum_i score_it / sqrt(N_t), S = sqrt(sum_t s_t^2 / T) over all ranked
     days; day t: s_t / S; window of D days: sum_t s_t / (sqrt(D) S).
 
     ``convention="estudy2"``: s_t = N sum_i score_it / N_t^1.5 (its rowMeans x ncol) and
-    T = mean_i M_i; identical on complete data.
+    T = mean_i M_i; identical on complete data. ``score`` maps a block of each pair's
+    estimation residuals and event values ``ev`` side by side to their scores.
     """
-    ok = np.isfinite(scores)
-    n_t = ok.sum(axis=0)
-    N = len(scores)
-    tot = np.where(ok, scores, 0.0).sum(axis=0)
+    L = inp.n_rows
+    n_t, tot, M = np.zeros(L + ev.shape[1], dtype=np.int64), np.zeros(L + ev.shape[1]), np.zeros(len(ev))
+    for sl, resid, _ in inp.blocks():
+        scores = score(np.concatenate([resid, ev[sl]], axis=1))
+        ok = np.isfinite(scores)
+        n_t += ok.sum(axis=0)
+        M[sl] = ok.sum(axis=1)
+        tot += np.where(ok, scores, 0.0).sum(axis=0)
+    N = len(ev)
     with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         if convention == "estudy2":
             s_t = np.where(n_t > 0, tot * N / np.maximum(n_t, 1) ** 1.5, np.nan)
-            T = ok.sum(axis=1).mean()
+            T = M.mean()
         else:
             s_t = np.where(n_t > 0, tot / np.sqrt(np.maximum(n_t, 1)), np.nan)
             T = (n_t > 0).sum()
@@ -352,12 +354,14 @@ def corrado_sign(inp, window, *, convention: str = "impact"):
     :func:`_cz_statistic`. N(0, 1)."""
     _check_convention(convention)
     ev = inp.ar[:, _event_cols(inp, window)]
-    combined = np.concatenate([inp.resid, ev], axis=1)
-    with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-        med = np.nanmedian(combined, axis=1) if len(combined) else np.zeros(0)
-        G = np.sign(combined - med[:, None])
     n = _count(ev) if window is None else np.array([np.isfinite(ev).all(axis=1).sum()])
-    return _cz_statistic(G, inp.resid.shape[1], window, n, convention)
+    return _cz_statistic(inp, ev, _median_signs, window, n, convention)
+
+
+def _median_signs(combined: np.ndarray) -> np.ndarray:
+    """sign(x - median of the row) over a block of pairs (never empty)."""
+    with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+        return np.sign(combined - np.nanmedian(combined, axis=1)[:, None])
 
 
 def modified_rank(inp, window, *, convention: str = "impact"):
@@ -366,12 +370,13 @@ def modified_rank(inp, window, *, convention: str = "impact"):
     days); standardised as in :func:`_cz_statistic`. N(0, 1)."""
     _check_convention(convention)
     ev = inp.ar[:, _event_cols(inp, window)]
-    combined = np.concatenate([inp.resid, ev], axis=1)
-    K = _ranks(combined)
-    M = np.isfinite(combined).sum(axis=1)
-    U = K / (M[:, None] + 1) - 0.5
     n = _count(ev) if window is None else np.array([np.isfinite(ev).all(axis=1).sum()])
-    return _cz_statistic(U, inp.resid.shape[1], window, n, convention)
+    return _cz_statistic(inp, ev, _rank_scores, window, n, convention)
+
+
+def _rank_scores(combined: np.ndarray) -> np.ndarray:
+    """U = K / (M_i + 1) - 1/2, K the rank among the pair's M_i observed values."""
+    return _ranks(combined) / (np.isfinite(combined).sum(axis=1)[:, None] + 1) - 0.5
 
 
 NONPARAMETRIC: dict[str, Callable[..., dict]] = {

@@ -14,6 +14,7 @@ from scipy import stats
 
 from ..errors import ImpactError
 from ..study.statistics import t_pvalue
+from .inputs import correlation_sums
 
 
 def _normal_p(z: np.ndarray) -> np.ndarray:
@@ -62,10 +63,8 @@ def brown_warner_1980(inp, window, *, sigma: str = "ols", prediction_error: bool
 
 def estimation_aar(inp) -> np.ndarray:
     """Mean estimation-window residual per estimation row across pairs (NaN-aware)."""
-    ok = np.isfinite(inp.resid)
-    cnt = ok.sum(axis=0)
-    tot = np.where(ok, inp.resid, 0.0).sum(axis=0)
-    return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+    s = inp.summary()
+    return np.where(s.n_row > 0, s.total / np.maximum(s.n_row, 1), np.nan)
 
 
 def brown_warner_1985(inp, window, *, df=None):
@@ -97,10 +96,10 @@ def lamb(inp, window, *, convention: str = "impact", df=None):
     """
     if convention not in ("impact", "estudy2"):
         raise ImpactError(f"convention must be 'impact' or 'estudy2', got {convention!r}")
-    if inp.x_est.shape[2] != 1 or getattr(inp.fit, "model", "market") not in ("market", "garch"):
+    if inp.benchmark.shape[2] != 1 or getattr(inp.fit, "model", "market") not in ("market", "garch"):
         raise ImpactError("lamb: the test is defined for the single-index market model only")
     bw = brown_warner_1985(inp, None)  # daily A_t / sd(A_tau)
-    x = inp.x_est[0, :, 0]
+    x = next(inp.blocks(x=True))[2][0, :, 0]  # the first pair's market series
     x = x[np.isfinite(x)]
     xbar, sxx = x.mean(), ((x - x.mean()) ** 2).sum()
     x_ev = inp.benchmark[0, :, 0]
@@ -187,19 +186,15 @@ def average_correlation(resid: np.ndarray) -> float:
     pairs observed on row tau. With complete windows this is exactly the mean of
     the N(N-1) off-diagonal Pearson correlations (the diagonal is left out).
     """
-    ok = np.isfinite(resid)
-    complete = bool(ok.all())
-    n = np.maximum(ok.sum(axis=1, keepdims=True), 1)
-    r0 = resid if complete else np.where(ok, resid, 0.0)
-    mu = r0.sum(axis=1, keepdims=True) / n
-    c = resid - mu if complete else np.where(ok, resid - mu, 0.0)
-    sd = np.sqrt((c**2).sum(axis=1, keepdims=True) / n)
-    z = c / np.where(sd > 0, sd, np.inf)  # a constant series contributes nothing
-    m = (ok & (sd > 0)).sum(axis=0).astype(float)
+    return _average_correlation(*correlation_sums(resid))
+
+
+def _average_correlation(z: np.ndarray, zz: np.ndarray, m: np.ndarray) -> float:
+    """:func:`average_correlation` from its per-row sums (:func:`correlation_sums`, added over blocks)."""
     den = (m * m - m).sum()
     if den <= 0:
         return np.nan
-    return float(((z.sum(axis=0) ** 2) - (z**2).sum(axis=0)).sum() / den)
+    return float(((z**2) - zz).sum() / den)
 
 
 def kolari_pynnonen(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_rows: str = "pair"):
@@ -207,7 +202,8 @@ def kolari_pynnonen(inp, window, *, sigma: str = "ols", prediction_error: bool =
     r the average off-diagonal residual correlation (:func:`average_correlation`)."""
     stat, n, parts = _bmp(standardized(inp, window, sigma, prediction_error, pe_rows))
     if "r_bar" not in inp.memo:  # pragma: no mutate (cache key: a renamed key only misses the cache)
-        inp.memo["r_bar"] = average_correlation(inp.resid)
+        s = inp.summary()
+        inp.memo["r_bar"] = _average_correlation(s.z, s.zz, s.m)
     r = inp.memo["r_bar"]
     with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         adj = stat * np.sqrt((1 - r) / (1 + (n - 1) * r))

@@ -1,0 +1,116 @@
+"""The battery works block by block over the pairs (issue 16): its numbers must not depend on the
+block size, must equal those of inputs holding the whole residual matrix, and the fitted result's
+inputs must never hold that matrix.
+
+All data in this file is SYNTHETIC (seeded Gaussian market-model returns with holes and
+overlapping events), labelled as such.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from impact import EventStudy
+from impact.inference.battery import EXTRA_TESTS, TESTS
+from impact.inference.inputs import BatteryInputs, inputs
+from impact.inference.nonparametric import NONPARAMETRIC
+from impact.inference.parametric import PARAMETRIC
+
+OPTIONS = {"corrado_rank": [{}, {"convention": "estudy2"}, {"convention": "r_eventstudy"}],
+           "grank": [{}, {"sigma": "n-1", "pe_rows": "benchmark"}],
+           "generalized_sign": [{}, {"p_hat": "pooled"}], "corrado_sign": [{}, {"convention": "estudy2"}],
+           "modified_rank": [{}, {"convention": "estudy2"}], "patell": [{}, {"sigma": "n", "pe_rows": "benchmark"}],
+           "kolari_pynnonen": [{}, {"sigma": "n-1"}]}
+
+
+@pytest.fixture(scope="module")
+def result():
+    """SYNTHETIC: 12 assets, 31 events 4 sessions apart (overlapping windows, contamination="exclude"
+    masks rows), 3% of returns missing, one asset on the constant-mean model, ties from rounding."""
+    rng = np.random.default_rng(16)
+    T = 420
+    dates = pd.bdate_range("2020-01-01", periods=T)
+    m = rng.normal(3e-4, 0.01, T)
+    R = 1e-4 + m[:, None] * rng.uniform(0.5, 1.5, 12) + rng.normal(0, 0.02, (T, 12))
+    R[rng.random(R.shape) < 0.03] = np.nan
+    R[:, 5] = np.round(R[:, 5], 3)  # SYNTHETIC ties within a pair
+    frame = pd.DataFrame(R, index=dates, columns=[f"S{i}" for i in range(12)])
+    frame["MKT"] = m
+    # E_early's estimation window starts before the series (gathered row by row, NaN outside)
+    events = pd.DataFrame({"event_id": [f"E{j}" for j in range(30)] + ["E_early"],
+                           "date": list(dates[200 + 4 * np.arange(30)]) + [dates[120]]})
+    return EventStudy.from_returns(frame, events, market="MKT", model={"default": "market", "S3": "constant_mean"},
+                                   estimation_window=(-150, -11), event_window=(-3, 3),
+                                   contamination="exclude").fit()
+
+
+def _battery(inp):
+    tests = {**PARAMETRIC, **NONPARAMETRIC}
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name in [t for t in TESTS if t != "placebo"] + [t for t in EXTRA_TESTS if t != "lamb"]:
+            for opts in OPTIONS.get(name, [{}]):
+                for window in (None, (-1, 1), (0, 0)):
+                    got = tests[name](inp, window, **opts)
+                    out[name, str(opts), window] = np.concatenate(
+                        [np.asarray(got[k], dtype=float).ravel() for k in sorted(got)])
+    return out
+
+
+def test_block_size_does_not_change_the_numbers(result):
+    assert len(result.pairs) > 150 and (result.pairs["event_id"] == "E_early").sum() > 5
+    whole = inputs(replace(result, _cache={}), chunk_size=10**6)
+    ref = _battery(whole)
+    assert whole.__dict__["_resid"] is None  # the residual matrix was never held
+    for size in (1, 7, 64):
+        got = _battery(inputs(replace(result, _cache={}), chunk_size=size))
+        for key, want in ref.items():
+            np.testing.assert_allclose(got[key], want, rtol=1e-12, atol=1e-14, err_msg=str((size, key)))
+    # the same inputs as whole arrays (the form placebo draws and hand-made cases use)
+    arrays = BatteryInputs(ar=whole.ar, rel_days=whole.rel_days, resid=whole.resid.copy(),
+                           x_est=whole.x_est.copy(), n_obs=whole.n_obs, df=whole.df, fit=whole.fit,
+                           benchmark=whole.benchmark, chunk_size=5)
+    got = _battery(arrays)
+    for key, want in ref.items():
+        np.testing.assert_allclose(got[key], want, rtol=1e-12, atol=1e-14, err_msg=str(key))
+
+
+def test_gathered_residuals_are_the_whole_array_ones(result):
+    """Blocks inside the series (strided views) and at its edges (RowSource.gather) give
+    y - fit.expected(x), NaN on unusable rows, as one gather of every pair does."""
+    inp = inputs(replace(result, _cache={}), chunk_size=3)
+    ea, eb = result.study.estimation_window
+    g = result.rows.gather(np.arange(ea, eb + 1), dates=False)
+    usable = np.isfinite(g["y"]) & np.isfinite(g["x"]).all(axis=2) & ~g["masked"]
+    with np.errstate(invalid="ignore"):
+        want = np.where(usable, g["y"] - result.fit.expected(g["x"]), np.nan)
+    assert (~usable).any() and usable.any()
+    inp.summary()  # after the summary pass the clean pairs skip their masks
+    got = np.concatenate([r for _, r, _ in inp.blocks()])
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-18)
+
+
+def test_whole_arrays_are_readable_and_replaceable(result):
+    """``resid`` / ``x_est`` of a fitted result's inputs are gathered whole on first read (either one
+    first), and arrays set on the inputs are the ones the blocks then slice."""
+    ea, eb = result.study.estimation_window
+    g = result.rows.gather(np.arange(ea, eb + 1), dates=False)
+    for first in ("x_est", "resid"):
+        inp = inputs(replace(result, _cache={}), chunk_size=4)
+        assert inp.__dict__["_resid"] is None and inp.__dict__["_x_est"] is None
+        getattr(inp, first)
+        np.testing.assert_array_equal(inp.x_est, g["x"])
+        assert inp.resid.shape == g["y"].shape and inp.n_rows == eb - ea + 1
+        np.testing.assert_array_equal(np.isnan(inp.resid), np.isnan(np.concatenate([r for _, r, _ in inp.blocks()])))
+    inp.resid, inp.x_est = inp.resid[:6] * 2, inp.x_est[:6] + 1
+    sl, r, x = next(inp.blocks(x=True))
+    assert sl == slice(0, 4) and r.shape == (4, eb - ea + 1) and x.shape == (4, eb - ea + 1, 1)
+    np.testing.assert_array_equal(r, inp.resid[:4])
+    np.testing.assert_array_equal(x, g["x"][:4] + 1)
+    assert next(inp.blocks())[2] is None
