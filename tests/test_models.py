@@ -257,3 +257,27 @@ def test_garch_bad_input_is_a_recorded_exclusion():
     short = frame.assign(A=lambda d: d["A"].where(d.index >= dates[330]), FLAT=rng.normal(0, 0.01, 400))
     res = EventStudy.from_returns(short, events, market="FLAT", model="garch", assets=["A"], **CLEAN).fit()
     assert res.excluded["reason"].iloc[0].startswith("too few estimation observations: ")
+
+
+def test_raw_returns_and_dates_are_read_from_the_rows_when_asked(sample):
+    """The fit keeps no raw returns or event dates for every pair: they are read from the rows on
+    first use. With an rf column the model's y is the excess return, and ``raw`` must still be the
+    asset's own log return (real bundled prices); a subset taken before any read reads its own."""
+    closes = price_series(sample[sample["symbol"].isin(["GSPC", "HG_F"])])
+    facs = pd.DataFrame({"mkt": closes["GSPC"].pct_change(), "copper": closes["HG_F"].pct_change()}).dropna()
+    facs["rf"] = 0.0001
+    events = pd.DataFrame({"event_id": ["a", "b"], "asset": ["FXI", "SOXX"], "date": ["2019-05-06", "2022-10-07"]})
+    res = EventStudy(sample, events, market=None, model="factors", factors=facs.reset_index(), **CLEAN).fit()
+    sub = res.take([1])  # before any read
+    assert res.__dict__["_raw"] is None and res.__dict__["_dates"] is None
+    for i, row in enumerate(res.pairs.itertuples()):
+        r = _log_returns(sample, row.asset)
+        p0 = r.index.searchsorted(pd.Timestamp(events.set_index("asset").loc[row.asset, "date"]))
+        window = r.iloc[p0 + res.rel_days]
+        np.testing.assert_array_equal(res.raw[i], window.to_numpy())
+        np.testing.assert_array_equal(pd.to_datetime(res.dates[i]), window.index)
+        model_y = res.rows.Y[res.rows.pos[i] + res.rel_days]  # the excess returns the model fitted
+        assert np.abs(model_y - res.raw[i]).min() > 5e-5  # so raw is not read from them
+    np.testing.assert_array_equal(sub.raw[0], res.raw[1])
+    np.testing.assert_array_equal(sub.dates[0], res.dates[1])
+    assert res.day0.tolist() == res.dates[:, list(res.rel_days).index(0)].tolist()

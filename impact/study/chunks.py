@@ -50,7 +50,7 @@ class StackedRows:
 class Fitted:
     """What :func:`fit_pairs` returns for pairs ``index`` (positions in the study's pairs):
     their ``reasons`` ("" = kept) and ``flags``, and for the kept ones (``index[reasons == ""]``,
-    in order) the fit, abnormal and raw returns, event-window regressors and dates, and the
+    in order) the fit, abnormal returns, event-window regressors, and the
     number of estimation rows left out."""
 
     index: np.ndarray
@@ -58,9 +58,7 @@ class Fitted:
     flags: np.ndarray
     fit: NormalFit | None
     ar: np.ndarray
-    raw: np.ndarray
     xev: np.ndarray
-    dates: np.ndarray
     n_masked: np.ndarray
 
     @property
@@ -79,8 +77,8 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
     # The kept pairs' arrays are written chunk after chunk into arrays made once (rows of the
     # excluded pairs at the end are never written, so never paged in): no copy of every chunk.
     P, W, k = len(index), rows.event_window[1] - rows.event_window[0] + 1, rows.X.shape[1]
-    out = Fitted(index, np.full(P, "", dtype=object), flags.copy(), None, np.empty((P, W)), np.empty((P, W)),
-                 np.empty((P, W, k)), np.empty((P, W), dtype="datetime64[ns]"), np.empty(P, dtype=np.int64))
+    out = Fitted(index, np.full(P, "", dtype=object), flags.copy(), None, np.empty((P, W)), np.empty((P, W, k)),
+                 np.empty(P, dtype=np.int64))
     fits: list[NormalFit] = []
     at = 0
     for c0 in (chunks(starts) if chunks is not None else starts):
@@ -90,12 +88,12 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
                                                                         moments[1][c0:c1]))
         out.reasons[c0:c1], out.flags[c0:c1] = part.reasons, part.flags
         n = len(part.ar)
-        for name in ("ar", "raw", "xev", "dates", "n_masked"):
+        for name in ("ar", "xev", "n_masked"):
             getattr(out, name)[at:at + n] = getattr(part, name)
         if part.fit is not None:
             fits.append(part.fit)
         at += n
-    for name in ("ar", "raw", "xev", "dates", "n_masked"):
+    for name in ("ar", "xev", "n_masked"):
         setattr(out, name, getattr(out, name)[:at])
     out.fit = concat_fits(fits) if fits else None
     return out
@@ -108,13 +106,13 @@ def join(parts: list[Fitted], rows: StackedRows) -> Fitted:
         W = rows.event_window[1] - rows.event_window[0] + 1
         k = rows.X.shape[1]
         empty = np.zeros(0, dtype=object)
-        return Fitted(np.zeros(0, dtype=np.int64), empty, empty, None, np.zeros((0, W)), np.zeros((0, W)),
-                      np.zeros((0, W, k)), np.zeros((0, W), dtype="datetime64[ns]"), np.zeros(0, dtype=np.int64))
+        return Fitted(np.zeros(0, dtype=np.int64), empty, empty, None, np.zeros((0, W)), np.zeros((0, W, k)),
+                      np.zeros(0, dtype=np.int64))
     if len(parts) == 1:
         return parts[0]
     fits = [p.fit for p in parts if p.fit is not None]
     stack = {name: np.concatenate([getattr(p, name) for p in parts])
-             for name in ("index", "reasons", "flags", "ar", "raw", "xev", "dates", "n_masked")}
+             for name in ("index", "reasons", "flags", "ar", "xev", "n_masked")}
     return Fitted(fit=concat_fits(fits) if fits else None, **stack)
 
 
@@ -177,6 +175,6 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
             reasons[j] = fit.problem[j]
     keep = reasons == ""
     fit = fit.take(keep)
-    return Fitted(s, reasons, flags, fit, y_ev[keep] - fit.expected(x_ev[keep]),
-                  rows.R[ev_idx[keep]] if rows.R is not None else y_ev[keep], x_ev[keep], D[ev_idx[keep]],
-                  n_masked[keep])
+    # Raw returns and dates of the event window are read from the rows when asked for
+    # (EventStudyResult.raw / .dates), not kept for every pair here.
+    return Fitted(s, reasons, flags, fit, y_ev[keep] - fit.expected(x_ev[keep]), x_ev[keep], n_masked[keep])

@@ -381,11 +381,13 @@ class EventStudy:
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
         return with_merged(merged, EventStudyResult(
             study=self,
-            pairs=pairs.loc[kept].reset_index(drop=True),
+            pairs=pairs.copy(deep=False) if len(kept) == len(pairs) else pairs.loc[kept].reset_index(drop=True),
             fit=fit,
-            abnormal=done.ar, raw=done.raw, benchmark=done.xev, dates=done.dates, estimation_dates=est_dates,
+            # raw returns and event dates: read from the rows on first use (study/windows.py event_rows_field)
+            abnormal=done.ar, raw=None, benchmark=done.xev, dates=None,  # type: ignore[arg-type]
+            estimation_dates=est_dates,
             estimation_masked=done.n_masked,
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons),
-            rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept]),
+            rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept], R if R is not Y else None),
         ))

@@ -27,7 +27,7 @@ from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
 from .statistics import cross_sectional_t, t_pvalue
 from .verbs import ResearchVerbs
-from .windows import RowSource, Window, check_window
+from .windows import RowSource, Window, check_window, event_rows_field
 
 __all__ = ["EventStudyResult", "extend"]  # extend: see impact.study.extensions
 
@@ -53,9 +53,9 @@ class EventStudyResult(ResearchVerbs):
     pairs: pd.DataFrame
     fit: NormalFit
     abnormal: np.ndarray       # (P, W)
-    raw: np.ndarray            # (P, W) returns
+    raw: np.ndarray            # (P, W) returns (None when built: read from ``rows`` on first use)
     benchmark: np.ndarray      # (P, W, k)
-    dates: np.ndarray          # (P, W)
+    dates: np.ndarray          # (P, W) (None when built: read from ``rows`` on first use)
     estimation_dates: tuple
     estimation_masked: np.ndarray  # (P,) estimation rows left out by estimation_exclusions
     excluded: pd.DataFrame
@@ -79,10 +79,12 @@ class EventStudyResult(ResearchVerbs):
         rows = self.rows
         if rows is not None:
             rows = replace(rows, pos=rows.pos[index], lo=rows.lo[index], hi=rows.hi[index])
+        raw, dates = (None if self.__dict__.get(f"_{n}") is None else self.__dict__[f"_{n}"][index]  # unread: stay so
+                      for n in ("raw", "dates"))
         return replace(
             self, pairs=self.pairs.iloc[index].reset_index(drop=True), fit=self.fit.take(index),
-            abnormal=self.abnormal[index], raw=self.raw[index], benchmark=self.benchmark[index],
-            dates=self.dates[index], estimation_dates=tuple(d[index] for d in self.estimation_dates),
+            abnormal=self.abnormal[index], raw=raw, benchmark=self.benchmark[index],  # type: ignore[arg-type]
+            dates=dates, estimation_dates=tuple(d[index] for d in self.estimation_dates),  # type: ignore[arg-type]
             estimation_masked=self.estimation_masked[index], rows=rows, _cache={})
 
     @property
@@ -442,3 +444,7 @@ class EventStudyResult(ResearchVerbs):
         plots = _plots()
         matrix = plots.heatmap_matrix(self, window)
         return plots.result_heatmap(self, matrix, title or f"{label} by asset and event")
+
+
+EventStudyResult.raw = event_rows_field("raw")  # type: ignore[assignment]
+EventStudyResult.dates = event_rows_field("dates")  # type: ignore[assignment]

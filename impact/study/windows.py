@@ -24,7 +24,8 @@ class RowSource:
 
     ``Y`` (n,) asset returns, ``X`` (n,) or (n, k) benchmark/regressor returns on
     the asset's rows, ``D`` (n,) dates, ``masked`` (n,) rows excluded from
-    estimation; ``pos``, ``lo``, ``hi`` (P,) day-0 row and the asset's row range.
+    estimation; ``pos``, ``lo``, ``hi`` (P,) day-0 row and the asset's row range;
+    ``R`` (n,) raw returns where they differ from ``Y`` (a factor model's excess returns).
     """
 
     Y: np.ndarray
@@ -34,6 +35,7 @@ class RowSource:
     pos: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    R: np.ndarray | None = None
 
     def gather(self, offsets: np.ndarray, dates: bool = True) -> dict[str, np.ndarray]:
         """Rows ``day0 + offsets`` for every pair.
@@ -81,3 +83,25 @@ def window_dates(D, pos, lo, hi, ea, eb):
     first = np.clip(pos + ea, lo, hi - 1)
     last = np.clip(pos + eb, lo, hi - 1)
     return D[first], D[last]
+
+
+def event_rows_field(name: str) -> property:
+    """``raw`` / ``dates`` of the event windows: the array given, or (None given, as the fit does)
+    read from the result's rows on first use and kept. A million pairs' raw returns and dates
+    are 176 MB that most studies never read."""
+
+    def get(result) -> np.ndarray:
+        value = result.__dict__.get(f"_{name}")
+        if value is None:
+            rows = result.rows
+            if rows is None:
+                raise ImpactError(f"this result holds no {name} and no rows to read them from")
+            at = rows.pos[:, None] + result.rel_days[None, :]
+            source = rows.D if name == "dates" else rows.R if rows.R is not None else rows.Y
+            value = result.__dict__[f"_{name}"] = source[at]
+        return value
+
+    def put(result, value) -> None:
+        result.__dict__[f"_{name}"] = value
+
+    return property(get, put)
