@@ -29,7 +29,7 @@ from impact import EventStudy, ImpactError
 from impact.inference.battery import pair_car_test
 from impact.inference.inputs import BatteryInputs
 from impact.inference.mvrm import mvrm
-from impact.inference.nonparametric import corrado_rank, corrado_sign, generalized_sign, grank, modified_rank
+from impact.inference.nonparametric import corrado_rank, corrado_sign, generalized_sign, grank, modified_rank, wilcoxon
 from impact.inference.placebo import _allowed_positions, _p_two_sided, placebo_draws, placebo_test
 from impact.study.statistics import significance_stars
 
@@ -636,3 +636,21 @@ def test_rank_and_sign_tests_on_sparse_days_by_brute_force():
     np.testing.assert_allclose(got["statistic"], (pos - n * p) / np.sqrt(n * p * (1 - p)), rtol=1e-12)
     pooled = np.nansum(resid > 0) / np.isfinite(resid).sum()
     np.testing.assert_allclose(generalized_sign(inp, None, p_hat="pooled")["p_hat"], pooled, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [20, 50, 51, 400])
+def test_wilcoxon_p_equals_scipy_bit_for_bit_with_and_without_ties(n):
+    """SYNTHETIC columns: above 50 untied values the signed-rank p comes from the normal
+    approximation computed here (no second ranking); it equals scipy.stats.wilcoxon exactly, and so
+    does every other case (50 or fewer values: scipy's exact test; ties: scipy with its tie term)."""
+    rng = np.random.default_rng(n)
+    e = rng.normal(0.1, 1.0, (n, 4))
+    tied = np.round(e, 1)
+    tied[tied == 0] = 0.05
+    inp = SimpleNamespace(factors=lambda window, prediction_error=False: (e, None, None))
+    got = wilcoxon(inp, None)
+    np.testing.assert_array_equal(got["p_value"], stats.wilcoxon(e, axis=0).pvalue)
+    r = np.vstack([stats.rankdata(np.abs(e[:, j])) for j in range(4)])
+    np.testing.assert_array_equal(got["statistic"], np.where(e.T > 0, r, 0.0).sum(axis=1))
+    inp_tied = SimpleNamespace(factors=lambda window, prediction_error=False: (tied, None, None))
+    np.testing.assert_array_equal(wilcoxon(inp_tied, None)["p_value"], stats.wilcoxon(tied, axis=0).pvalue)
