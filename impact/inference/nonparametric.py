@@ -16,44 +16,65 @@ from .inputs import _ranks
 from .parametric import _count, _normal_p, standardized
 
 
-def _combined_rank_columns(inp, ev: np.ndarray):
-    """Ranks of each pair's estimation residuals and event values ``ev`` (P, m) ranked
-    together, summarised by column without sorting again: the estimation ranks
+def _combined_rank_columns(inp, cols):
+    """Ranks of each pair's estimation residuals and its event values ``inp.ar[:, cols]`` (P, m)
+    ranked together, summarised by column without sorting again: the estimation ranks
     (:meth:`BatteryInputs.summary`) shift by the number of event values below (half for
     ties), and an event value's rank is #estimation values below (+ half the ties) + its
-    rank among the event values. One pass over the estimation rows, block by block.
+    rank among the event values. The counts are kept per event column
+    (:func:`_event_column_counts`), so a window's columns cost no new pass.
     Returns (column sums of K over observed pairs (L + m,), observed pairs per column
     n_t, sum of the centres (M_i + 1)/2 of the observed pairs per column, M (P,))."""
     s = inp.summary()
+    ev = inp.ar[:, cols]
+    sel = np.arange(inp.ar.shape[1])[cols]
+    counts = _event_column_counts(inp, sel)
     have = np.isfinite(ev)
-    h = have.sum(axis=1)
-    M = s.n + h
+    M = s.n + have.sum(axis=1)
     centre = (M + 1) / 2.0
-    col_K = s.rank.copy()
-    below = np.zeros(ev.shape[1])  # sum over pairs of #estimation values below (+ half the ties), per column
-    uniform = bool((h == h[0]).all()) if len(h) else True
-    h_ok = h[0] * s.n_row if uniform and len(h) else np.zeros(inp.n_rows)
-    for sl, est, _ in inp.blocks():
-        above = np.zeros(est.shape, dtype=np.int16 if ev.shape[1] < 2**15 else np.int64)  # pragma: no mutate (counter width)
-        n_have = s.n[sl] @ have[sl]  # estimation values of the pairs with each event value
-        for w in range(ev.shape[1]):
-            e = ev[sl, w, None]
-            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-                lt, gt = est < e, est > e
-            n_lt, n_gt = np.count_nonzero(lt), np.count_nonzero(gt)
-            np.add(above, gt, out=above)
-            n_eq = n_have[w] - n_lt - n_gt
-            below[w] += n_lt + 0.5 * n_eq
-            if n_eq:
-                col_K += 0.5 * np.count_nonzero(np.isfinite(est) & ~lt & ~gt & have[sl, w, None], axis=0)
-        col_K += above.sum(axis=0)
-        if not uniform:
-            h_ok += h[sl] @ np.isfinite(est)
+    # exact half-integer sums, so the order of the additions does not matter
+    col_K = s.rank + sum(counts[w][0] + 0.5 * counts[w][1] for w in sel)
+    h_ok = sum(s.n_row - counts[w][3] for w in sel) if len(sel) else np.zeros(inp.n_rows)
     cen_est = 0.5 * (s.centre + h_ok)  # sum_i (M_i + 1)/2 over the pairs observed on each row
+    below = np.array([counts[w][2] for w in sel], dtype=float)
     col_K = np.concatenate([col_K, np.where(have, _ranks(ev), 0.0).sum(axis=0) + below])
     n_t = np.concatenate([s.n_row, have.sum(axis=0)])
     cen = np.concatenate([cen_est, centre @ have])
     return col_K, n_t, cen, M
+
+
+def _event_column_counts(inp, sel: np.ndarray) -> dict:
+    """Per event column w of ``inp.ar``, over every pair, in one pass over the estimation rows:
+    per row the pairs whose estimation value lies above the event value (``gt``) and equals it
+    (``eq``), the sum of #estimation values below it (+ half the ties) (``below``) and per row the
+    finite estimation values of the pairs without that event value (``lacking``). Kept for a
+    fitted result, where a first call counts every column (the next window or the days then
+    cost no pass); inputs handed in as arrays count the columns asked for."""
+    memo = inp.memo.setdefault("event_column_counts", {}) if inp.rows is not None else {}
+    todo = [int(w) for w in (range(inp.ar.shape[1]) if inp.rows is not None else sel) if int(w) not in memo]
+    if todo:
+        s = inp.summary()
+        have = np.isfinite(inp.ar[:, todo])
+        L = inp.n_rows
+        gt_rows, eq_rows, lacking = (np.zeros((len(todo), L), dtype=np.int64) for _ in range(3))
+        below = np.zeros(len(todo))
+        for sl, est, _ in inp.blocks():
+            finite = np.isfinite(est)
+            n_have = s.n[sl] @ have[sl]  # estimation values of the pairs with each event value
+            for j, w in enumerate(todo):
+                e = inp.ar[sl, w, None]
+                with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
+                    lt, gt = est < e, est > e
+                n_lt, n_gt = np.count_nonzero(lt), np.count_nonzero(gt)
+                gt_rows[j] += np.count_nonzero(gt, axis=0)
+                n_eq = n_have[j] - n_lt - n_gt
+                below[j] += n_lt + 0.5 * n_eq
+                if n_eq:
+                    eq_rows[j] += np.count_nonzero(finite & ~lt & ~gt & have[sl, j, None], axis=0)
+                if not have[sl, j].all():
+                    lacking[j] += np.count_nonzero(finite[~have[sl, j]], axis=0)
+        memo.update({w: (gt_rows[j], eq_rows[j], below[j], lacking[j]) for j, w in enumerate(todo)})
+    return memo
 
 
 def corrado_rank(inp, window, *, convention: str = "impact"):
@@ -83,7 +104,7 @@ def corrado_rank(inp, window, *, convention: str = "impact"):
         return _r_eventstudy_rank(inp, window)
     cols = slice(None) if window is None else (inp.rel_days >= window[0]) & (inp.rel_days <= window[1])
     ev = inp.ar[:, cols]
-    col_K, n_t, cen, M = _combined_rank_columns(inp, ev)
+    col_K, n_t, cen, M = _combined_rank_columns(inp, cols)
     N = len(ev)
     L = inp.n_rows
     n = _count(ev)
