@@ -1,7 +1,7 @@
 """The package reads as the pipeline: imports run one way, stage by stage (docs/architecture.md).
 
 events -> data -> study -> inference -> report / backtest -> cli, with the shared base modules
-(errors, resources, progress, atomic, csvsafe, textruns) below every stage. Parsed with ``ast``: no module
+(errors, resources, progress, atomic, csvsafe, textruns, parallel) below every stage. Parsed with ``ast``: no module
 imports a later stage, no function hides an import of the package to dodge a circle, the
 module graph has no cycle, and imports by name (``importlib``) happen only in the few listed
 places that defer work for start-up time."""
@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "impact"
 STAGES = {"events": 1, "data": 2, "study": 3, "inference": 4, "report": 5, "backtest": 5, "cli": 6}
-BASE = {"errors", "resources", "progress", "atomic", "csvsafe", "textruns", "version"}
+BASE = {"errors", "resources", "progress", "atomic", "csvsafe", "textruns", "version", "parallel"}
 MAX_LINES = 450
 #: The only modules that import by name (``importlib.import_module``), each to keep ``import impact``
 #: and ``impact --help`` fast (issue 16), never to dodge a circle (docs/architecture.md "Start-up").

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ImpactError
+from ..parallel import ordered_map
 from ..study.models import NormalFit
 
 SIGMA_CONVENTIONS = ("ols", "n-1", "n")
@@ -73,15 +74,25 @@ class BatteryInputs:
 
     def blocks(self, x: bool = False):
         """``(slice, resid (p, L), x_est (p, L, k) or None)`` for ``chunk_size`` pairs at a time."""
+        for sl in self._slices():
+            yield (sl, *self._block(sl, x))
+
+    def map_blocks(self, fn, x: bool = False):
+        """``fn(slice, resid, x_est or None)`` for every block of :meth:`blocks`, the blocks side by
+        side on :func:`impact.parallel.ordered_map`'s threads; the results in block order, so the
+        caller's sums add up as in one thread."""
+        return ordered_map(lambda sl: fn(sl, *self._block(sl, x)), self._slices())
+
+    def _slices(self) -> list[slice]:
         P, size = len(self.ar), max(int(self.chunk_size), 1)
-        for start in range(0, P, size):
-            sl = slice(start, min(start + size, P))
-            stored, xs = self.__dict__["_resid"], self.__dict__["_x_est"]
-            if stored is not None:
-                yield sl, stored[sl], xs[sl] if x else None
-            else:
-                resid, xs = self._gather(sl)
-                yield sl, resid, xs if x else None
+        return [slice(start, min(start + size, P)) for start in range(0, P, size)]
+
+    def _block(self, sl: slice, x: bool):
+        stored, xs = self.__dict__["_resid"], self.__dict__["_x_est"]
+        if stored is not None:
+            return stored[sl], xs[sl] if x else None
+        resid, xs = self._gather(sl)
+        return resid, xs if x else None
 
     def _gather(self, sl):
         """One block's residuals, exactly as the whole-array ``y - fit.expected(x)`` with NaN on
@@ -201,26 +212,35 @@ class BatteryInputs:
                               pos=np.zeros(P, dtype=np.int64), n_row=np.zeros(L, dtype=np.int64),
                               total=np.zeros(L), z=np.zeros(L), zz=np.zeros(L), m=np.zeros(L),
                               rank=np.zeros(L), rank_w=np.zeros(L), centre=np.zeros(L))
-        for sl, resid, _ in self.blocks():
-            ok = np.isfinite(resid)
-            n = ok.sum(axis=1)
-            r = np.where(ok, resid, 0.0)
-            mean = r.sum(axis=1) / np.maximum(n, 1)
-            out.n[sl], out.mean[sl], out.pos[sl] = n, mean, (resid > 0).sum(axis=1)
-            out.ssq[sl] = (np.where(ok, resid - mean[:, None], 0.0) ** 2).sum(axis=1)
-            out.n_row += ok.sum(axis=0)
-            out.total += r.sum(axis=0)
-            z, zz, m = correlation_sums(resid)
+        for sl, per_pair, per_row in self.map_blocks(_summarise_block):
+            out.n[sl], out.mean[sl], out.pos[sl], out.ssq[sl] = per_pair
+            n_row, total, (z, zz, m), rank, rank_w, centre = per_row
+            out.n_row += n_row
+            out.total += total
             out.z, out.zz, out.m = out.z + z, out.zz + zz, out.m + m
-            base = _ranks(resid)
-            out.rank += np.where(ok, base, 0.0).sum(axis=0)
-            # GRANK's weights 1 / (M_i + 1) when the pair has its event value (M_i = n_i + 1)
-            out.rank_w += np.nansum(base * (1.0 / (n + 2))[:, None], axis=0)
-            out.centre += (n + 1.0) @ ok if len(n) else 0.0
+            out.rank += rank
+            out.rank_w += rank_w
+            out.centre += centre
         if self.rows is not None:
             self.memo["summary"] = out  # pragma: no mutate (cache key: a renamed key only misses the cache)
             self.memo["clean"] = out.n == L  # later passes skip the usable-row masks of these pairs
         return out
+
+
+
+def _summarise_block(sl: slice, resid: np.ndarray, _) -> tuple:
+    """One block's part of :meth:`BatteryInputs.summary`: per pair (n, mean, positives, ssq) and
+    per row (usable pairs, residual sum, correlation sums, rank sums, centres)."""
+    ok = np.isfinite(resid)
+    n = ok.sum(axis=1)
+    r = np.where(ok, resid, 0.0)
+    mean = r.sum(axis=1) / np.maximum(n, 1)
+    ssq = (np.where(ok, resid - mean[:, None], 0.0) ** 2).sum(axis=1)
+    base = _ranks(resid)
+    # GRANK's weights 1 / (M_i + 1) when the pair has its event value (M_i = n_i + 1)
+    per_row = (ok.sum(axis=0), r.sum(axis=0), correlation_sums(resid), np.where(ok, base, 0.0).sum(axis=0),
+               np.nansum(base * (1.0 / (n + 2))[:, None], axis=0), (n + 1.0) @ ok if len(n) else 0.0)
+    return sl, (n, mean, (resid > 0).sum(axis=1), ssq), per_row
 
 
 def _whole(inp: BatteryInputs, name: str) -> np.ndarray:

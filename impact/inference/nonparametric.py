@@ -11,9 +11,11 @@ import numpy as np
 from scipy import special, stats
 
 from ..errors import ImpactError
+from ..parallel import ordered_map
 from ..study.statistics import t_pvalue
 from .inputs import _ranks
 from .parametric import _count, _normal_p, standardized
+from .rank_passes import event_column_counts, grank_pass
 
 
 def _combined_rank_columns(inp, cols):
@@ -22,13 +24,13 @@ def _combined_rank_columns(inp, cols):
     (:meth:`BatteryInputs.summary`) shift by the number of event values below (half for
     ties), and an event value's rank is #estimation values below (+ half the ties) + its
     rank among the event values. The counts are kept per event column
-    (:func:`_event_column_counts`), so a window's columns cost no new pass.
+    (:func:`event_column_counts`), so a window's columns cost no new pass.
     Returns (column sums of K over observed pairs (L + m,), observed pairs per column
     n_t, sum of the centres (M_i + 1)/2 of the observed pairs per column, M (P,))."""
     s = inp.summary()
     ev = inp.ar[:, cols]
     sel = np.arange(inp.ar.shape[1])[cols]
-    counts = _event_column_counts(inp, sel)
+    counts = event_column_counts(inp, sel)
     have = np.isfinite(ev)
     M = s.n + have.sum(axis=1)
     centre = (M + 1) / 2.0
@@ -41,40 +43,6 @@ def _combined_rank_columns(inp, cols):
     n_t = np.concatenate([s.n_row, have.sum(axis=0)])
     cen = np.concatenate([cen_est, centre @ have])
     return col_K, n_t, cen, M
-
-
-def _event_column_counts(inp, sel: np.ndarray) -> dict:
-    """Per event column w of ``inp.ar``, over every pair, in one pass over the estimation rows:
-    per row the pairs whose estimation value lies above the event value (``gt``) and equals it
-    (``eq``), the sum of #estimation values below it (+ half the ties) (``below``) and per row the
-    finite estimation values of the pairs without that event value (``lacking``). Kept for a
-    fitted result, where a first call counts every column (the next window or the days then
-    cost no pass); inputs handed in as arrays count the columns asked for."""
-    memo = inp.memo.setdefault("event_column_counts", {}) if inp.rows is not None else {}
-    todo = [int(w) for w in (range(inp.ar.shape[1]) if inp.rows is not None else sel) if int(w) not in memo]
-    if todo:
-        s = inp.summary()
-        have = np.isfinite(inp.ar[:, todo])
-        L = inp.n_rows
-        gt_rows, eq_rows, lacking = (np.zeros((len(todo), L), dtype=np.int64) for _ in range(3))
-        below = np.zeros(len(todo))
-        for sl, est, _ in inp.blocks():
-            finite = np.isfinite(est)
-            n_have = s.n[sl] @ have[sl]  # estimation values of the pairs with each event value
-            for j, w in enumerate(todo):
-                e = inp.ar[sl, w, None]
-                with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-                    lt, gt = est < e, est > e
-                n_lt, n_gt = np.count_nonzero(lt), np.count_nonzero(gt)
-                gt_rows[j] += np.count_nonzero(gt, axis=0)
-                n_eq = n_have[j] - n_lt - n_gt
-                below[j] += n_lt + 0.5 * n_eq
-                if n_eq:
-                    eq_rows[j] += np.count_nonzero(finite & ~lt & ~gt & have[sl, j, None], axis=0)
-                if not have[sl, j].all():
-                    lacking[j] += np.count_nonzero(finite[~have[sl, j]], axis=0)
-        memo.update({w: (gt_rows[j], eq_rows[j], below[j], lacking[j]) for j, w in enumerate(todo)})
-    return memo
 
 
 def corrado_rank(inp, window, *, convention: str = "impact"):
@@ -185,7 +153,7 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
     zs = np.full(z.shape, np.nan)
     for j in np.flatnonzero(live):  # re-standardised by the cross-sectional sd (n-1) of the day
         zs[:, j] = np.where(have[:, j], z[:, j] / np.nanstd(z[:, j], ddof=1), np.nan)
-    num, n_est, K_ev, L_i = _grank_pass(inp, zs, np.sqrt(inp.sigma2(sigma)))
+    num, n_est, K_ev, L_i = grank_pass(inp, zs, np.sqrt(inp.sigma2(sigma)))
     stat = np.full(J, np.nan)
     pval = np.full(J, np.nan)
     mean_rank = np.full(J, np.nan)
@@ -207,60 +175,6 @@ def grank(inp, window, *, sigma: str = "ols", prediction_error: bool = True, pe_
         pval[j] = t_pvalue(t, T - 2)
         mean_rank[j], rank_sd[j] = ubar_ev, S
     return {"statistic": stat, "p_value": pval, "n": _count(z), "mean_rank": mean_rank, "rank_sd": rank_sd}
-
-
-def _grank_pass(inp, zs: np.ndarray, scale: np.ndarray):
-    """GRANK's sums over the pairs, one pass over the estimation rows block by block.
-
-    SAR_i,tau = residual / sigma_i has the ranks of the residuals (:meth:`BatteryInputs.summary`).
-    Adding the event value z_i moves every larger estimation value up by one (half for ties):
-    K = base + [SAR > z] + [SAR == z]/2, weighted by w_i = 1 / (M_i + 1), M_i = L_i + [z_i observed].
-    Returns per column of ``zs``: sum_i w_i K_i,tau (J, L); the pairs observed per row (L,);
-    K of the event values (P, J); L_i (P,)."""
-    P, J = zs.shape
-    L = inp.n_rows
-    s = inp.summary()
-    have = np.isfinite(zs)
-    num = np.tile(s.rank_w, (J, 1))  # every pair with its event value and L_i = n_i: weight 1 / (n_i + 2)
-    part = np.zeros((J, L))
-    counts: list[dict[float, np.ndarray]] = [{} for _ in range(J)]
-    n_est, L_i, K_ev = np.zeros(L, dtype=np.int64), np.zeros(P, dtype=np.int64), np.full((P, J), np.nan)
-    for sl, resid, _ in inp.blocks():
-        with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-            est = resid / scale[sl, None]
-        ok = np.isfinite(est)
-        le = ok.sum(axis=1)
-        L_i[sl] = le
-        n_est += ok.sum(axis=0)
-        w = 1.0 / (le[:, None] + have[sl] + 1)
-        odd = (le != s.n[sl])[:, None] | ~have[sl]  # a weight other than the summary's 1 / (n_i + 2)
-        if odd.any():
-            rows = odd.any(axis=1)
-            base, w_odd, w_sum = _ranks(resid[rows]), w[rows], 1.0 / (s.n[sl][rows] + 2)
-            for j in np.flatnonzero(odd.any(axis=0)):
-                k = odd[rows, j]
-                num[j] += np.nansum(base[k] * w_odd[k, j, None], axis=0) - np.nansum(base[k] * w_sum[k, None], axis=0)
-        for j in np.flatnonzero(have[sl].any(axis=0)):
-            with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-                gt, eq = est > zs[sl, j, None], est == zs[sl, j, None]
-            wj = w[:, j]
-            if (wj == wj[0]).all():  # a plain count when every pair has the same weight
-                counts[j][wj[0]] = counts[j].get(wj[0], 0) + _count_bool(gt, 0)
-            else:
-                part[j] += wj @ gt
-            n_eq = np.zeros(len(le), dtype=np.int64)
-            if eq.any():
-                n_eq = _count_bool(eq, 1)
-                part[j] += 0.5 * (wj @ eq)
-            K_ev[sl, j] = (le - _count_bool(gt, 1) - n_eq) + 1 + np.divide(n_eq, 2.0)
-    for row, by_weight, rest in zip(num, counts, part):
-        row += sum(c * wt for wt, c in by_weight.items()) + rest
-    return num, n_est, K_ev, L_i
-
-
-def _count_bool(b: np.ndarray, axis: int) -> np.ndarray:
-    """``np.count_nonzero(b, axis)`` for a 2-D bool block, summed as bytes (several times faster)."""
-    return b.view(np.uint8).sum(axis=axis, dtype=np.uint16 if b.shape[axis] < 2**16 else np.int64).astype(np.int64)
 
 
 def sign(inp, window):
@@ -309,7 +223,8 @@ def wilcoxon(inp, window):
     e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
     if len(e) and np.isfinite(e).all() and (e != 0).all():
         # the usual case: every column complete and non-zero -> one vectorised call
-        r = _ranks(np.abs(e).T)
+        # each column ranked on its own, the columns side by side on the block threads
+        r = np.vstack(list(ordered_map(lambda col: _ranks(np.abs(col)[None, :]), e.T)))
         stat = np.where(e.T > 0, r, 0.0).sum(axis=1)
         if len(e) > 50 and _untied(r):
             pval = _wilcoxon_normal_p(stat, len(e))

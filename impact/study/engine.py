@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.factors import RF, factors_on
+from ..parallel import ordered_map
 from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
 
 
@@ -157,16 +158,23 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     shift_y, shift_x = np.zeros(P), np.zeros((P, k))
     order = np.argsort(lo, kind="stable")
     lo_sorted = lo[order]
-    first = 0
+    blocks, first = [], 0
     while first < len(starts):
         # Whole segments up to block_rows rows (a longer segment is a block of its own).
         last = max(int(np.searchsorted(ends, starts[first] + block_rows, side="right")), first + 1)
+        blocks.append((first, last))
+        first = last
+
+    def run(block: tuple[int, int]) -> None:  # each block writes its own pairs' entries
+        first, last = block
         r0, r1 = int(starts[first]), int(ends[last - 1])
         sel = order[np.searchsorted(lo_sorted, r0):np.searchsorted(lo_sorted, r1)]
         if len(sel):
             _block_sums(Y[r0:r1], X[r0:r1], finite_row[r0:r1], usable_row[r0:r1], starts[first:last] - r0,
                         pos[sel] - r0, lo[sel] - r0, ea, eb, sel, sums, shift_y, shift_x)
-        first = last
+
+    for _ in ordered_map(run, blocks):  # blocks side by side on the block threads
+        pass
     n = np.rint(sums["n"])
     sy, sx, sxx, sxy, syy = (sums[key] for key in ("y", "x", "xx", "xy", "yy"))
     fit = fit_by_model(models, lambda m, i: fit_from_moments(

@@ -1,0 +1,84 @@
+"""Threads for the block loops (impact/parallel.py): results in order, the same numbers whatever
+the number of threads (SYNTHETIC panels)."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import impact.study.engine as engine_module
+from impact import EventStudy
+from impact.inference.battery import TESTS
+from impact.inference.inputs import inputs
+from impact.parallel import ordered_map, threads
+
+
+def test_ordered_map_keeps_the_order_and_runs_on_several_threads(monkeypatch):
+    monkeypatch.setenv("IMPACT_THREADS", "3")
+    seen = set()
+
+    def work(i):
+        seen.add(threading.get_ident())
+        return i * i
+
+    assert list(ordered_map(work, range(50))) == [i * i for i in range(50)]
+    assert len(seen) > 1
+    monkeypatch.setenv("IMPACT_THREADS", "1")
+    seen.clear()
+    assert list(ordered_map(work, range(5))) == [0, 1, 4, 9, 16]
+    assert seen == {threading.get_ident()}  # one thread: the caller's own
+
+
+@pytest.mark.parametrize(("given", "want"), [("1", 1), ("3", 3), ("0", 1), ("-2", 1), ("four", 1), (" 2 ", 2)])
+def test_impact_threads_is_read_and_a_bad_value_runs_one_thread(monkeypatch, given, want):
+    monkeypatch.setenv("IMPACT_THREADS", given)
+    assert threads() == want
+
+
+def test_an_error_in_a_block_reaches_the_caller(monkeypatch):
+    monkeypatch.setenv("IMPACT_THREADS", "2")
+
+    def work(i):
+        if i == 7:
+            raise ValueError("block 7")
+        return i
+
+    with pytest.raises(ValueError, match="block 7"):
+        list(ordered_map(work, range(20)))
+
+
+def _study(seed: int = 0) -> EventStudy:
+    rng = np.random.default_rng(seed)
+    T, N = 700, 60
+    dates = pd.bdate_range("2015-01-01", periods=T)
+    m = rng.normal(0, 0.01, T)
+    R = m[:, None] * rng.uniform(0.5, 1.5, N) + rng.normal(0, 0.02, (T, N))
+    R[rng.random(R.shape) < 0.02] = np.nan
+    frame = pd.DataFrame(R, index=dates, columns=[f"A{i}" for i in range(N)])
+    frame["MKT"] = m
+    events = pd.DataFrame({"event_id": [f"E{j}" for j in range(25)],
+                           "date": dates[rng.choice(np.arange(300, T - 10), 25, replace=False)]})
+    study = EventStudy.from_returns(frame, events, market="MKT", estimation_window=(-250, -11), event_window=(-3, 3),
+                                    contamination="exclude", engine="moments")
+    return study
+
+
+def test_fit_and_battery_are_the_same_on_one_thread_and_on_four(monkeypatch):
+    """The prefix-sum fit in blocks of rows and every test of the battery in blocks of pairs, small
+    blocks so many run side by side: bit for bit the same on 1 and 4 threads."""
+    monkeypatch.setattr(engine_module, "BLOCK_ROWS", 2_000)
+    runs = {}
+    for n in ("1", "4"):
+        monkeypatch.setenv("IMPACT_THREADS", n)
+        result = _study().fit()
+        inputs(result, chunk_size=37)  # kept on the result: every test below reads blocks of 37 pairs
+        tables = {name: result.test(name) for name in TESTS if name != "placebo"}
+        tables.update({f"{name}[-1,1]": result.test(name, window=(-1, 1)) for name in ("corrado_rank", "grank")})
+        runs[n] = (result.params, result.ar, tables)
+    pd.testing.assert_frame_equal(runs["1"][0], runs["4"][0], check_exact=True)
+    pd.testing.assert_frame_equal(runs["1"][1], runs["4"][1], check_exact=True)
+    for name, table in runs["1"][2].items():
+        pd.testing.assert_frame_equal(table, runs["4"][2][name], check_exact=True, obj=name)
+    assert len(runs["1"][0]) > 1_000
