@@ -217,8 +217,9 @@ def generalized_sign(inp, window, *, p_hat: str = "cowan"):
 def wilcoxon(inp, window):
     """Wilcoxon (1945) signed-rank test: statistic W+ = sum of the ranks of |x| over
     positive x (zeros dropped, average ties), as estudy2 reports it; two-sided
-    p-value from scipy.stats.wilcoxon (exact for small samples without ties,
-    normal approximation otherwise). n counts the non-zero observations."""
+    p-value as scipy.stats.wilcoxon gives it (exact for small samples without ties,
+    normal approximation otherwise; above 50 untied values computed here from the ranks
+    already made, with scipy's own operations). n counts the non-zero observations."""
     # no mutate below: only e (and days) used: they do not depend on prediction_error
     e, _, _ = inp.factors(window, prediction_error=False)  # pragma: no mutate
     if len(e) and np.isfinite(e).all() and (e != 0).all():
