@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..parallel import ordered_map
 from .models import NormalFit, concat_fits, fit_by_model, fit_garch, fit_normal_returns
 
 
@@ -68,11 +69,11 @@ class Fitted:
 
 def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, flags: np.ndarray, chunk_size: int,
               moments: tuple[NormalFit, np.ndarray] | None = None,
-              chunks: Callable[[range], Iterable] | None = None) -> Fitted:
+              chunks: Callable[[Iterable], Iterable] | None = None) -> Fitted:
     """Fit pairs ``index`` (day-0 rows ``pos``, ``models`` one name or one per pair, ``flags``
     their flags so far) ``chunk_size`` at a time; ``moments`` the prefix-sum fits and masked
-    counts already made for them (engine "moments"); ``chunks`` wraps the chunk starts (a
-    progress bar)."""
+    counts already made for them (engine "moments"); ``chunks`` wraps the fitted chunks as
+    they come (a progress bar)."""
     starts = range(0, len(index), chunk_size)
     # The kept pairs' arrays are written chunk after chunk into arrays made once (rows of the
     # excluded pairs at the end are never written, so never paged in): no copy of every chunk.
@@ -81,11 +82,16 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
                  np.empty(P, dtype=np.int64))
     fits: list[NormalFit] = []
     at = 0
-    for c0 in (chunks(starts) if chunks is not None else starts):
+
+    def fit_chunk(c0: int) -> tuple[int, int, Fitted]:
         c1 = min(c0 + chunk_size, P)
-        part = _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
-                          flags[c0:c1], None if moments is None else (moments[0].take(np.arange(c0, c1)),
-                                                                        moments[1][c0:c1]))
+        return c0, c1, _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
+                                  flags[c0:c1], None if moments is None else (moments[0].take(np.arange(c0, c1)),
+                                                                                moments[1][c0:c1]))
+
+    # chunks fitted side by side on the block threads, written in their order
+    parts = ordered_map(fit_chunk, starts)
+    for c0, c1, part in (chunks(parts) if chunks is not None else parts):
         out.reasons[c0:c1], out.flags[c0:c1] = part.reasons, part.flags
         n = len(part.ar)
         for name in ("ar", "xev", "n_masked"):

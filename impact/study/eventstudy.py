@@ -369,7 +369,7 @@ class EventStudy:
             # The prefix-sum fit gathers event windows only: chunks as many times longer as L is to W.
             chunk = self.chunk_size if moments is None else self.chunk_size * max((eb - ea + 1) // (wb - wa + 1), 1)
             done = fit_pairs(rows, sel, pos[sel], models, flags[sel], chunk, moments,
-                             lambda starts: progress(starts, desc="pairs", unit="chunk"))
+                             lambda parts: progress(parts, desc="pairs", total=-(-len(sel) // chunk), unit="chunk"))
         reasons[done.index], flags[done.index] = done.reasons, done.flags
         kept = done.kept
         fit = done.fit if done.fit is not None else fit_normal_returns(
