@@ -38,6 +38,7 @@ def result():
     R = 1e-4 + m[:, None] * rng.uniform(0.5, 1.5, 12) + rng.normal(0, 0.02, (T, 12))
     R[rng.random(R.shape) < 0.03] = np.nan
     R[:, 5] = np.round(R[:, 5], 3)  # SYNTHETIC ties within a pair
+    R[:, 3] = np.round(R[:, 3], 3)  # on the constant-mean asset the residuals keep them: event values tie estimation ones
     frame = pd.DataFrame(R, index=dates, columns=[f"S{i}" for i in range(12)])
     frame["MKT"] = m
     # E_early's estimation window starts before the series (gathered row by row, NaN outside)
@@ -114,3 +115,30 @@ def test_whole_arrays_are_readable_and_replaceable(result):
     np.testing.assert_array_equal(r, inp.resid[:4])
     np.testing.assert_array_equal(x, g["x"][:4] + 1)
     assert next(inp.blocks())[2] is None
+
+
+def test_blocks_with_missing_event_values_and_ties_sum_up(result):
+    """Inputs handed in as arrays (as placebo draws are) with event values missing for some pairs and
+    event values tied with estimation values: the rank tests' counts add up over blocks of 1, 5 and
+    7 pairs to those of one block (SYNTHETIC; each block holds some of the missing and tied cases)."""
+    whole = inputs(replace(result, _cache={}), chunk_size=10**6)
+    ar = whole.ar.copy()
+    ar[::9, 1] = np.nan
+    ar[4::13, 3] = np.nan
+    resid = whole.resid.copy()
+    tied = np.flatnonzero(np.isfinite(resid[:, 20]) & np.isfinite(ar[:, 2]))[::3]
+    resid[tied, 20] = ar[tied, 2]  # an estimation value equal to the event value of day 2
+    assert len(tied) > 10
+    make = lambda size: BatteryInputs(ar=ar, rel_days=whole.rel_days, resid=resid, x_est=whole.x_est,  # noqa: E731
+                                      n_obs=whole.n_obs, df=whole.df, fit=whole.fit, benchmark=whole.benchmark,
+                                      chunk_size=size)
+    tests = {**PARAMETRIC, **NONPARAMETRIC}
+    for name, opts in (("corrado_rank", {}), ("corrado_rank", {"convention": "estudy2"}), ("grank", {})):
+        for window in (None, (-1, 2)):
+            want = tests[name](make(10**6), window, **opts)
+            for size in (1, 5, 7):
+                got = tests[name](make(size), window, **opts)
+                for key in ("statistic", "mean_rank", "rank_sd"):
+                    np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-14,
+                                               err_msg=str((name, opts, window, size, key)))
+

@@ -654,3 +654,15 @@ def test_wilcoxon_p_equals_scipy_bit_for_bit_with_and_without_ties(n):
     np.testing.assert_array_equal(got["statistic"], np.where(e.T > 0, r, 0.0).sum(axis=1))
     inp_tied = SimpleNamespace(factors=lambda window, prediction_error=False: (tied, None, None))
     np.testing.assert_array_equal(wilcoxon(inp_tied, None)["p_value"], stats.wilcoxon(tied, axis=0).pvalue)
+
+
+def test_wilcoxon_with_ties_that_keep_whole_ranks_goes_to_scipy():
+    """SYNTHETIC: 60 values in tie groups of three (each group's average rank is a whole number, so
+    only the count of each rank shows the ties): scipy's tie-corrected p, not the untied formula."""
+    rng = np.random.default_rng(60)
+    e = (np.repeat(np.arange(1.0, 21.0), 3) * rng.choice([-1.0, 1.0], 60))[:, None]
+    inp = SimpleNamespace(factors=lambda window, prediction_error=False: (e, None, None))
+    got = wilcoxon(inp, None)["p_value"]
+    np.testing.assert_array_equal(got, stats.wilcoxon(e, axis=0).pvalue)
+    r = stats.rankdata(np.abs(e[:, 0]))
+    assert (r == np.round(r)).all()  # whole ranks despite the ties
