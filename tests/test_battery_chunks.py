@@ -142,3 +142,25 @@ def test_blocks_with_missing_event_values_and_ties_sum_up(result):
                     np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-14,
                                                err_msg=str((name, opts, window, size, key)))
 
+
+
+def test_factor_model_blocks_equal_one_block():
+    """SYNTHETIC two-factor model (k = 2: the block gather's general path): the battery over blocks of
+    1 and 7 pairs equals one block."""
+    rng = np.random.default_rng(22)
+    T = 400
+    dates = pd.bdate_range("2020-01-01", periods=T)
+    f = pd.DataFrame({"date": dates, "mkt": rng.normal(3e-4, 0.01, T), "oil": rng.normal(0, 0.015, T)})
+    R = 1e-4 + np.outer(f["mkt"], rng.uniform(0.5, 1.5, 8)) + np.outer(f["oil"], rng.uniform(-0.5, 0.5, 8)) \
+        + rng.normal(0, 0.02, (T, 8))
+    R[rng.random(R.shape) < 0.03] = np.nan
+    frame = pd.DataFrame(R, index=dates, columns=[f"S{i}" for i in range(8)])
+    events = pd.DataFrame({"event_id": [f"E{j}" for j in range(12)], "date": dates[200 + 15 * np.arange(12)]})
+    res = EventStudy.from_returns(frame, events, model="factors", factors=f, estimation_window=(-150, -11),
+                                  event_window=(-3, 3), contamination="ignore").fit()
+    assert res.benchmark.shape[2] == 2 and len(res.pairs) > 60
+    ref = _battery(inputs(replace(res, _cache={}), chunk_size=10**6))
+    for size in (1, 7):
+        got = _battery(inputs(replace(res, _cache={}), chunk_size=size))
+        for key, want in ref.items():
+            np.testing.assert_allclose(got[key], want, rtol=1e-12, atol=1e-14, err_msg=str((size, key)))
