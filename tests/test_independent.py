@@ -666,3 +666,19 @@ def test_wilcoxon_with_ties_that_keep_whole_ranks_goes_to_scipy():
     np.testing.assert_array_equal(got, stats.wilcoxon(e, axis=0).pvalue)
     r = stats.rankdata(np.abs(e[:, 0]))
     assert (r == np.round(r)).all()  # whole ranks despite the ties
+
+
+def test_grank_leaves_out_a_pair_without_a_finite_sigma():
+    """A pair whose residual variance is not finite (a pseudo pair whose refit failed, in a placebo
+    draw) has no standardised values: it must drop out of GRANK, as in the brute force, not keep
+    its residuals' ranks (it did before 2026-12-06). SYNTHETIC toy inputs."""
+    inp, resid, ar = toy_inputs()
+    inp.fit.sigma2 = np.array([1.0, 1.0, 1.0, np.nan])
+    got = grank(inp, None, sigma="ols", prediction_error=False)
+    est = resid / np.sqrt(inp.fit.sigma2)[:, None]
+    for j in (0, 2):
+        z = ar[:, j] / np.sqrt(inp.fit.sigma2)
+        t, p = brute_force_grank(est, z / np.nanstd(z, ddof=1))
+        assert got["statistic"][j] == pytest.approx(t, rel=1e-12)
+        assert got["p_value"][j] == pytest.approx(p, rel=1e-10)
+    assert abs(got["statistic"][0] - 0.6398) < 1e-3  # (0.031 when the pair's residual ranks stayed in)

@@ -80,10 +80,13 @@ def grank_pass(inp, zs: np.ndarray, scale: np.ndarray):
         to_num, to_counts, to_part = [], [], []
         if odd.any():
             rows = odd.any(axis=1)
+            # the summary counted the residuals' ranks at 1 / (n_i + 2): take those out and put in the
+            # ranks of the standardised values this pair really has (none when its sigma is not finite)
             base, w_odd, w_sum = _ranks(resid[rows]), w[rows], 1.0 / (s.n[sl][rows] + 2)
+            own = base if np.array_equal(np.isfinite(est[rows]), np.isfinite(resid[rows])) else _ranks(est[rows])
             for j in np.flatnonzero(odd.any(axis=0)):
                 k = odd[rows, j]
-                to_num.append((j, np.nansum(base[k] * w_odd[k, j, None], axis=0)
+                to_num.append((j, np.nansum(own[k] * w_odd[k, j, None], axis=0)
                                - np.nansum(base[k] * w_sum[k, None], axis=0)))
         k_ev = np.full((len(le), J), np.nan)
         for j in np.flatnonzero(have[sl].any(axis=0)):
