@@ -11,6 +11,7 @@ from impact import EventStudy
 from impact.data.prices import price_series
 from impact.data.returns import benchmark_returns
 from impact.errors import ImpactError
+from impact.events.axes import distinct_axes, search_by_axis
 from impact.events.contamination import contamination
 
 # SYNTHETIC session index (business days); only the positions matter here.
@@ -170,3 +171,22 @@ def test_sweep_equals_every_pair_against_every_other(mode, chunk, monkeypatch):
     assert found.overlaps[["event_id", "other_id", "gap", "decision"]].values.tolist() == [list(o) for o in overlaps]
     assert (found.overlaps["other_day0"] - found.overlaps["day0"] >= pd.Timedelta(0)).all()
     assert found.flags.str.count("overlap:").sum() == 2 * len(overlaps) > 1000
+
+
+def test_distinct_axes_and_one_search_per_axis_equal_a_search_per_array():
+    """SYNTHETIC session axes: equal arrays (same content, other objects) share a code, arrays of the
+    same length and end points but other middles do not, an empty one has its own; the search per
+    axis equals np.searchsorted per entry, -1 where there is no axis."""
+    a = np.arange(0, 100, 2, dtype=np.int64)
+    b = a.copy()
+    c = a.copy()
+    c[10] += 1  # same length and ends as a, another middle
+    axes = [a, np.zeros(0, dtype=np.int64), b, c, a[:30]]
+    code, firsts = distinct_axes(axes)
+    assert code.tolist() == [0, 1, 0, 2, 3] and firsts == [0, 1, 3, 4]
+    rng = np.random.default_rng(0)
+    axis_of = rng.integers(-1, 4, 200)
+    values = rng.integers(-5, 110, 200)
+    got = search_by_axis([axes[f] for f in firsts], axis_of, values)
+    want = [np.searchsorted(axes[firsts[k]], v, side="left") if k >= 0 else -1 for k, v in zip(axis_of, values)]
+    assert got.tolist() == want

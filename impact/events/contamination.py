@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..errors import ImpactError
 from ..textruns import join_runs
+from .axes import distinct_axes, search_by_axis
 
 MODES = ("exclude", "merge", "ignore")
 #: Reason prefix of the estimation exclusions this module creates.
@@ -145,47 +146,31 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
     sessions, every asset's sessions as int64 ns stacked (asset ``c`` from ``base[c]``) and
     their finest time unit (the overlaps' day 0 columns keep it, as the sessions' own dates would)."""
     day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy())).as_unit("ns").asi8
-    pos = np.full(len(pairs), -1, dtype=np.int64)
-    base = np.zeros(len(names), dtype=np.int64)
-    length = np.zeros(len(names), dtype=np.int64)
-    axis = np.full(len(names), -1, dtype=np.int64)  # which distinct session index each asset uses
-    stacked: list[np.ndarray] = []
-    seen: dict = {}
-    by_key: dict = {}
-    at, units = 0, set()
+    ns_of, units = {}, set()
     for c, name in enumerate(names):
         dates = sessions.get(name)
         if dates is None or len(dates) == 0:
             continue
-        # Assets with the same sessions (one returns frame, one exchange) share one axis:
-        # converted, stacked and searched once, found by identity or else by content.
         dates = dates if isinstance(dates, pd.DatetimeIndex) else pd.DatetimeIndex(dates)
-        ns = dates.asi8 if dates.unit == "ns" else dates.as_unit("ns").asi8
-        key = (len(ns), int(ns[0]), int(ns[-1]))
-        hit = seen.get(id(dates)) or next((e for e in by_key.get(key, ()) if np.array_equal(e[2], ns)), None)
         units.add(dates.unit)
-        if hit is None:
-            hit = (dates, at, ns, len(stacked))  # (the entry holds `dates`, so its id is not reused meanwhile)
-            by_key.setdefault(key, []).append(hit)
-            stacked.append(ns)
-            at += len(ns)
-        seen[id(dates)] = hit
-        _, base[c], _, axis[c] = hit
-        length[c] = len(ns)
-    # One search per distinct axis (not per asset): its pairs all at once.
+        ns_of[c] = dates.asi8 if dates.unit == "ns" else dates.as_unit("ns").asi8
+    # Assets with the same sessions share one axis: stacked and searched once.
+    present = np.fromiter(ns_of, dtype=np.int64, count=len(ns_of))
+    code, firsts = distinct_axes(list(ns_of.values()))
+    stacked = [ns_of[int(present[f])] for f in firsts]
+    axis = np.full(len(names), -1, dtype=np.int64)  # -1: no sessions, read as the last (empty) entry below
+    axis[present] = code
+    lengths = np.array([len(ns) for ns in stacked] + [0], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    first = np.array([ns[0] for ns in stacked] + [0], dtype=np.int64)
     pair_axis = axis[codes]
-    by_axis = np.argsort(pair_axis, kind="stable")
-    bounds = np.searchsorted(pair_axis[by_axis], np.arange(len(stacked) + 1))
-    for k, ns in enumerate(stacked):
-        idx = by_axis[bounds[k]:bounds[k + 1]]
-        d0 = day0[idx]
-        q = np.searchsorted(ns, d0, side="left")
-        # As in the study: day 0 after the last session, or before the first, is not placed.
-        ok = (d0 != np.iinfo(np.int64).min) & (q < len(ns)) & ((q > 0) | (d0 == ns[0]))
-        pos[idx] = np.where(ok, q, -1)
-    n_sessions = length[codes]
+    q = search_by_axis(stacked, pair_axis, day0)
+    n_sessions = lengths[pair_axis]
+    # As in the study: day 0 after the last session, or before the first, is not placed.
+    ok = (pair_axis >= 0) & (day0 != np.iinfo(np.int64).min) & (q < n_sessions) & ((q > 0) | (day0 == first[pair_axis]))
+    pos = np.where(ok, q, -1)
     unit = next((u for u in ("ns", "us", "ms", "s") if u in units), "ns")
-    return pos, n_sessions, np.concatenate(stacked) if stacked else np.zeros(0, dtype=np.int64), base, unit
+    return pos, n_sessions, np.concatenate(stacked) if stacked else np.zeros(0, dtype=np.int64), starts[axis], unit
 
 
 def _codes(column: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:

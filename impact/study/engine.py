@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.factors import RF, factors_on
+from ..events.axes import distinct_axes, search_by_axis
 from ..parallel import ordered_map
 from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
 
@@ -46,23 +47,9 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict,
     day0 = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
     D_i8 = D.view(np.int64)
     # One search per distinct time axis (assets of one frame or exchange share their dates), not per asset.
-    axis = np.zeros(len(names), dtype=np.int64)
-    first: dict = {}
-    for c in range(len(names)):
-        rows = D_i8[o[c]:o[c] + m[c]]
-        key = (int(m[c]), int(rows[0]), int(rows[-1])) if m[c] else (0, 0, 0)
-        same = next((a for a in first.get(key, ()) if np.array_equal(D_i8[o[a]:o[a] + m[a]], rows)), None)
-        if same is None:
-            first.setdefault(key, []).append(c)
-            same = c
-        axis[c] = same
-    pair_axis = axis[codes]
-    by_axis = np.argsort(pair_axis, kind="stable")
-    bounds = np.searchsorted(pair_axis[by_axis], np.arange(len(names) + 1))
-    p = np.zeros(len(pairs), dtype=np.int64)
-    for c in np.unique(axis):
-        idx = by_axis[bounds[c]:bounds[c + 1]]
-        p[idx] = np.searchsorted(D_i8[o[c]:o[c] + m[c]], day0[idx], side="left")
+    rows_of = [D_i8[o[c]:o[c] + m[c]] for c in range(len(names))]
+    axis, firsts = distinct_axes(rows_of)
+    p = search_by_axis([rows_of[f] for f in firsts], axis[codes], day0)
     lo, n = o[codes], m[codes]
     pos, hi = lo + p, lo + n
     own = np.array([a in needs_bench and bench[a] == a for a in names], dtype=bool)[codes]

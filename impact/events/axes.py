@@ -1,0 +1,36 @@
+"""Distinct time axes: assets with the same sessions (one returns frame, one exchange) are
+searched once, not once per asset. Used by the overlap screen and the study's day-0 placement."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def distinct_axes(axes: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """For int64 arrays ``axes``: each one's axis code (equal arrays share one; candidates found by
+    length and end points, then compared) and, per code, the position of its first array."""
+    code = np.zeros(len(axes), dtype=np.int64)
+    firsts: list[int] = []
+    by_key: dict[tuple, list[int]] = {}
+    for i, values in enumerate(axes):
+        key = (len(values), int(values[0]), int(values[-1])) if len(values) else (0,)
+        same = next((k for k in by_key.get(key, ()) if np.array_equal(axes[firsts[k]], values)), None)
+        if same is None:
+            same = len(firsts)
+            firsts.append(i)
+            by_key.setdefault(key, []).append(same)
+        code[i] = same
+    return code, firsts
+
+
+def search_by_axis(axes: Sequence[np.ndarray], axis_of: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(axes[axis_of[i]], values[i], side="left")`` for every i, one search per
+    axis; entries with ``axis_of < 0`` (no axis) get -1."""
+    out = np.full(len(values), -1, dtype=np.int64)
+    order = np.argsort(axis_of, kind="stable")
+    bounds = np.searchsorted(axis_of[order], np.arange(len(axes) + 1))
+    for k, axis in enumerate(axes):
+        idx = order[bounds[k]:bounds[k + 1]]
+        out[idx] = np.searchsorted(axis, values[idx], side="left")
+    return out
