@@ -140,3 +140,22 @@ def test_float_returns_frame_split_once_equals_the_checked_path():
     for name in "ABC":
         pd.testing.assert_series_equal(fast.returns[name], checked.returns[name], check_exact=True)
     assert fast.returns["B"].isna().sum() == 2
+
+
+def test_returns_block_is_the_panels_own_and_its_series_are_made_on_demand():
+    """SYNTHETIC returns: the panel copies the caller's block once (a later edit of the frame does not
+    reach the study), makes a Series only when one is read, and behaves as a dict when set or deleted."""
+    frame = pd.DataFrame(np.arange(12.0).reshape(4, 3) / 100, columns=["A", "B", "C"],
+                         index=pd.bdate_range("2024-01-01", periods=4))
+    panel = ReturnPanel.from_returns(frame)
+    frame.iloc[0, 0] = 9.0
+    values, index = panel.column("A")
+    assert values[0] == 0.0 and index.equals(frame.index)
+    assert panel.returns._made == {}  # read as arrays: no Series made
+    assert panel.returns["A"].iloc[0] == 0.0 and list(panel.returns) == ["A", "B", "C"]
+    panel.returns["B"] = panel.returns["B"].iloc[:2]
+    assert len(panel.column("B")[0]) == 2 and len(panel.index_of("B")) == 2
+    del panel.returns["C"]
+    assert panel.symbols == ["A", "B"] and "C" not in panel.returns
+    with pytest.raises(KeyError):
+        panel.column("C")

@@ -6,7 +6,7 @@ observed sessions of that symbol, never across a filled gap.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,11 +96,54 @@ def gap_returns(prices: pd.DataFrame) -> pd.DataFrame:
     return gap_rows(price_series(prices))
 
 
+class Columns(MutableMapping):
+    """The columns of one wide block of returns as a mapping symbol -> Series, each Series made
+    on first use (a view of the block, sharing the one index): a study of 10,000 assets reads
+    their values and dates (:meth:`column`) without 10,000 Series objects."""
+
+    def __init__(self, values: np.ndarray, index: pd.DatetimeIndex, names: list[str]):
+        self._values, self._index = values, index
+        self._at: dict[str, int | None] = {name: j for j, name in enumerate(names)}
+        self._made: dict[str, pd.Series] = {}
+
+    def column(self, symbol: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
+        """The symbol's returns and dates, without a Series unless one was set or made."""
+        made = self._made.get(symbol)
+        if made is not None:
+            return made.to_numpy(dtype=float), made.index
+        j = self._at[symbol]  # KeyError for an unknown symbol, as a dict
+        return self._values[:, j], self._index
+
+    def __getitem__(self, symbol: str) -> pd.Series:
+        made = self._made.get(symbol)
+        if made is None:
+            values, index = self.column(symbol)
+            made = self._made[symbol] = pd.Series(values, index=index, name=symbol, copy=False)
+        return made
+
+    def __setitem__(self, symbol: str, series: pd.Series) -> None:
+        self._at.setdefault(symbol, None)
+        self._made[symbol] = series
+
+    def __delitem__(self, symbol: str) -> None:
+        del self._at[symbol]
+        self._made.pop(symbol, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._at
+
+
 @dataclass
 class ReturnPanel:
     """Per-asset returns on the asset's own time axis (rows), with benchmark returns."""
 
-    returns: dict[str, pd.Series]
+    returns: MutableMapping[str, pd.Series]
     closes: dict[str, pd.Series] | None = None  # the closes behind them (None for given returns)
     kind: str = "given"
     part: str = "close"  # the part of each session the returns cover (SESSION_PARTS)
@@ -142,9 +185,10 @@ class ReturnPanel:
         # A block of float columns with nothing to refuse is split without a check per column,
         # and every asset keeps the frame's one index (later stages then meet one time axis).
         numeric = all(pd.api.types.is_float_dtype(t) for t in frame.dtypes)
-        values = frame.to_numpy(dtype=float) if numeric and len(frame.columns) else None
+        # One copy of the block (the caller's frame may change later); Series only on demand.
+        values = frame.to_numpy(dtype=float, copy=True) if numeric and len(frame.columns) else None
         if values is not None and not np.isinf(values).any():
-            return cls({str(c): pd.Series(values[:, j], index=index, name=str(c)) for j, c in enumerate(frame.columns)})
+            return cls(Columns(values, index, [str(c) for c in frame.columns]))
         return cls({str(c): price_values(frame[c], str(c), pd.Series(str(c), index=frame.index),
                                          pd.Series(index, index=frame.index), "returns", positive=False).rename(str(c))
                     for c in frame.columns})
@@ -152,6 +196,17 @@ class ReturnPanel:
     @property
     def symbols(self) -> list[str]:
         return list(self.returns)
+
+    def column(self, symbol: str) -> tuple[np.ndarray, pd.DatetimeIndex]:
+        """``symbol``'s returns as floats and their dates (no Series made for a wide block)."""
+        if isinstance(self.returns, Columns):
+            return self.returns.column(symbol)
+        series = self.returns[symbol]
+        return series.to_numpy(dtype=float), series.index
+
+    def index_of(self, symbol: str) -> pd.DatetimeIndex:
+        """``symbol``'s dates (its rows)."""
+        return self.column(symbol)[1] if isinstance(self.returns, Columns) else self.returns[symbol].index
 
     def gaps(self) -> pd.DataFrame:
         """Returns spanning more than one calendar session (:func:`gap_returns`); none for given returns."""
@@ -162,7 +217,7 @@ class ReturnPanel:
         self.require([asset])
         flagged = self.gaps()
         days = set(flagged.loc[flagged["asset"] == asset, "date"])
-        index = self.returns[asset].index
+        index = self.index_of(asset)
         return pd.Series(index.isin(list(days)), index=index, name="spans_gap")
 
     def require(self, symbols: Iterable[str], role: str = "asset") -> None:
@@ -175,7 +230,7 @@ class ReturnPanel:
 
     def benchmark_on(self, benchmark: str, asset: str) -> pd.Series:
         """Benchmark returns on the asset's rows."""
-        dates = self.returns[asset].index
+        dates = self.index_of(asset)
         if self.closes is None or self.part != "close":
             # a part's return belongs to its session: the benchmark's same part on the same date
             return self.returns[benchmark].reindex(dates)

@@ -231,30 +231,29 @@ def design(panel, asset: str, bench: str | None, model: str, factors: pd.DataFra
     """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,),
     regressor names (None for a model that ignores its regressors). ``cache`` keeps the
     regressors of assets that share a time axis (a returns frame, one exchange)."""
-    r = panel.returns[asset]
-    ret = r.to_numpy(dtype=float)
+    ret, index = panel.column(asset)
     if model in ("constant_mean", "raw"):
         # Regressors are ignored: zeros of the study's width keep one design matrix.
         return ret, np.zeros((len(ret), width)), ret, None
     key = (bench if model in NEEDS_BENCHMARK else None)
     hit = cache.get(key)
     if model in FACTOR_MODELS:
-        if hit is not None and hit[0].equals(r.index):
+        if hit is not None and hit[0].equals(index):
             f = hit[1]
         else:
-            f = factors_on(factors, r.index)
-            cache[key] = (r.index, f)
+            f = factors_on(factors, index)
+            cache[key] = (index, f)
         names = [c for c in f.columns if c != RF]
         y = ret - f[RF].to_numpy() if RF in f.columns else ret
         return y, f[names].to_numpy(dtype=float), ret, names
     if model in NEEDS_BENCHMARK:
         if bench == asset:
             return ret, ret[:, None], ret, [str(bench)]
-        if hit is not None and hit[0].equals(r.index):
+        if hit is not None and hit[0].equals(index):
             x = hit[1]
         else:
             x = panel.benchmark_on(bench, asset).to_numpy(dtype=float)
-            cache[key] = (r.index, x)
+            cache[key] = (index, x)
         return ret, x[:, None], ret, [str(bench)]
     return ret, np.zeros((len(ret), 1)), ret, ["none"]
 

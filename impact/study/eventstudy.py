@@ -300,7 +300,7 @@ class EventStudy:
                                   self.session_part).reset_index(drop=True)
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
-        sessions = {a: self.panel.returns[a].index for a in pairs["asset"].unique() if a in self.panel.returns}
+        sessions = {a: self.panel.index_of(a) for a in pairs["asset"].unique() if a in self.panel.returns}
         pairs, merged, self.contamination_report, self._event_windows = apply_contamination(
             pairs, sessions, self.event_window, self.contamination)
         exclusions = self.estimation_exclusions
@@ -337,7 +337,7 @@ class EventStudy:
                                    self._design_cache)
             names = names or nm  # None for constant_mean/raw assets: the regression assets name them
             offsets[asset], lengths[asset] = start, len(y)
-            index = self.panel.returns[asset].index
+            index = self.panel.index_of(asset)
             if id(index) not in dates_of:
                 dates_of[id(index)] = (index, index.to_numpy())
             parts.append((y, x, ret, dates_of[id(index)][1]))
@@ -353,7 +353,7 @@ class EventStudy:
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
         pos, lo, hi = place_day0(pairs, D, offsets, lengths, bench, needs_bench, reasons, flags)
         masked, masked_reason, noted, spans_gap = row_masks(
-            exclusions, offsets, n_rows, {a: self.panel.returns[a].index for a in offsets},
+            exclusions, offsets, n_rows, {a: self.panel.index_of(a) for a in offsets},
             getattr(self, "_event_windows", None))
         rows = StackedRows(Y, X, R if R is not Y else None, D, masked, masked_reason, noted, spans_gap, (ea, eb), (wa, wb),
                            self.model, tuple(names), self.min_estimation_obs)
