@@ -7,12 +7,14 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import impact.study.engine as engine_module
 from impact import EventStudy
 from impact.inference.battery import TESTS
 from impact.inference.inputs import inputs
 from impact.parallel import ordered_map, threads
+from impact.study.statistics import PVALUE_BLOCK, t_pvalue
 
 
 def test_ordered_map_keeps_the_order_and_runs_on_several_threads(monkeypatch):
@@ -97,3 +99,20 @@ def test_window_by_window_fit_in_small_chunks_is_the_same_on_one_thread_and_on_f
     for one, four in zip(runs["1"], runs["4"]):
         pd.testing.assert_frame_equal(one, four, check_exact=True)
     assert len(runs["1"][0]) > 1_000 and len(runs["1"][2]) > 0
+
+
+def test_t_pvalues_in_blocks_equal_one_scipy_call_bit_for_bit(monkeypatch):
+    """Blocks of p-values on the threads: the same bits as scipy's t survival function in one call,
+    with a df per statistic or one df, NaN and non-positive df included (SYNTHETIC t values)."""
+    rng = np.random.default_rng(11)
+    n = 2 * PVALUE_BLOCK + 12_345
+    t = rng.standard_t(5, n)
+    t[::997] = np.nan
+    df = rng.integers(-1, 300, n).astype(float)
+    with np.errstate(invalid="ignore"):
+        want = 2 * stats.t.sf(np.abs(t), np.where(df > 0, df, np.nan))
+    monkeypatch.setenv("IMPACT_THREADS", "3")
+    np.testing.assert_array_equal(t_pvalue(t, df), want)
+    np.testing.assert_array_equal(t_pvalue(t, 248.0), 2 * stats.t.sf(np.abs(t), 248.0))
+    monkeypatch.setenv("IMPACT_THREADS", "1")
+    np.testing.assert_array_equal(t_pvalue(t, df), want)

@@ -86,7 +86,7 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
     def fit_chunk(c0: int) -> tuple[int, int, Fitted]:
         c1 = min(c0 + chunk_size, P)
         return c0, c1, _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
-                                  flags[c0:c1], None if moments is None else (moments[0].take(np.arange(c0, c1)),
+                                  flags[c0:c1], None if moments is None else (moments[0].take(slice(c0, c1)),
                                                                                 moments[1][c0:c1]))
 
     # chunks fitted side by side on the block threads, written in their order
@@ -96,12 +96,16 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
         n = len(part.ar)
         for name in ("ar", "xev", "n_masked"):
             getattr(out, name)[at:at + n] = getattr(part, name)
-        if part.fit is not None:
+        if part.fit is not None and moments is None:
             fits.append(part.fit)
         at += n
     for name in ("ar", "xev", "n_masked"):
         setattr(out, name, getattr(out, name)[:at])
-    out.fit = concat_fits(fits) if fits else None
+    if moments is not None:  # the kept pairs' rows of the fits made before, taken once (none if all are kept)
+        kept = out.reasons == ""
+        out.fit = moments[0] if kept.all() else moments[0].take(kept)
+    else:
+        out.fit = concat_fits(fits) if fits else None
     return out
 
 
@@ -180,7 +184,8 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
         if not reasons[j]:
             reasons[j] = fit.problem[j]
     keep = reasons == ""
-    fit = fit.take(keep)
+    if not keep.all():  # all kept (the rule): no copy of the chunk
+        fit, y_ev, x_ev, n_masked = fit.take(keep), y_ev[keep], x_ev[keep], n_masked[keep]
     # Raw returns and dates of the event window are read from the rows when asked for
     # (EventStudyResult.raw / .dates), not kept for every pair here.
-    return Fitted(s, reasons, flags, fit, y_ev[keep] - fit.expected(x_ev[keep]), x_ev[keep], n_masked[keep])
+    return Fitted(s, reasons, flags, fit, y_ev - fit.expected(x_ev), x_ev, n_masked)

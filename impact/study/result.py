@@ -278,10 +278,10 @@ class EventStudyResult(ResearchVerbs):
         mask = self._window_mask(window)
         key = ("car", f"[{window[0]},{window[1]}]")
         if key not in self._cache:  # caar, the battery and reports ask for the same CARs again
-            car = self.abnormal[:, mask].sum(axis=1)
-            se = np.sqrt(self.fit.car_variance(self.benchmark, mask))
+            days = np.flatnonzero(mask)  # one run of days: a view, not a copy of every pair's ARs
+            car = self.abnormal[:, days[0]:days[-1] + 1].sum(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                t = car / se
+                t = car / (se := np.sqrt(self.fit.car_variance(self.benchmark, mask)))
             self._cache[key] = pd.DataFrame({
                 "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
                 "window": f"[{window[0]},{window[1]}]", "car": car, "se": se, "t": t,

@@ -9,11 +9,32 @@ import numpy as np
 import pandas as pd
 from scipy import special  # the t distribution's functions themselves: scipy.stats costs start-up time
 
+from ..parallel import ordered_map
+
+
+#: From this many statistics on, p-values are computed in blocks of this size side by side on
+#: the block threads (elementwise: the same bits on any number of threads).
+PVALUE_BLOCK = 1 << 17
+
 
 def t_pvalue(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
     """Two-sided p-value of a t statistic with ``df`` degrees of freedom."""
     t = np.asarray(t, dtype=float)
     df = np.asarray(df, dtype=float)
+    if t.ndim != 1 or df.ndim > 1 or len(t) < 2 * PVALUE_BLOCK:
+        return _t_pvalue(t, df)
+    df = np.broadcast_to(df, t.shape)
+    out = np.empty(t.shape)
+
+    def block(a: int) -> None:
+        out[a:a + PVALUE_BLOCK] = _t_pvalue(t[a:a + PVALUE_BLOCK], df[a:a + PVALUE_BLOCK])
+
+    for _ in ordered_map(block, range(0, len(t), PVALUE_BLOCK)):
+        pass
+    return out
+
+
+def _t_pvalue(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         # stdtr(df, -|t|) is what scipy.stats.t.sf(|t|, df) evaluates (Student's t upper tail)
         return 2.0 * special.stdtr(np.where(df > 0, df, np.nan), -np.abs(t))
