@@ -74,8 +74,8 @@ class NormalFit:
         # no mutate below: upper-case einsum labels give the same sum
         return self.alpha[:, None] + np.einsum("pwk,pk->pw", X, self.beta)  # pragma: no mutate
 
-    def take(self, keep: np.ndarray) -> NormalFit:
-        """The fit for a subset of pairs (boolean mask or integer index)."""
+    def take(self, keep: np.ndarray | slice) -> NormalFit:
+        """The fit for a subset of pairs (boolean mask, integer index, or a slice: views)."""
         return replace(self, **{f.name: getattr(self, f.name)[keep] for f in fields(self)
                                 if isinstance(getattr(self, f.name), np.ndarray)})
 

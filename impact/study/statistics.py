@@ -11,7 +11,6 @@ from scipy import special  # the t distribution's functions themselves: scipy.st
 
 from ..parallel import ordered_map
 
-
 #: From this many statistics on, p-values are computed in blocks of this size side by side on
 #: the block threads (elementwise: the same bits on any number of threads).
 PVALUE_BLOCK = 1 << 17
