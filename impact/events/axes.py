@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 
 def distinct_axes(axes: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
@@ -22,6 +23,29 @@ def distinct_axes(axes: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
             by_key.setdefault(key, []).append(same)
         code[i] = same
     return code, firsts
+
+
+def index_axes(indexes: Sequence[pd.DatetimeIndex | None]) -> tuple[np.ndarray, list[np.ndarray], set[str]]:
+    """:func:`distinct_axes` of session indexes as int64 nanoseconds: each entry's axis code (-1 for
+    None), the distinct axes, and the indexes' time units. An index object held by several entries
+    (the assets of one returns frame) is converted and compared once, not once per entry."""
+    code = np.full(len(indexes), -1, dtype=np.int64)
+    seen: dict[int, int] = {}  # id of an index object -> its entry in ``ns`` (the objects stay referenced)
+    ns: list[np.ndarray] = []
+    units: set[str] = set()
+    for i, index in enumerate(indexes):
+        if index is None:
+            continue
+        at = seen.get(id(index))
+        if at is None:
+            dates = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index)
+            units.add(dates.unit)
+            at = seen[id(index)] = len(ns)
+            ns.append(dates.asi8 if dates.unit == "ns" else dates.as_unit("ns").asi8)
+        code[i] = at
+    of_ns, firsts = distinct_axes(ns)
+    code[code >= 0] = of_ns[code[code >= 0]]
+    return code, [ns[f] for f in firsts], units
 
 
 def search_by_axis(axes: Sequence[np.ndarray], axis_of: np.ndarray, values: np.ndarray) -> np.ndarray:

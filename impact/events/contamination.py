@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..errors import ImpactError
 from ..textruns import join_runs
-from .axes import distinct_axes, search_by_axis
+from .axes import index_axes, search_by_axis
 
 MODES = ("exclude", "merge", "ignore")
 #: Reason prefix of the estimation exclusions this module creates.
@@ -146,20 +146,10 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
     sessions, every asset's sessions as int64 ns stacked (asset ``c`` from ``base[c]``) and
     their finest time unit (the overlaps' day 0 columns keep it, as the sessions' own dates would)."""
     day0 = pd.DatetimeIndex(pd.to_datetime(pairs["day0"].to_numpy())).as_unit("ns").asi8
-    ns_of, units = {}, set()
-    for c, name in enumerate(names):
-        dates = sessions.get(name)
-        if dates is None or len(dates) == 0:
-            continue
-        dates = dates if isinstance(dates, pd.DatetimeIndex) else pd.DatetimeIndex(dates)
-        units.add(dates.unit)
-        ns_of[c] = dates.asi8 if dates.unit == "ns" else dates.as_unit("ns").asi8
-    # Assets with the same sessions share one axis: stacked and searched once.
-    present = np.fromiter(ns_of, dtype=np.int64, count=len(ns_of))
-    code, firsts = distinct_axes(list(ns_of.values()))
-    stacked = [ns_of[int(present[f])] for f in firsts]
-    axis = np.full(len(names), -1, dtype=np.int64)  # -1: no sessions, read as the last (empty) entry below
-    axis[present] = code
+    # Assets with the same sessions share one axis: stacked and searched once. -1: no sessions,
+    # read as the last (empty) entry below.
+    given = [sessions.get(name) for name in names]
+    axis, stacked, units = index_axes([d if d is not None and len(d) else None for d in given])
     lengths = np.array([len(ns) for ns in stacked] + [0], dtype=np.int64)
     starts = np.cumsum(lengths) - lengths
     first = np.array([ns[0] for ns in stacked] + [0], dtype=np.int64)

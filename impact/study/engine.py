@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.factors import RF, factors_on
-from ..events.axes import distinct_axes, search_by_axis
+from ..events.axes import index_axes, search_by_axis
 from ..parallel import ordered_map
 from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
 
@@ -33,23 +33,23 @@ def stack_rows(parts: list, starts: list, n_rows: int, k: int, separate_raw: boo
     return Y, X, R, D
 
 
-def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, lengths: dict, bench: dict,
+def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict, bench: dict,
                 needs_bench: set, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi).
+    """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi);
+    ``indexes`` each asset's dates (its rows in ``D`` from ``offsets``).
 
     Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
     an observed session moves to the next one and is flagged ``day0_moved``.
     """
     codes, names = pd.factorize(pairs["asset"])
     o = np.array([offsets[a] for a in names], dtype=np.int64)
-    m = np.array([lengths[a] for a in names], dtype=np.int64)
+    m = np.array([len(indexes[a]) for a in names], dtype=np.int64)
     # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
     day0 = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
     D_i8 = D.view(np.int64)
     # One search per distinct time axis (assets of one frame or exchange share their dates), not per asset.
-    rows_of = [D_i8[o[c]:o[c] + m[c]] for c in range(len(names))]
-    axis, firsts = distinct_axes(rows_of)
-    p = search_by_axis([rows_of[f] for f in firsts], axis[codes], day0)
+    axis, axes, _ = index_axes([indexes[a] for a in names])
+    p = search_by_axis(axes, axis[codes], day0)
     lo, n = o[codes], m[codes]
     pos, hi = lo + p, lo + n
     own = np.array([a in needs_bench and bench[a] == a for a in names], dtype=bool)[codes]

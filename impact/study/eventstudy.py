@@ -326,7 +326,7 @@ class EventStudy:
         gathers_estimation = not by_moments
         pad = max(-ea if gathers_estimation else -wa, wb, 0) + 1
         # One long array of every asset's returns, NaN-padded between assets; pairs index into it.
-        offsets, lengths, parts, names = {}, {}, [], None
+        offsets, parts, names = {}, [], None
         start = pad
         # Design-matrix width: the factors of a factor model, else one column (the benchmark).
         width = (len([c for c in self.factors.columns if c != RF])
@@ -336,7 +336,7 @@ class EventStudy:
             y, x, ret, nm = design(self.panel, asset, bench[asset], self.model_of(asset), self.factors, width,
                                    self._design_cache)
             names = names or nm  # None for constant_mean/raw assets: the regression assets name them
-            offsets[asset], lengths[asset] = start, len(y)
+            offsets[asset] = start
             index = self.panel.index_of(asset)
             if id(index) not in dates_of:
                 dates_of[id(index)] = (index, index.to_numpy())
@@ -351,9 +351,10 @@ class EventStudy:
 
         reasons = np.full(len(pairs), "", dtype=object)
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
-        pos, lo, hi = place_day0(pairs, D, offsets, lengths, bench, needs_bench, reasons, flags)
+        indexes = {a: self.panel.index_of(a) for a in offsets}
+        pos, lo, hi = place_day0(pairs, D, offsets, indexes, bench, needs_bench, reasons, flags)
         masked, masked_reason, noted, spans_gap = row_masks(
-            exclusions, offsets, n_rows, {a: self.panel.index_of(a) for a in offsets},
+            exclusions, offsets, n_rows, indexes,
             getattr(self, "_event_windows", None))
         rows = StackedRows(Y, X, R if R is not Y else None, D, masked, masked_reason, noted, spans_gap, (ea, eb), (wa, wb),
                            self.model, tuple(names), self.min_estimation_obs)
