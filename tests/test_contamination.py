@@ -11,7 +11,7 @@ from impact import EventStudy
 from impact.data.prices import price_series
 from impact.data.returns import benchmark_returns
 from impact.errors import ImpactError
-from impact.events.axes import distinct_axes, search_by_axis
+from impact.events.axes import distinct_axes, index_axes, search_by_axis
 from impact.events.contamination import contamination
 
 # SYNTHETIC session index (business days); only the positions matter here.
@@ -190,3 +190,16 @@ def test_distinct_axes_and_one_search_per_axis_equal_a_search_per_array():
     got = search_by_axis([axes[f] for f in firsts], axis_of, values)
     want = [np.searchsorted(axes[firsts[k]], v, side="left") if k >= 0 else -1 for k, v in zip(axis_of, values)]
     assert got.tolist() == want
+
+
+def test_index_axes_convert_each_index_object_once_and_compare_in_nanoseconds():
+    """SYNTHETIC session indexes: entries holding one object share its axis; an equal index in another
+    unit (microseconds) is the same axis in nanoseconds; another calendar is another axis; None is -1."""
+    ns = pd.bdate_range("2024-01-01", periods=30)
+    us = pd.DatetimeIndex(ns.to_numpy().astype("datetime64[us]"))
+    other = ns.delete(5)
+    code, axes, units = index_axes([ns, None, ns, us, other, ns])
+    assert code.tolist() == [0, -1, 0, 0, 1, 0] and units == {"ns", "us"}
+    np.testing.assert_array_equal(axes[0], ns.asi8)
+    np.testing.assert_array_equal(axes[1], other.asi8)
+    assert axes[0].dtype == np.int64 and len(axes) == 2
