@@ -195,7 +195,7 @@ def test_distinct_axes_and_one_search_per_axis_equal_a_search_per_array():
 def test_index_axes_convert_each_index_object_once_and_compare_in_nanoseconds():
     """SYNTHETIC session indexes: entries holding one object share its axis; an equal index in another
     unit (microseconds) is the same axis in nanoseconds; another calendar is another axis; None is -1."""
-    ns = pd.bdate_range("2024-01-01", periods=30)
+    ns = pd.bdate_range("2024-01-01", periods=30).as_unit("ns")
     us = pd.DatetimeIndex(ns.to_numpy().astype("datetime64[us]"))
     other = ns.delete(5)
     code, axes, units = index_axes([ns, None, ns, us, other, ns])
