@@ -75,32 +75,33 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
     counts already made for them (engine "moments"); ``chunks`` wraps the fitted chunks as
     they come (a progress bar)."""
     starts = range(0, len(index), chunk_size)
-    # The kept pairs' arrays are written chunk after chunk into arrays made once (rows of the
-    # excluded pairs at the end are never written, so never paged in): no copy of every chunk.
+    # Each chunk writes its kept pairs' arrays, on its own thread, into arrays made once, from the
+    # chunk's first row; the rows of excluded pairs are squeezed out at the end (none: no copy).
     P, W, k = len(index), rows.event_window[1] - rows.event_window[0] + 1, rows.X.shape[1]
     out = Fitted(index, np.full(P, "", dtype=object), flags.copy(), None, np.empty((P, W)), np.empty((P, W, k)),
                  np.empty(P, dtype=np.int64))
     fits: list[NormalFit] = []
-    at = 0
+    written = np.zeros(P, dtype=bool)
 
     def fit_chunk(c0: int) -> tuple[int, int, Fitted]:
         c1 = min(c0 + chunk_size, P)
-        return c0, c1, _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
-                                  flags[c0:c1], None if moments is None else (moments[0].take(slice(c0, c1)),
-                                                                                moments[1][c0:c1]))
+        part = _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
+                          flags[c0:c1], None if moments is None else (moments[0].take(slice(c0, c1)), moments[1][c0:c1]))
+        n = len(part.n_masked)
+        for name in ("ar", "xev", "n_masked"):
+            getattr(out, name)[c0:c0 + n] = getattr(part, name)
+        written[c0:c0 + n] = True
+        return c0, c1, part
 
-    # chunks fitted side by side on the block threads, written in their order
+    # chunks fitted side by side on the block threads
     parts = ordered_map(fit_chunk, starts)
     for c0, c1, part in (chunks(parts) if chunks is not None else parts):
         out.reasons[c0:c1], out.flags[c0:c1] = part.reasons, part.flags
-        n = len(part.ar)
-        for name in ("ar", "xev", "n_masked"):
-            getattr(out, name)[at:at + n] = getattr(part, name)
         if part.fit is not None and moments is None:
             fits.append(part.fit)
-        at += n
-    for name in ("ar", "xev", "n_masked"):
-        setattr(out, name, getattr(out, name)[:at])
+    if not written.all():
+        for name in ("ar", "xev", "n_masked"):
+            setattr(out, name, getattr(out, name)[written])
     if moments is not None:  # the kept pairs' rows of the fits made before, taken once (none if all are kept)
         kept = out.reasons == ""
         out.fit = moments[0] if kept.all() else moments[0].take(kept)
