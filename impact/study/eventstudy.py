@@ -261,9 +261,10 @@ class EventStudy:
         benchmarks = set(self.market.values()) if isinstance(self.market, Mapping) else {self.market}
         return [s for s in self.panel.symbols if s not in benchmarks]
 
-    def _pair_models(self, assets) -> str | np.ndarray:
-        """The model name when the study has one, else each pair's model (for :func:`fit_by_model`)."""
-        return self.model if self.model != "mixed" else np.array([self.model_of(a) for a in assets], dtype=object)
+    def _pair_models(self, pairs: pd.DataFrame, sel: np.ndarray) -> str | np.ndarray:
+        """The model name when the study has one, else the model of each pair ``sel`` (for :func:`fit_by_model`)."""
+        return self.model if self.model != "mixed" else np.array(
+            [self.model_of(a) for a in pairs["asset"].to_numpy()[sel]], dtype=object)
 
     # -- estimation -----------------------------------------------------------------------
     #: Pairs per chunk: bounds the work arrays (a dozen of chunk_size x L floats, ~4 MB each for
@@ -350,7 +351,8 @@ class EventStudy:
         del parts, dates_of
 
         reasons = np.full(len(pairs), "", dtype=object)
-        flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
+        given_flags = pairs["flags"].astype(str).to_numpy(dtype=object)
+        flags = given_flags.copy()
         indexes = {a: self.panel.index_of(a) for a in offsets}
         pos, lo, hi = place_day0(pairs, D, offsets, indexes, bench, needs_bench, reasons, flags)
         masked, masked_reason, noted, spans_gap = row_masks(
@@ -359,7 +361,7 @@ class EventStudy:
         rows = StackedRows(Y, X, R if R is not Y else None, D, masked, masked_reason, noted, spans_gap, (ea, eb), (wa, wb),
                            self.model, tuple(names), self.min_estimation_obs)
         sel = np.flatnonzero(reasons == "")
-        models = self._pair_models(pairs["asset"].to_numpy()[sel])
+        models = self._pair_models(pairs, sel)  # the asset column read only when models mix
         if client is not None:  # whole day-0 dates per partition, fitted on the workers
             done = fit_distributed(client, rows, sel, pos[sel], models, flags[sel], D[pos[sel]], self.chunk_size,
                                    self.partition_size)
@@ -377,7 +379,8 @@ class EventStudy:
             self.model if self.model not in ("garch", "mixed") else "market", np.zeros((0, 1)), np.zeros((0, 1, k)),
             np.zeros((0, 1), dtype=bool), 1, tuple(names or ()))
         est_dates = window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
-        pairs["flags"] = flags
+        if (flags != given_flags).any():  # else the column stays as it is (no text column made again)
+            pairs["flags"] = flags
         bad = reasons != ""
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
         return with_merged(merged, EventStudyResult(
@@ -389,6 +392,6 @@ class EventStudy:
             estimation_dates=est_dates,
             estimation_masked=done.n_masked,
             excluded=excluded,
-            alignment=pairs.assign(excluded_reason=reasons),
+            alignment=pairs.assign(excluded_reason=reasons if bad.any() else ""),
             rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept], R if R is not Y else None),
         ))

@@ -126,7 +126,9 @@ def _solve_slopes(model: str, xtx: np.ndarray, xty: np.ndarray, scale: np.ndarra
         collinear = (np.linalg.eigvalsh(corr)[:, 0] < 1e-10) & ~singular
         problem[collinear] = "factors are collinear over the estimation window"
         singular = singular | collinear
-    xtx_inv = np.linalg.inv(np.where(singular[:, None, None], np.eye(k), xtx))
+    system = np.where(singular[:, None, None], np.eye(k), xtx)
+    # One regressor: the inverse is the reciprocal (what LAPACK's solve gives, bit for bit; ~40x faster).
+    xtx_inv = 1.0 / system if k == 1 else np.linalg.inv(system)
     return xtx_inv, np.einsum("pkj,pj->pk", xtx_inv, xty)  # pragma: no mutate (upper-case einsum labels give the same sum)
 
 

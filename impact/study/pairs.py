@@ -79,7 +79,7 @@ def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode:
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
         flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
         pairs = pairs.assign(flags=flags)
-    merged = found.reason != ""
+    merged = found.reason.to_numpy(dtype=object) != ""
     if not merged.any():  # nothing merged: no copy of every pair
         return pairs, pairs.iloc[:0].assign(excluded_reason=found.reason[:0]), found.overlaps, found.windows
     return (pairs[~merged].reset_index(drop=True),
