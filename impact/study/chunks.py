@@ -40,10 +40,12 @@ class StackedRows:
     finite: np.ndarray = field(init=False, repr=False)  # rows with a finite return and regressors
     usable: np.ndarray = field(init=False, repr=False)  # ... and not left out of estimation
     any_masked: bool = field(init=False, repr=False)
+    any_gap: bool = field(init=False, repr=False)  # a return spanning a gap somewhere in the rows
 
     def __post_init__(self) -> None:
         self.finite = np.isfinite(self.Y) & np.isfinite(self.X).all(axis=1)
         self.any_masked = bool(self.masked.any())
+        self.any_gap = bool(self.spans_gap.any())
         self.usable = self.finite & ~self.masked if self.any_masked else self.finite
 
 
@@ -155,31 +157,31 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
         else:
             fit = fit_by_model(models, lambda m, i: fit_normal_returns(m, y_est[i], x_est[i], usable[i], rows.min_obs,
                                                                        rows.names))
-    ev_idx = pos[:, None] + ev_off[None, :]
+    ev_idx = pos[:, None] + ev_off[None, :] if any_masked or rows.any_gap else None  # rows flagged: look them up
     y_ev = sliding_window_view(Y, W)[pos + wa]
     x_ev = np.swapaxes(sliding_window_view(X, W, axis=0)[pos + wa], 1, 2)
-    if any_masked:
+    if ev_idx is not None:
         for j, kk in zip(*np.nonzero(rows.noted[ev_idx])):
             note = f"{rows.masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
             flags[j] = f"{flags[j]};{note}" if flags[j] else note
-    # A return spanning a gap (a missing close) is not one session's return: the
-    # window would silently hold a multi-day move, so the pair is excluded.
-    for j, kk in zip(*np.nonzero(rows.spans_gap[ev_idx])):
-        if not reasons[j]:
-            when = pd.Timestamp(D[ev_idx[j, kk]])
-            reasons[j] = (f"event window incomplete: the return at rel_day {ev_off[kk]:+d} ({when:%Y-%m-%d}) "
-                          f"spans a gap ({rows.masked_reason[ev_idx[j, kk]]}); fill the missing close or "
-                          "pass gap_days=False to keep it")
+        # A return spanning a gap (a missing close) is not one session's return: the
+        # window would silently hold a multi-day move, so the pair is excluded.
+        for j, kk in zip(*np.nonzero(rows.spans_gap[ev_idx])):
+            if not reasons[j]:
+                when = pd.Timestamp(D[ev_idx[j, kk]])
+                reasons[j] = (f"event window incomplete: the return at rel_day {ev_off[kk]:+d} ({when:%Y-%m-%d}) "
+                              f"spans a gap ({rows.masked_reason[ev_idx[j, kk]]}); fill the missing close or "
+                              "pass gap_days=False to keep it")
     # Event windows must be complete: a missing return would silently shorten a CAR.
     ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
     for j in np.flatnonzero(~ev_ok.all(axis=1)):
         kk = int(np.argmin(ev_ok[j]))
         day = ev_off[kk]
-        if np.isnat(D[ev_idx[j, kk]]):
+        if np.isnat(D[pos[j] + day]):
             edge = "before the series starts" if day < 0 else "after the series ends"
             reasons[j] = f"event window incomplete: rel_day {day:+d} falls {edge}"
         else:
-            when = pd.Timestamp(D[ev_idx[j, kk]])
+            when = pd.Timestamp(D[pos[j] + day])
             reasons[j] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
     for j in np.flatnonzero(fit.problem != ""):
         if not reasons[j]:

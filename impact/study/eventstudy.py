@@ -301,15 +301,17 @@ class EventStudy:
                                   self.session_part).reset_index(drop=True)
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
-        sessions = {a: self.panel.index_of(a) for a in pairs["asset"].unique() if a in self.panel.returns}
+        sessions = {a: self.panel.index_of(a) for a in pairs["asset"].unique().tolist() if a in self.panel.returns}
         pairs, merged, self.contamination_report, self._event_windows = apply_contamination(
             pairs, sessions, self.event_window, self.contamination)
+        # the assets with pairs left, in order of first appearance
+        studied = list(sessions) if not len(merged) else pairs["asset"].unique().tolist()
         exclusions = self.estimation_exclusions
         dupes = pairs.duplicated(["event_id", "asset"])
         if dupes.any():
             first = pairs[dupes].iloc[0]
             raise ImpactError(f"event {first['event_id']} is given twice for asset {first['asset']}")
-        bench = {a: self._benchmark_of(a) for a in pairs["asset"].unique()}
+        bench = {a: self._benchmark_of(a) for a in studied}
         needs_bench = {a for a in bench if self.model_of(a) in NEEDS_BENCHMARK}
         if needs_bench:
             missing = [a for a in needs_bench if bench[a] is None]
@@ -333,12 +335,12 @@ class EventStudy:
         width = (len([c for c in self.factors.columns if c != RF])
                  if self.factors is not None and any(m in FACTOR_MODELS for m in self.asset_models.values()) else 1)
         dates_of: dict = {}  # one datetime64 array per index object (assets of one frame share it)
-        for asset in pairs["asset"].unique():
+        for asset in studied:
             y, x, ret, nm = design(self.panel, asset, bench[asset], self.model_of(asset), self.factors, width,
                                    self._design_cache)
             names = names or nm  # None for constant_mean/raw assets: the regression assets name them
             offsets[asset] = start
-            index = self.panel.index_of(asset)
+            index = sessions[asset]
             if id(index) not in dates_of:
                 dates_of[id(index)] = (index, index.to_numpy())
             parts.append((y, x, ret, dates_of[id(index)][1]))
@@ -353,7 +355,7 @@ class EventStudy:
         reasons = np.full(len(pairs), "", dtype=object)
         given_flags = pairs["flags"].astype(str).to_numpy(dtype=object)
         flags = given_flags.copy()
-        indexes = {a: self.panel.index_of(a) for a in offsets}
+        indexes = {a: sessions[a] for a in offsets}
         pos, lo, hi = place_day0(pairs, D, offsets, indexes, bench, needs_bench, reasons, flags)
         masked, masked_reason, noted, spans_gap = row_masks(
             exclusions, offsets, n_rows, indexes,
