@@ -15,6 +15,7 @@ from impact.inference.battery import TESTS
 from impact.inference.inputs import inputs
 from impact.parallel import ordered_map, threads
 from impact.study.statistics import PVALUE_BLOCK, t_pvalue
+from impact.study.windows import DAY_SUM_BLOCK, centred_day_sums
 
 
 def test_ordered_map_keeps_the_order_and_runs_on_several_threads(monkeypatch):
@@ -116,3 +117,19 @@ def test_t_pvalues_in_blocks_equal_one_scipy_call_bit_for_bit(monkeypatch):
     np.testing.assert_array_equal(t_pvalue(t, 248.0), 2 * stats.t.sf(np.abs(t), 248.0))
     monkeypatch.setenv("IMPACT_THREADS", "1")
     np.testing.assert_array_equal(t_pvalue(t, df), want)
+
+
+def test_centred_day_sums_in_blocks_equal_the_day_by_day_loop_bit_for_bit(monkeypatch):
+    """SYNTHETIC regressors over three blocks of pairs (a partial one last), a window of some days:
+    the blocked sums on the threads equal adding (x_d - xbar) day after day over all pairs at once."""
+    rng = np.random.default_rng(12)
+    P = 2 * DAY_SUM_BLOCK + 777
+    X, xbar = rng.normal(size=(P, 7, 2)) * 1e-2, rng.normal(size=(P, 2)) * 1e-3
+    days = np.array([1, 2, 3, 4])
+    want = np.zeros_like(xbar)
+    for d in days:
+        want += X[:, d, :] - xbar
+    monkeypatch.setenv("IMPACT_THREADS", "3")
+    np.testing.assert_array_equal(centred_day_sums(X, xbar, days), want)
+    monkeypatch.setenv("IMPACT_THREADS", "1")
+    np.testing.assert_array_equal(centred_day_sums(X, xbar, days), want)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from ..errors import ImpactError
+from .windows import centred_day_sums
 
 MODELS = ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch")
 #: Models whose regressors include the benchmark return.
@@ -97,12 +98,7 @@ class NormalFit:
         factor = np.full(len(self.alpha), length)
         factor = factor + np.where(self.mean_estimated, length**2 / self.n_obs, 0.0)
         if self.xtx_inv is not None:
-            # sum over the window's days of (x_t - xbar), day after day: the same sums as one
-            # (P, W, k) temporary, in the same order, with (P, k) temporaries only
-            days = np.flatnonzero(window)
-            s = np.zeros_like(self.xbar)
-            for d in days:
-                s += X[:, d, :] - self.xbar
+            s = centred_day_sums(X, self.xbar, np.flatnonzero(window))  # sum over the window of (x_t - xbar)
             # no mutate below: upper-case einsum labels give the same sum
             factor = factor + np.einsum("pk,pkj,pj->p", s, self.xtx_inv, s)  # pragma: no mutate
         return self.sigma2 * factor
