@@ -118,7 +118,10 @@ def contamination(
     # Overlapping windows: every (i, j > i) of one asset within `span` sessions; sorting by
     # (asset, position) makes them neighbours, and the key keeps assets apart.
     key = code.astype(np.int64) * (int(n_sessions.max(initial=0)) + span + 2) + p
-    reach = np.searchsorted(key, key + span, side="right") - np.arange(len(p)) - 1
+    # Only a window whose next neighbour lies within `span` reaches any: searched for those alone.
+    near = np.flatnonzero(np.diff(key) <= span)
+    reach = np.zeros(len(p), dtype=np.int64)
+    reach[near] = np.searchsorted(key, key[near] + span, side="right") - near - 1
     i = np.repeat(np.arange(len(p)), reach)
     j = i + 1 + (np.arange(reach.sum()) - np.repeat(np.cumsum(reach) - reach, reach))
     gap = p[j] - p[i]

@@ -41,14 +41,16 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict,
     Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
     an observed session moves to the next one and is flagged ``day0_moved``.
     """
-    codes, names = pd.factorize(pairs["asset"])
+    codes, uniques = pd.factorize(pairs["asset"])
+    names = uniques.tolist()  # a list: ten thousand look-ups below, not an Index's
+    dates = [indexes[a] for a in names]
     o = np.array([offsets[a] for a in names], dtype=np.int64)
-    m = np.array([len(indexes[a]) for a in names], dtype=np.int64)
+    m = np.array([len(d) for d in dates], dtype=np.int64)
     # Day-0 lookups on plain int64 nanoseconds (NaT is the minimum int64): no pandas in the loop.
     day0 = pd.DatetimeIndex(pairs["day0"]).as_unit("ns").asi8
     D_i8 = D.view(np.int64)
     # One search per distinct time axis (assets of one frame or exchange share their dates), not per asset.
-    axis, axes, _ = index_axes([indexes[a] for a in names])
+    axis, axes, _ = index_axes(dates)
     p = search_by_axis(axes, axis[codes], day0)
     lo, n = o[codes], m[codes]
     pos, hi = lo + p, lo + n

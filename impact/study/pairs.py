@@ -2,6 +2,7 @@
 user frames give instants, dates per asset, or one date for every asset."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ImpactError
@@ -74,12 +75,12 @@ def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode:
     ``excluded_reason``; the overlaps found; other events' windows to leave out of estimation)."""
     found = contamination(pairs, sessions, event_window, mode)
     extra = found.flags.to_numpy(dtype=object)
-    has = extra != ""
+    has = extra != "" if len(found.overlaps) else np.zeros(len(extra), dtype=bool)  # flags come from overlaps
     if has.any():
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
         flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
         pairs = pairs.assign(flags=flags)
-    merged = found.reason.to_numpy(dtype=object) != ""
+    merged = found.reason.to_numpy(dtype=object) != "" if len(found.overlaps) else np.zeros(len(pairs), dtype=bool)
     if not merged.any():  # nothing merged: no copy of every pair
         return pairs, pairs.iloc[:0].assign(excluded_reason=found.reason[:0]), found.overlaps, found.windows
     return (pairs[~merged].reset_index(drop=True),
