@@ -51,6 +51,8 @@ def index_axes(indexes: Sequence[pd.DatetimeIndex | None]) -> tuple[np.ndarray, 
 def search_by_axis(axes: Sequence[np.ndarray], axis_of: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``np.searchsorted(axes[axis_of[i]], values[i], side="left")`` for every i, one search per
     axis; entries with ``axis_of < 0`` (no axis) get -1."""
+    if len(axes) == 1:  # one calendar (a returns frame): one search
+        return np.where(axis_of >= 0, np.searchsorted(axes[0], values, side="left"), -1)
     out = np.full(len(values), -1, dtype=np.int64)
     order = np.argsort(axis_of, kind="stable")
     bounds = np.searchsorted(axis_of[order], np.arange(len(axes) + 1))

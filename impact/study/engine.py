@@ -145,24 +145,27 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     sums = {"n": np.zeros(P), "y": np.zeros(P), "x": np.zeros((P, k)), "xx": np.zeros((P, k, k)),
             "xy": np.zeros((P, k)), "yy": np.zeros(P), "fm": np.zeros(P)}
     shift_y, shift_x = np.zeros(P), np.zeros((P, k))
-    order = np.argsort(lo, kind="stable")
-    lo_sorted = lo[order]
     blocks, first = [], 0
     while first < len(starts):
         # Whole segments up to block_rows rows (a longer segment is a block of its own).
         last = max(int(np.searchsorted(ends, starts[first] + block_rows, side="right")), first + 1)
         blocks.append((first, last))
         first = last
+    # Each pair's block (its asset's segment lies in one), the pairs grouped by block: the order
+    # inside a block does not matter (every pair's sums are its own).
+    block_of = np.searchsorted(np.array([starts[b[0]] for b in blocks], dtype=np.int64), lo, side="right") - 1
+    order = np.argsort(block_of.astype(np.uint16) if len(blocks) < 1 << 16 else block_of, kind="stable")  # radix
+    bounds = np.searchsorted(block_of[order], np.arange(len(blocks) + 1))
 
-    def run(block: tuple[int, int]) -> None:  # each block writes its own pairs' entries
-        first, last = block
+    def run(b: int) -> None:  # each block writes its own pairs' entries
+        first, last = blocks[b]
         r0, r1 = int(starts[first]), int(ends[last - 1])
-        sel = order[np.searchsorted(lo_sorted, r0):np.searchsorted(lo_sorted, r1)]
+        sel = order[bounds[b]:bounds[b + 1]]
         if len(sel):
             _block_sums(Y[r0:r1], X[r0:r1], finite_row[r0:r1], usable_row[r0:r1], starts[first:last] - r0,
                         pos[sel] - r0, lo[sel] - r0, ea, eb, sel, sums, shift_y, shift_x)
 
-    for _ in ordered_map(run, blocks):  # blocks side by side on the block threads
+    for _ in ordered_map(run, range(len(blocks))):  # blocks side by side on the block threads
         pass
     n = np.rint(sums["n"])
     sy, sx, sxx, sxy, syy = (sums[key] for key in ("y", "x", "xx", "xy", "yy"))
