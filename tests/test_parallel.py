@@ -80,6 +80,7 @@ def test_fit_and_battery_are_the_same_on_one_thread_and_on_four(monkeypatch):
         tables = {name: result.test(name) for name in TESTS if name != "placebo"}
         tables.update({f"{name}[-1,1]": result.test(name, window=(-1, 1)) for name in ("corrado_rank", "grank")})
         runs[n] = (result.params, result.ar, tables)
+        assert "arrays" not in engine_module._SCRATCH.__dict__  # the blocks' work arrays are not kept
     pd.testing.assert_frame_equal(runs["1"][0], runs["4"][0], check_exact=True)
     pd.testing.assert_frame_equal(runs["1"][1], runs["4"][1], check_exact=True)
     for name, table in runs["1"][2].items():

@@ -4,6 +4,8 @@ window incomplete), and the prefix-sum fit of every pair's estimation window.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 
@@ -167,6 +169,7 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
 
     for _ in ordered_map(run, range(len(blocks))):  # blocks side by side on the block threads
         pass
+    _SCRATCH.__dict__.pop("arrays", None)  # one thread ran them here: its work arrays are not kept
     n = np.rint(sums["n"])
     sy, sx, sxx, sxy, syy = (sums[key] for key in ("y", "x", "xx", "xy", "yy"))
     fit = fit_by_model(models, lambda m, i: fit_from_moments(
@@ -176,18 +179,24 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
 
 def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y, shift_x) -> None:
     """Window sums of pairs ``sel`` (rows local to the block) into ``sums``; their shifts into
-    ``shift_y`` / ``shift_x``."""
-    n_rows = len(Y)
+    ``shift_y`` / ``shift_x``. Row-sized work arrays are this thread's, reused block after block
+    (fresh memory costs more than the arithmetic on it)."""
+    n_rows, k = len(Y), X.shape[1]
+    uf, y0, ys, prod, x0, xs, xprod = _scratch(n_rows, k)
     lengths = np.diff(np.r_[starts, n_rows])
+    not_u = ~u
     # Segment means over usable rows (the shift), spread back over each segment's rows.
-    uf = u.astype(float)
+    np.copyto(uf, u)
     count = np.add.reduceat(uf, starts)
     safe = np.where(count > 0, count, 1.0)
-    my = np.add.reduceat(np.where(u, Y, 0.0), starts) / safe
-    mx = np.add.reduceat(np.where(u[:, None], X, 0.0), starts, axis=0) / safe[:, None]
-    row_my, row_mx = np.repeat(my, lengths), np.repeat(mx, lengths, axis=0)
-    ys = np.where(u, Y - row_my, 0.0)
-    xs = np.where(u[:, None], X - row_mx, 0.0)
+    _zero_where(y0, Y, not_u)
+    my = np.add.reduceat(y0, starts) / safe
+    _zero_where(x0, X, not_u[:, None])
+    mx = np.add.reduceat(x0, starts, axis=0) / safe[:, None]
+    np.subtract(Y, np.repeat(my, lengths), out=ys)
+    ys[not_u] = 0.0
+    np.subtract(X, np.repeat(mx, lengths, axis=0), out=xs)
+    xs[not_u] = 0.0
 
     # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
     a = np.maximum(pos + ea, lo)
@@ -218,17 +227,37 @@ def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y
         return top - bottom
 
     sums["n"][sel] = wsum(uf)
-    sums["yy"][sel] = wsum(ys * ys)
-    sums["xx"][sel] = wsum(xs[:, :, None] * xs[:, None, :])
-    sums["xy"][sel] = wsum(xs * ys[:, None])
+    sums["yy"][sel] = wsum(np.multiply(ys, ys, out=prod))
+    sums["xx"][sel] = wsum(np.multiply(xs[:, :, None], xs[:, None, :], out=xprod))
+    sums["xy"][sel] = wsum(np.multiply(xs, ys[:, None], out=x0))
     sums["y"][sel] = wsum(ys)
     sums["x"][sel] = wsum(xs)
-    fm = finite_row & ~u
+    fm = finite_row & not_u
     if fm.any():
         sums["fm"][sel] = wsum(fm.astype(float))
     # Each pair's asset starts a segment: its shift is that segment's mean.
     at = np.searchsorted(starts, lo)
     shift_y[sel], shift_x[sel] = my[at], mx[at]
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(n_rows: int, k: int) -> tuple[np.ndarray, ...]:
+    """This thread's row-sized work arrays for :func:`_block_sums`, grown when a block needs more."""
+    have = getattr(_SCRATCH, "arrays", None)
+    if have is None or len(have[0]) < n_rows or have[4].shape[1] != k:
+        size = n_rows
+        have = _SCRATCH.arrays = (np.empty(size), np.empty(size), np.empty(size), np.empty(size),
+                                  np.empty((size, k)), np.empty((size, k)), np.empty((size, k, k)))
+    uf, y0, ys, prod, x0, xs, xprod = have
+    return uf[:n_rows], y0[:n_rows], ys[:n_rows], prod[:n_rows], x0[:n_rows], xs[:n_rows], xprod[:n_rows]
+
+
+def _zero_where(out: np.ndarray, values: np.ndarray, mask: np.ndarray) -> None:
+    """``out[...] = np.where(mask, 0.0, values)`` without a new array."""
+    np.copyto(out, values)
+    np.copyto(out, 0.0, where=mask)
 
 
 def design(panel, asset: str, bench: str | None, model: str, factors: pd.DataFrame | None, width: int,
