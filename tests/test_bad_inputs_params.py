@@ -12,6 +12,7 @@ from impact.backtest import load_rule
 from impact.cli.main import main
 from impact.errors import ImpactError, SpecError
 from impact.report.spec import load_spec
+from impact.study.pairs import repeated_pairs
 
 OCTOBER = dict(start="2025-10-09", end="2025-10-30")
 
@@ -47,6 +48,38 @@ def test_fit_with_no_events_is_an_error_not_a_nan_caar():
         EventStudy(prices, empty, assets=["SPY"]).fit()
     with pytest.raises(ImpactError, match="no events to study"):
         EventStudy(prices, load_catalog().filter(start="2030-01-01"), assets=["SPY"]).fit()
+
+
+@pytest.mark.parametrize("events", [
+    {"event_id": ["E1", "E1"], "date": [300, 320]},  # one id on two dates, for every asset
+    {"event_id": ["E1", "E1"], "asset": ["A", "A"], "date": [300, 300]},  # one (event, asset) twice
+    {"event_id": ["E0", "E1", "E2", "E1"], "asset": ["B", "B", "A", "B"], "date": [290, 300, 305, 310]},
+])
+def test_an_event_given_twice_for_an_asset_is_one_line(events):
+    """SYNTHETIC returns: a repeated (event, asset) is refused, whichever way the events give it; the
+    same id for different assets is not a repeat."""
+    rng = np.random.default_rng(0)
+    dates = pd.bdate_range("2020-01-01", periods=400)
+    frame = pd.DataFrame(rng.normal(0, 0.01, (400, 3)), index=dates, columns=["A", "B", "MKT"])
+    given = pd.DataFrame(events).assign(date=lambda d: dates[d["date"]])
+    with pytest.raises(ImpactError, match="^event E1 is given twice for asset [AB]$"):
+        EventStudy.from_returns(frame, given, market="MKT").fit()
+    fine = pd.DataFrame({"event_id": ["E1", "E1"], "asset": ["A", "B"], "date": dates[[300, 300]]})
+    assert len(EventStudy.from_returns(frame, fine, market="MKT").fit().pairs) == 2
+
+
+def test_repeated_pairs_by_counting_and_by_hashing_agree_with_pandas():
+    """The duplicate check on integer codes: a small key range is counted, a large one hashed; both
+    mark the later repeats as pandas' duplicated does."""
+    rng = np.random.default_rng(5)
+    for n_assets in (7, 10**6):  # keys up to 4 ids x 7 assets, then up to 4 x 10**6: hashed
+        assets, ids = rng.integers(0, min(n_assets, 9), 60), rng.integers(0, 4, 60)
+        names = np.array([f"A{i}" for i in range(n_assets)], dtype=object)
+        want = pd.DataFrame({"a": assets, "i": ids}).duplicated().to_numpy()
+        np.testing.assert_array_equal(repeated_pairs((assets, names, ids)), want)
+        assert want.any()
+    unique = np.arange(50)
+    assert not repeated_pairs((unique, unique.astype(str).astype(object), np.zeros(50, dtype=np.int64))).any()
 
 
 def _prices_without(symbol: str, start: str, end: str) -> pd.DataFrame:

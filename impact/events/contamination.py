@@ -27,7 +27,7 @@ calendar's sessions otherwise), as in the rest of the engine. Two event windows
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,9 @@ class Contamination:
     windows: pd.DataFrame
     overlaps: pd.DataFrame
     sessions: Mapping[str, pd.DatetimeIndex]
+    #: per input pair its asset's and its event id's integer code, and the assets' names (the study
+    #: reuses them for its duplicate check and day-0 placement instead of reading the texts again)
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def exclusions(self) -> pd.DataFrame:
@@ -140,7 +143,8 @@ def contamination(
     if len(i):
         flags[order] = _render_flags(len(p), i, j, gap, p, idc, id_names, span, merges)
     return Contamination(mode, pd.Series(flags, index=pairs.index, dtype=object),
-                         pd.Series(reason, index=pairs.index, dtype=object), windows, overlaps[OVERLAP_COLUMNS], sessions)
+                         pd.Series(reason, index=pairs.index, dtype=object), windows, overlaps[OVERLAP_COLUMNS], sessions,
+                         (codes, names, id_codes))
 
 
 def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], codes: np.ndarray,

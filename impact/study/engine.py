@@ -36,15 +36,17 @@ def stack_rows(parts: list, starts: list, n_rows: int, k: int, separate_raw: boo
 
 
 def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict, bench: dict,
-                needs_bench: set, reasons: np.ndarray, flags: np.ndarray) -> tuple[np.ndarray, ...]:
+                needs_bench: set, reasons: np.ndarray, flags: np.ndarray,
+                asset_codes: tuple | None = None) -> tuple[np.ndarray, ...]:
     """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi);
-    ``indexes`` each asset's dates (its rows in ``D`` from ``offsets``).
+    ``indexes`` each asset's dates (its rows in ``D`` from ``offsets``); ``asset_codes`` the pairs'
+    asset codes and the assets' names when known (else read from ``pairs["asset"]``).
 
     Pairs that cannot be placed get their reason in ``reasons``; a day 0 that is not
     an observed session moves to the next one and is flagged ``day0_moved``.
     """
-    codes, uniques = pd.factorize(pairs["asset"])
-    names = uniques.tolist()  # a list: ten thousand look-ups below, not an Index's
+    codes, uniques = asset_codes if asset_codes is not None else pd.factorize(pairs["asset"])
+    names = [str(a) for a in uniques]  # a list: ten thousand look-ups below, not an Index's
     dates = [indexes[a] for a in names]
     o = np.array([offsets[a] for a in names], dtype=np.int64)
     m = np.array([len(d) for d in dates], dtype=np.int64)

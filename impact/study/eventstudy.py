@@ -35,7 +35,7 @@ from .models import (
     check_model_mix,
     fit_normal_returns,
 )
-from .pairs import apply_contamination, pairs_from_events, with_merged
+from .pairs import apply_contamination, pairs_from_events, repeated_pairs, with_merged
 from .result import EventStudyResult
 from .windows import RowSource, Window, check_window, window_dates
 
@@ -302,12 +302,12 @@ class EventStudy:
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
         sessions = {a: self.panel.index_of(a) for a in pairs["asset"].unique().tolist() if a in self.panel.returns}
-        pairs, merged, self.contamination_report, self._event_windows = apply_contamination(
+        pairs, merged, self.contamination_report, self._event_windows, codes = apply_contamination(
             pairs, sessions, self.event_window, self.contamination)
         # the assets with pairs left, in order of first appearance
         studied = list(sessions) if not len(merged) else pairs["asset"].unique().tolist()
         exclusions = self.estimation_exclusions
-        dupes = pairs.duplicated(["event_id", "asset"])
+        dupes = repeated_pairs(codes)
         if dupes.any():
             first = pairs[dupes].iloc[0]
             raise ImpactError(f"event {first['event_id']} is given twice for asset {first['asset']}")
@@ -356,7 +356,7 @@ class EventStudy:
         given_flags = pairs["flags"].astype(str).to_numpy(dtype=object)
         flags = given_flags.copy()
         indexes = {a: sessions[a] for a in offsets}
-        pos, lo, hi = place_day0(pairs, D, offsets, indexes, bench, needs_bench, reasons, flags)
+        pos, lo, hi = place_day0(pairs, D, offsets, indexes, bench, needs_bench, reasons, flags, codes[:2])
         masked, masked_reason, noted, spans_gap = row_masks(
             exclusions, offsets, n_rows, indexes,
             getattr(self, "_event_windows", None))

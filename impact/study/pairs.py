@@ -72,7 +72,8 @@ def _pairs(events, assets: list[str], policy: str, panel, session_part: str) -> 
 def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode: str):
     """The contamination policy (:mod:`impact.events.contamination`) applied to ``pairs``:
     (pairs to estimate, with ``overlap:`` flags; pairs merged into an earlier event, with
-    ``excluded_reason``; the overlaps found; other events' windows to leave out of estimation)."""
+    ``excluded_reason``; the overlaps found; other events' windows to leave out of estimation;
+    the pairs to estimate's asset codes, the assets' names and their event ids' codes)."""
     found = contamination(pairs, sessions, event_window, mode)
     extra = found.flags.to_numpy(dtype=object)
     has = extra != "" if len(found.overlaps) else np.zeros(len(extra), dtype=bool)  # flags come from overlaps
@@ -81,11 +82,23 @@ def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode:
         flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
         pairs = pairs.assign(flags=flags)
     merged = found.reason.to_numpy(dtype=object) != "" if len(found.overlaps) else np.zeros(len(pairs), dtype=bool)
+    asset_codes, names, id_codes = found.codes  # type: ignore[misc]  # contamination() always sets them
     if not merged.any():  # nothing merged: no copy of every pair
-        return pairs, pairs.iloc[:0].assign(excluded_reason=found.reason[:0]), found.overlaps, found.windows
+        return (pairs, pairs.iloc[:0].assign(excluded_reason=found.reason[:0]), found.overlaps, found.windows,
+                (asset_codes, names, id_codes))
     return (pairs[~merged].reset_index(drop=True),
             pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True),
-            found.overlaps, found.windows)
+            found.overlaps, found.windows, (asset_codes[~merged], names, id_codes[~merged]))
+
+
+def repeated_pairs(codes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """Pairs whose (event id, asset) came before, from the codes of :func:`apply_contamination`:
+    the two codes as one integer, counted when they fit a modest table, else hashed."""
+    asset_codes, names, id_codes = codes
+    key = id_codes.astype(np.int64) * max(len(names), 1) + asset_codes
+    if len(key) and key.min() >= 0 and key.max() < 4 * len(key) + 1024 and not (np.bincount(key) > 1).any():
+        return np.zeros(len(key), dtype=bool)
+    return pd.Series(key).duplicated().to_numpy()
 
 
 def with_merged(merged: pd.DataFrame, result):
