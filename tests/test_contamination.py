@@ -203,3 +203,16 @@ def test_index_axes_convert_each_index_object_once_and_compare_in_nanoseconds():
     np.testing.assert_array_equal(axes[0], ns.asi8)
     np.testing.assert_array_equal(axes[1], other.asi8)
     assert axes[0].dtype == np.int64 and len(axes) == 2
+
+
+def test_no_overlap_makes_no_texts_until_asked_and_codes_follow_the_pairs():
+    """SYNTHETIC sessions, windows apart: no flag or reason text is made, yet both read as "" per
+    pair on the input index; the asset and id codes are the pairs' own (ids coded in sorted order)."""
+    pairs = _pairs({"b": 50, "a": 70, "c": 90}).set_axis([7, 8, 9])
+    found = contamination(pairs, {"X": SESSIONS}, (-2, 2), "merge")
+    assert found.flag_texts is None and found.reason_texts is None and found.overlaps.empty
+    assert found.flags.tolist() == found.reason.tolist() == ["", "", ""] and list(found.flags.index) == [7, 8, 9]
+    asset_codes, names, id_codes = found.codes
+    assert asset_codes.tolist() == [0, 0, 0] and names.tolist() == ["X"] and id_codes.tolist() == [1, 0, 2]
+    merged = contamination(_pairs({"a": 50, "b": 51}), {"X": SESSIONS}, (-2, 2), "merge")
+    assert merged.reason.tolist() == ["", "merged into a: event windows overlap (day 0 1 sessions after a's)"]

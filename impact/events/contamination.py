@@ -60,14 +60,30 @@ class Contamination:
     """
 
     mode: str
-    flags: pd.Series
-    reason: pd.Series
     windows: pd.DataFrame
     overlaps: pd.DataFrame
     sessions: Mapping[str, pd.DatetimeIndex]
+    index: pd.Index  # the input pairs' index
     #: per input pair its asset's and its event id's integer code, and the assets' names (the study
     #: reuses them for its duplicate check and day-0 placement instead of reading the texts again)
     codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    flag_texts: np.ndarray | None = field(default=None, repr=False)  # None: no pair has a flag
+    reason_texts: np.ndarray | None = field(default=None, repr=False)  # None: no pair is merged
+
+    @property
+    def flags(self) -> pd.Series:
+        """Per input pair (same index), the ';'-joined flags to add ("" for none)."""
+        return self._texts(self.flag_texts)
+
+    @property
+    def reason(self) -> pd.Series:
+        """Per input pair, why it is dropped (merged) or ""."""
+        return self._texts(self.reason_texts)
+
+    def _texts(self, texts: np.ndarray | None) -> pd.Series:
+        # a million empty texts are made only when asked for, not for every study without overlaps
+        return pd.Series(np.full(len(self.index), "", dtype=object) if texts is None else texts, index=self.index,
+                         dtype=object)
 
     @property
     def exclusions(self) -> pd.DataFrame:
@@ -130,21 +146,21 @@ def contamination(
     gap = p[j] - p[i]
     decision = np.full(len(i), "flagged; other window excluded from estimation" if mode != "ignore" else "flagged",
                        dtype=object)
-    reason = np.full(len(pairs), "", dtype=object)
+    reason = np.full(len(pairs), "", dtype=object) if len(i) and mode == "merge" else None
     merges: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
-    if mode == "merge":
+    if reason is not None:
         merges = _merge(key, span, id_names[idc], p, order, i, j, decision, reason)
-    day0 = stacked[base[code] + p] if len(p) else np.zeros(0, dtype=np.int64)
+    day0_i, day0_j = (stacked[base[code[m]] + p[m]] for m in (i, j))
     overlaps = pd.DataFrame({"asset": _take(names, code[i]), "event_id": _take(id_names, idc[i]),
-                             "other_id": _take(id_names, idc[j]), "day0": _dates(day0[i], unit),
-                             "other_day0": _dates(day0[j], unit), "gap": gap,
+                             "other_id": _take(id_names, idc[j]), "day0": _dates(day0_i, unit),
+                             "other_day0": _dates(day0_j, unit), "gap": gap,
                              "decision": _take(*pd.factorize(decision)[::-1]) if len(i) else decision})
-    flags = np.full(len(pairs), "", dtype=object)
+    flags = None
     if len(i):
+        flags = np.full(len(pairs), "", dtype=object)
         flags[order] = _render_flags(len(p), i, j, gap, p, idc, id_names, span, merges)
-    return Contamination(mode, pd.Series(flags, index=pairs.index, dtype=object),
-                         pd.Series(reason, index=pairs.index, dtype=object), windows, overlaps[OVERLAP_COLUMNS], sessions,
-                         (codes, names, id_codes))
+    return Contamination(mode, windows, overlaps[OVERLAP_COLUMNS], sessions, pairs.index, (codes, names, id_codes),
+                         flags, reason)
 
 
 def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], codes: np.ndarray,
