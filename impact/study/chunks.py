@@ -43,7 +43,8 @@ class StackedRows:
     any_gap: bool = field(init=False, repr=False)  # a return spanning a gap somewhere in the rows
 
     def __post_init__(self) -> None:
-        self.finite = np.isfinite(self.Y) & np.isfinite(self.X).all(axis=1)
+        x_ok = np.isfinite(self.X[:, 0]) if self.X.shape[1] == 1 else np.isfinite(self.X).all(axis=1)
+        self.finite = np.isfinite(self.Y) & x_ok
         self.any_masked = bool(self.masked.any())
         self.any_gap = bool(self.spans_gap.any())
         self.usable = self.finite & ~self.masked if self.any_masked else self.finite

@@ -64,7 +64,7 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict,
     nat = ~own & (day0 == np.iinfo(np.int64).min)
     empty = ~own & ~nat & (n == 0)
     after = ~own & ~nat & ~empty & (p >= n)
-    found = np.where(n > 0, D_i8[np.clip(pos, lo, np.maximum(hi - 1, lo))], day0)
+    found = np.where(n > 0, D_i8[np.minimum(np.maximum(pos, lo), np.maximum(hi - 1, lo))], day0)
     off = ~own & ~nat & ~empty & ~after & (found != day0)
     before = off & (p == 0)
     moved = off & (p > 0)

