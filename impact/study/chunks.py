@@ -88,8 +88,10 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
 
     def fit_chunk(c0: int) -> tuple[int, int, Fitted]:
         c1 = min(c0 + chunk_size, P)
+        # the chunk notes its pairs' reasons and flags in place, in its rows of ``out``
         part = _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
-                          flags[c0:c1], None if moments is None else (moments[0].take(slice(c0, c1)), moments[1][c0:c1]))
+                          out.flags[c0:c1], None if moments is None else (moments[0].take(slice(c0, c1)),
+                                                                           moments[1][c0:c1]), out.reasons[c0:c1])
         n = len(part.n_masked)
         for name in ("ar", "xev", "n_masked"):
             getattr(out, name)[c0:c0 + n] = getattr(part, name)
@@ -98,8 +100,7 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
 
     # chunks fitted side by side on the block threads
     parts = ordered_map(fit_chunk, starts)
-    for c0, c1, part in (chunks(parts) if chunks is not None else parts):
-        out.reasons[c0:c1], out.flags[c0:c1] = part.reasons, part.flags
+    for _, _, part in (chunks(parts) if chunks is not None else parts):
         if part.fit is not None and moments is None:
             fits.append(part.fit)
     if not written.all():
@@ -131,14 +132,13 @@ def join(parts: list[Fitted], rows: StackedRows) -> Fitted:
 
 
 def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags: np.ndarray,
-               moments: tuple[NormalFit, np.ndarray] | None) -> Fitted:
+               moments: tuple[NormalFit, np.ndarray] | None, reasons: np.ndarray) -> Fitted:
+    """Fit pairs ``s``; their ``flags`` and ``reasons`` ("" each on the way in) are written in place."""
     ea, eb = rows.estimation_window
     wa, wb = rows.event_window
     Y, X, D = rows.Y, rows.X, rows.D
     L, W = eb - ea + 1, wb - wa + 1
     ev_off = np.arange(wa, wb + 1)
-    flags = flags.copy()
-    reasons = np.full(len(s), "", dtype=object)
     any_masked = rows.any_masked
     if moments is not None:
         fit, n_masked = moments

@@ -375,7 +375,10 @@ class EventStudy:
             chunk = self.chunk_size if moments is None else self.chunk_size * max((eb - ea + 1) // (wb - wa + 1), 1)
             done = fit_pairs(rows, sel, pos[sel], models, flags[sel], chunk, moments,
                              lambda parts: progress(parts, desc="pairs", total=-(-len(sel) // chunk), unit="chunk"))
-        reasons[done.index], flags[done.index] = done.reasons, done.flags
+        if np.array_equal(done.index, np.arange(len(reasons))):  # every pair fitted, in order: the fit's notes
+            reasons, flags = done.reasons, done.flags
+        else:
+            reasons[done.index], flags[done.index] = done.reasons, done.flags
         kept = done.kept
         fit = done.fit if done.fit is not None else fit_normal_returns(
             self.model if self.model not in ("garch", "mixed") else "market", np.zeros((0, 1)), np.zeros((0, 1, k)),
