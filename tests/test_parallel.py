@@ -134,3 +134,17 @@ def test_centred_day_sums_in_blocks_equal_the_day_by_day_loop_bit_for_bit(monkey
     np.testing.assert_array_equal(centred_day_sums(X, xbar, days), want)
     monkeypatch.setenv("IMPACT_THREADS", "1")
     np.testing.assert_array_equal(centred_day_sums(X, xbar, days), want)
+
+
+@pytest.mark.parametrize("lengths", [[5, 5, 5, 5], [2, 5, 5, 5], [7], [3, 0, 4]])
+@pytest.mark.parametrize("k", [None, 1, 3])
+def test_segment_means_subtracted_by_broadcast_or_repeat_equal_the_plain_formula(lengths, k):
+    """SYNTHETIC rows in segments of one length (broadcast) or of several (repeat), returns (n,) or
+    regressors (n, k): bit for bit values - np.repeat(means, lengths)."""
+    rng = np.random.default_rng(13)
+    lengths = np.array(lengths)
+    shape = (int(lengths.sum()),) + (() if k is None else (k,))
+    values, means = rng.normal(size=shape), rng.normal(size=(len(lengths),) + shape[1:])
+    out = np.empty(shape)
+    engine_module.subtract_segment_means(values, means, lengths, out)
+    np.testing.assert_array_equal(out, values - np.repeat(means, lengths, axis=0))

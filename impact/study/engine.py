@@ -195,9 +195,9 @@ def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y
     my = np.add.reduceat(y0, starts) / safe
     _zero_where(x0, X, not_u[:, None])
     mx = np.add.reduceat(x0, starts, axis=0) / safe[:, None]
-    np.subtract(Y, np.repeat(my, lengths), out=ys)
+    subtract_segment_means(Y, my, lengths, ys)
+    subtract_segment_means(X, mx, lengths, xs)
     ys[not_u] = 0.0
-    np.subtract(X, np.repeat(mx, lengths, axis=0), out=xs)
     xs[not_u] = 0.0
 
     # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
@@ -240,6 +240,17 @@ def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y
     # Each pair's asset starts a segment: its shift is that segment's mean.
     at = np.searchsorted(starts, lo)
     shift_y[sel], shift_x[sel] = my[at], mx[at]
+
+
+def subtract_segment_means(values: np.ndarray, means: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
+    """``out = values - np.repeat(means, lengths, axis=0)``: rows of segment ``i`` (``lengths[i]``
+    consecutive rows) less ``means[i]``. Segments of one length (assets of one calendar) broadcast
+    the means instead of repeating them into a new array the size of the rows."""
+    if len(lengths) and (lengths == lengths[0]).all() and out.flags.c_contiguous and values.flags.c_contiguous:
+        shape = (len(lengths), int(lengths[0])) + values.shape[1:]  # views of both: written in place
+        np.subtract(values.reshape(shape), means[:, None], out=out.reshape(shape))
+    else:
+        np.subtract(values, np.repeat(means, lengths, axis=0), out=out)
 
 
 _SCRATCH = threading.local()
