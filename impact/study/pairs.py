@@ -75,16 +75,17 @@ def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode:
     ``excluded_reason``; the overlaps found; other events' windows to leave out of estimation;
     the pairs to estimate's asset codes, the assets' names and their event ids' codes)."""
     found = contamination(pairs, sessions, event_window, mode)
-    extra = found.flags.to_numpy(dtype=object)
-    has = extra != "" if len(found.overlaps) else np.zeros(len(extra), dtype=bool)  # flags come from overlaps
+    # Flags and merges come from overlaps: without any, no per-pair text is read (or made).
+    extra = found.flag_texts if found.flag_texts is not None else np.zeros(0, dtype=object)
+    has = extra != ""
     if has.any():
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
         flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
         pairs = pairs.assign(flags=flags)
-    merged = found.reason.to_numpy(dtype=object) != "" if len(found.overlaps) else np.zeros(len(pairs), dtype=bool)
+    merged = found.reason_texts != "" if found.reason_texts is not None else np.zeros(len(pairs), dtype=bool)
     asset_codes, names, id_codes = found.codes  # type: ignore[misc]  # contamination() always sets them
     if not merged.any():  # nothing merged: no copy of every pair
-        return (pairs, pairs.iloc[:0].assign(excluded_reason=found.reason[:0]), found.overlaps, found.windows,
+        return (pairs, pairs.iloc[:0].assign(excluded_reason=pd.Series(dtype=object)), found.overlaps, found.windows,
                 (asset_codes, names, id_codes))
     return (pairs[~merged].reset_index(drop=True),
             pairs[merged].assign(excluded_reason=found.reason[merged]).reset_index(drop=True),
