@@ -155,6 +155,10 @@ def test_returns_block_is_the_panels_own_and_its_series_are_made_on_demand():
     assert panel.returns["A"].iloc[0] == 0.0 and list(panel.returns) == ["A", "B", "C"]
     panel.returns["B"] = panel.returns["B"].iloc[:2]
     assert len(panel.column("B")[0]) == 2 and len(panel.index_of("B")) == 2
+    found = panel.indexes(["A", "B", "Z"])
+    assert list(found) == ["A", "B"] and found["A"] is index and len(found["B"]) == 2
+    checked = ReturnPanel.from_returns(frame.astype(object))  # a dict of Series: the same answers
+    assert list(checked.indexes(["C", "Z", "A"])) == ["C", "A"] and checked.indexes(["A"])["A"].equals(frame.index)
     del panel.returns["C"]
     assert panel.symbols == ["A", "B"] and "C" not in panel.returns
     with pytest.raises(KeyError):

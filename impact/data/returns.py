@@ -114,6 +114,11 @@ class Columns(MutableMapping):
         j = self._at[symbol]  # KeyError for an unknown symbol, as a dict
         return self._values[:, j], self._index
 
+    def indexes(self, symbols: Iterable[str]) -> dict[str, pd.DatetimeIndex]:
+        """Each known symbol's dates: the block's one index unless a Series was set for it."""
+        made, index = self._made, self._index
+        return {s: made[s].index if s in made else index for s in symbols if s in self._at}
+
     def __getitem__(self, symbol: str) -> pd.Series:
         made = self._made.get(symbol)
         if made is None:
@@ -203,6 +208,12 @@ class ReturnPanel:
             return self.returns.column(symbol)
         series = self.returns[symbol]
         return series.to_numpy(dtype=float), series.index
+
+    def indexes(self, symbols: Iterable[str]) -> dict[str, pd.DatetimeIndex]:
+        """The dates of each of ``symbols`` in the panel (unknown ones left out)."""
+        if isinstance(self.returns, Columns):
+            return self.returns.indexes(symbols)
+        return {s: self.returns[s].index for s in symbols if s in self.returns}
 
     def index_of(self, symbol: str) -> pd.DatetimeIndex:
         """``symbol``'s dates (its rows)."""

@@ -66,8 +66,13 @@ class Fitted:
     n_masked: np.ndarray
 
     @property
+    def kept_mask(self) -> np.ndarray:
+        """(len(index),) True where the pair is kept (its reason is "")."""
+        return self.reasons == ""
+
+    @property
     def kept(self) -> np.ndarray:
-        return self.index[self.reasons == ""]
+        return self.index[self.kept_mask]
 
 
 def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, flags: np.ndarray, chunk_size: int,

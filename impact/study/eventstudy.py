@@ -301,7 +301,7 @@ class EventStudy:
                                   self.session_part).reset_index(drop=True)
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
-        sessions = {a: self.panel.index_of(a) for a in pairs["asset"].unique().tolist() if a in self.panel.returns}
+        sessions = self.panel.indexes(pairs["asset"].unique().tolist())
         pairs, merged, self.contamination_report, self._event_windows, codes = apply_contamination(
             pairs, sessions, self.event_window, self.contamination)
         # the assets with pairs left, in order of first appearance
@@ -363,30 +363,35 @@ class EventStudy:
         rows = StackedRows(Y, X, R if R is not Y else None, D, masked, masked_reason, noted, spans_gap, (ea, eb), (wa, wb),
                            self.model, tuple(names), self.min_estimation_obs)
         sel = np.flatnonzero(reasons == "")
+        # the placed pairs' rows (all of them, the rule: the arrays themselves, no gathered copies)
+        every = len(sel) == len(reasons)
+        pos_s, lo_s, flags_s = (pos, lo, flags) if every else (pos[sel], lo[sel], flags[sel])
         models = self._pair_models(pairs, sel)  # the asset column read only when models mix
         if client is not None:  # whole day-0 dates per partition, fitted on the workers
-            done = fit_distributed(client, rows, sel, pos[sel], models, flags[sel], D[pos[sel]], self.chunk_size,
+            done = fit_distributed(client, rows, sel, pos_s, models, flags_s, D[pos_s], self.chunk_size,
                                    self.partition_size)
         else:
             # engine "moments": every pair's estimation-window sums from per-asset prefix sums, O(rows + pairs)
-            moments = fit_by_moments(Y, X, rows.finite, rows.usable, offsets, n_rows, pos[sel], lo[sel], ea, eb, names,
+            moments = fit_by_moments(Y, X, rows.finite, rows.usable, offsets, n_rows, pos_s, lo_s, ea, eb, names,
                                      models, self.min_estimation_obs) if by_moments else None
             # The prefix-sum fit gathers event windows only: chunks as many times longer as L is to W.
             chunk = self.chunk_size if moments is None else self.chunk_size * max((eb - ea + 1) // (wb - wa + 1), 1)
-            done = fit_pairs(rows, sel, pos[sel], models, flags[sel], chunk, moments,
+            done = fit_pairs(rows, sel, pos_s, models, flags_s, chunk, moments,
                              lambda parts: progress(parts, desc="pairs", total=-(-len(sel) // chunk), unit="chunk"))
-        if np.array_equal(done.index, np.arange(len(reasons))):  # every pair fitted, in order: the fit's notes
-            reasons, flags = done.reasons, done.flags
+        kept_mask = done.kept_mask
+        if every and np.array_equal(done.index, sel):  # every pair fitted, in order: the fit's notes
+            reasons, flags, bad = done.reasons, done.flags, ~kept_mask
         else:
             reasons[done.index], flags[done.index] = done.reasons, done.flags
-        kept = done.kept
+            bad = reasons != ""
+        kept = np.flatnonzero(~bad)
         fit = done.fit if done.fit is not None else fit_normal_returns(
             self.model if self.model not in ("garch", "mixed") else "market", np.zeros((0, 1)), np.zeros((0, 1, k)),
             np.zeros((0, 1), dtype=bool), 1, tuple(names or ()))
-        est_dates = window_dates(D, pos[kept], lo[kept], hi[kept], ea, eb)
+        pos_k, lo_k, hi_k = (pos, lo, hi) if len(kept) == len(pos) else (pos[kept], lo[kept], hi[kept])
+        est_dates = window_dates(D, pos_k, lo_k, hi_k, ea, eb)
         if (flags != given_flags).any():  # else the column stays as it is (no text column made again)
             pairs["flags"] = flags
-        bad = reasons != ""
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
         return with_merged(merged, EventStudyResult(
             study=self,
@@ -398,5 +403,5 @@ class EventStudy:
             estimation_masked=done.n_masked,
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons if bad.any() else ""),
-            rows=RowSource(Y, X, D, masked, pos[kept], lo[kept], hi[kept], R if R is not Y else None),
+            rows=RowSource(Y, X, D, masked, pos_k, lo_k, hi_k, R if R is not Y else None),
         ))
