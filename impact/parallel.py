@@ -46,3 +46,9 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
                 pending.append(pool.submit(fn, items[nxt]))
                 nxt += 1
             yield result
+
+
+def run_blocks(fn: Callable[[T], object], items: Iterable[T]) -> None:
+    """:func:`ordered_map` for blocks that write their own part of a shared output (nothing returned)."""
+    for _ in ordered_map(fn, items):
+        pass

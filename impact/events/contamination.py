@@ -66,7 +66,7 @@ class Contamination:
     index: pd.Index  # the input pairs' index
     #: per input pair its asset's and its event id's integer code, and the assets' names (the study
     #: reuses them for its duplicate check and day-0 placement instead of reading the texts again)
-    codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    codes: tuple[np.ndarray, np.ndarray, np.ndarray] = field(repr=False)
     flag_texts: np.ndarray | None = field(default=None, repr=False)  # None: no pair has a flag
     reason_texts: np.ndarray | None = field(default=None, repr=False)  # None: no pair is merged
 

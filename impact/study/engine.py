@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..data.factors import RF, factors_on
 from ..events.axes import index_axes, search_by_axis
-from ..parallel import ordered_map
+from ..parallel import run_blocks
 from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
 
 
@@ -169,8 +169,7 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
             _block_sums(Y[r0:r1], X[r0:r1], finite_row[r0:r1], usable_row[r0:r1], starts[first:last] - r0,
                         pos[sel] - r0, lo[sel] - r0, ea, eb, sel, sums, shift_y, shift_x)
 
-    for _ in ordered_map(run, range(len(blocks))):  # blocks side by side on the block threads
-        pass
+    run_blocks(run, range(len(blocks)))  # blocks side by side on the block threads
     _SCRATCH.__dict__.pop("arrays", None)  # one thread ran them here: its work arrays are not kept
     n = np.rint(sums["n"])
     sy, sx, sxx, sxy, syy = (sums[key] for key in ("y", "x", "xx", "xy", "yy"))
@@ -260,9 +259,8 @@ def _scratch(n_rows: int, k: int) -> tuple[np.ndarray, ...]:
     """This thread's row-sized work arrays for :func:`_block_sums`, grown when a block needs more."""
     have = getattr(_SCRATCH, "arrays", None)
     if have is None or len(have[0]) < n_rows or have[4].shape[1] != k:
-        size = n_rows
-        have = _SCRATCH.arrays = (np.empty(size), np.empty(size), np.empty(size), np.empty(size),
-                                  np.empty((size, k)), np.empty((size, k)), np.empty((size, k, k)))
+        have = _SCRATCH.arrays = (np.empty(n_rows), np.empty(n_rows), np.empty(n_rows), np.empty(n_rows),
+                                  np.empty((n_rows, k)), np.empty((n_rows, k)), np.empty((n_rows, k, k)))
     uf, y0, ys, prod, x0, xs, xprod = have
     return uf[:n_rows], y0[:n_rows], ys[:n_rows], prod[:n_rows], x0[:n_rows], xs[:n_rows], xprod[:n_rows]
 

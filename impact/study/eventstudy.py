@@ -334,7 +334,7 @@ class EventStudy:
         # Design-matrix width: the factors of a factor model, else one column (the benchmark).
         width = (len([c for c in self.factors.columns if c != RF])
                  if self.factors is not None and any(m in FACTOR_MODELS for m in self.asset_models.values()) else 1)
-        dates_of: dict = {}  # one datetime64 array per index object (assets of one frame share it)
+        dates_of: dict = {}  # one datetime64 array per index object (assets of one frame share it; sessions holds them)
         for asset in studied:
             y, x, ret, nm = design(self.panel, asset, bench[asset], self.model_of(asset), self.factors, width,
                                    self._design_cache)
@@ -342,8 +342,8 @@ class EventStudy:
             offsets[asset] = start
             index = sessions[asset]
             if id(index) not in dates_of:
-                dates_of[id(index)] = (index, index.to_numpy())
-            parts.append((y, x, ret, dates_of[id(index)][1]))
+                dates_of[id(index)] = index.to_numpy()
+            parts.append((y, x, ret, dates_of[id(index)]))
             start += len(y) + pad
         names = names or ["none"]
         k = parts[0][1].shape[1] if parts else 1
@@ -355,11 +355,9 @@ class EventStudy:
         reasons = np.full(len(pairs), "", dtype=object)
         given_flags = pairs["flags"].astype(str).to_numpy(dtype=object)
         flags = given_flags.copy()
-        indexes = {a: sessions[a] for a in offsets}
-        pos, lo, hi = place_day0(pairs, D, offsets, indexes, bench, needs_bench, reasons, flags, codes[:2])
-        masked, masked_reason, noted, spans_gap = row_masks(
-            exclusions, offsets, n_rows, indexes,
-            getattr(self, "_event_windows", None))
+        pos, lo, hi = place_day0(pairs, D, offsets, sessions, bench, needs_bench, reasons, flags, codes[:2])
+        masked, masked_reason, noted, spans_gap = row_masks(exclusions, offsets, n_rows, sessions,
+                                                            getattr(self, "_event_windows", None))
         rows = StackedRows(Y, X, R if R is not Y else None, D, masked, masked_reason, noted, spans_gap, (ea, eb), (wa, wb),
                            self.model, tuple(names), self.min_estimation_obs)
         sel = np.flatnonzero(reasons == "")
@@ -378,9 +376,8 @@ class EventStudy:
             chunk = self.chunk_size if moments is None else self.chunk_size * max((eb - ea + 1) // (wb - wa + 1), 1)
             done = fit_pairs(rows, sel, pos_s, models, flags_s, chunk, moments,
                              lambda parts: progress(parts, desc="pairs", total=-(-len(sel) // chunk), unit="chunk"))
-        kept_mask = done.kept_mask
         if every and np.array_equal(done.index, sel):  # every pair fitted, in order: the fit's notes
-            reasons, flags, bad = done.reasons, done.flags, ~kept_mask
+            reasons, flags, bad = done.reasons, done.flags, ~done.kept_mask
         else:
             reasons[done.index], flags[done.index] = done.reasons, done.flags
             bad = reasons != ""

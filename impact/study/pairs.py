@@ -76,14 +76,14 @@ def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode:
     the pairs to estimate's asset codes, the assets' names and their event ids' codes)."""
     found = contamination(pairs, sessions, event_window, mode)
     # Flags and merges come from overlaps: without any, no per-pair text is read (or made).
-    extra = found.flag_texts if found.flag_texts is not None else np.zeros(0, dtype=object)
-    has = extra != ""
-    if has.any():
+    if found.flag_texts is not None:
+        extra = found.flag_texts
+        has = extra != ""
         flags = pairs["flags"].astype(str).to_numpy(dtype=object).copy()
         flags[has] = [f"{f};{g}" if f else g for f, g in zip(flags[has], extra[has])]
         pairs = pairs.assign(flags=flags)
     merged = found.reason_texts != "" if found.reason_texts is not None else np.zeros(len(pairs), dtype=bool)
-    asset_codes, names, id_codes = found.codes  # type: ignore[misc]  # contamination() always sets them
+    asset_codes, names, id_codes = found.codes
     if not merged.any():  # nothing merged: no copy of every pair
         return (pairs, pairs.iloc[:0].assign(excluded_reason=pd.Series(dtype=object)), found.overlaps, found.windows,
                 (asset_codes, names, id_codes))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # the t distribution's functions themselves: scipy.stats costs start-up time
 
-from ..parallel import ordered_map
+from ..parallel import run_blocks
 
 #: From this many statistics on, p-values are computed in blocks of this size side by side on
 #: the block threads (elementwise: the same bits on any number of threads).
@@ -28,8 +28,7 @@ def t_pvalue(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
     def block(a: int) -> None:
         out[a:a + PVALUE_BLOCK] = _t_pvalue(t[a:a + PVALUE_BLOCK], df[a:a + PVALUE_BLOCK])
 
-    for _ in ordered_map(block, range(0, len(t), PVALUE_BLOCK)):
-        pass
+    run_blocks(block, range(0, len(t), PVALUE_BLOCK))
     return out
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ImpactError
-from ..parallel import ordered_map
+from ..parallel import run_blocks
 
 Window = tuple[int, int]
 
@@ -35,8 +35,7 @@ def centred_day_sums(X: np.ndarray, xbar: np.ndarray, days: np.ndarray) -> np.nd
             np.subtract(X[a:b, d], xbar[a:b], out=tmp)
             s[a:b] += tmp
 
-    for _ in ordered_map(block, range(0, len(s), DAY_SUM_BLOCK)):
-        pass
+    run_blocks(block, range(0, len(s), DAY_SUM_BLOCK))
     return s
 
 
