@@ -131,7 +131,7 @@ BLOCK_ROWS = 1 << 21
 
 
 def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names, models, min_obs: int,
-                   block_rows: int | None = None):
+                   block_rows: int | None = None, shared: tuple[np.ndarray, np.ndarray] | None = None):
     """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
 
     Per asset, returns are shifted by their mean over usable rows and cumulated;
@@ -139,6 +139,12 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     segment (its rows and the NaN padding after them), so no sum ever carries
     another asset's magnitude and rounding stays at the window's own scale.
     Segments are taken a block of whole segments at a time (``block_rows``).
+
+    ``shared``: per asset (in ``offsets`` order) its number of data rows and its regressors'
+    group (assets of one group have the same regressor rows, e.g. one market index on one
+    calendar). In a block whose assets are all of one group and have every row usable, the
+    regressors' sums are the same function of a window's place in every asset, so they are
+    summed over one asset's rows instead of every asset's (what a wide-matrix fit shares).
     """
     k = X.shape[1]
     P = len(pos)
@@ -146,6 +152,11 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     # Segments: the leading padding, then each asset's rows with the padding after them.
     starts = np.unique(np.r_[0, np.fromiter(offsets.values(), dtype=np.int64)])
     ends = np.r_[starts[1:], n_rows]
+    # Per segment: its data rows and regressor group (-1: the leading padding, or not known).
+    seg_rows, seg_group = np.zeros(len(starts), dtype=np.int64), np.full(len(starts), -1, dtype=np.int64)
+    if shared is not None and len(offsets):
+        at = np.searchsorted(starts, np.fromiter(offsets.values(), dtype=np.int64))
+        seg_rows[at], seg_group[at] = shared
     sums = {"n": np.zeros(P), "y": np.zeros(P), "x": np.zeros((P, k)), "xx": np.zeros((P, k, k)),
             "xy": np.zeros((P, k)), "yy": np.zeros(P), "fm": np.zeros(P)}
     shift_y, shift_x = np.zeros(P), np.zeros((P, k))
@@ -167,7 +178,8 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
         sel = order[bounds[b]:bounds[b + 1]]
         if len(sel):
             _block_sums(Y[r0:r1], X[r0:r1], finite_row[r0:r1], usable_row[r0:r1], starts[first:last] - r0,
-                        pos[sel] - r0, lo[sel] - r0, ea, eb, sel, sums, shift_y, shift_x)
+                        pos[sel] - r0, lo[sel] - r0, ea, eb, sel, sums, shift_y, shift_x,
+                        seg_rows[first:last], seg_group[first:last])
 
     run_blocks(run, range(len(blocks)))  # blocks side by side on the block threads
     _SCRATCH.__dict__.pop("arrays", None)  # one thread ran them here: its work arrays are not kept
@@ -178,26 +190,34 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     return fit, np.rint(sums["fm"]).astype(np.int64)
 
 
-def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y, shift_x) -> None:
+def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y, shift_x, seg_rows, seg_group) -> None:
     """Window sums of pairs ``sel`` (rows local to the block) into ``sums``; their shifts into
     ``shift_y`` / ``shift_x``. Row-sized work arrays are this thread's, reused block after block
     (fresh memory costs more than the arithmetic on it)."""
     n_rows, k = len(Y), X.shape[1]
     uf, y0, ys, prod, x0, xs, xprod = _scratch(n_rows, k)
     lengths = np.diff(np.r_[starts, n_rows])
+    count = np.add.reduceat(u.view(np.uint8), starts, dtype=np.int32).astype(np.int64)  # int32: unbuffered
+    safe = np.where(count > 0, count, 1).astype(float)
+    at = np.searchsorted(starts, lo)  # each pair's asset starts a segment
+    rep = _shared_segment(u, finite_row, starts, lengths, count, seg_rows, seg_group)
     not_u = ~u
     # Segment means over usable rows (the shift), spread back over each segment's rows.
-    np.copyto(uf, u)
-    count = np.add.reduceat(uf, starts)
-    safe = np.where(count > 0, count, 1.0)
     _zero_where(y0, Y, not_u)
     my = np.add.reduceat(y0, starts) / safe
-    _zero_where(x0, X, not_u[:, None])
-    mx = np.add.reduceat(x0, starts, axis=0) / safe[:, None]
     subtract_segment_means(Y, my, lengths, ys)
-    subtract_segment_means(X, mx, lengths, xs)
-    ys[not_u] = 0.0
-    xs[not_u] = 0.0
+    if rep is None:
+        _zero_where(x0, X, not_u[:, None])
+        mx = np.add.reduceat(x0, starts, axis=0) / safe[:, None]
+        subtract_segment_means(X, mx, lengths, xs)
+    else:  # one segment's regressor rows stand for every segment's (the same rows, the same usable ones)
+        r0, r1 = int(starts[rep]), int(starts[rep] + lengths[rep])
+        u_rep = u[r0:r1]
+        x_rep = np.where(u_rep[:, None], X[r0:r1], 0.0)
+        mx = np.add.reduceat(x_rep, [0], axis=0) / safe[rep]
+        np.subtract(X, mx, out=xs)
+    np.copyto(ys, 0.0, where=not_u)
+    np.copyto(xs, 0.0, where=not_u[:, None])
 
     # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
     a = np.maximum(pos + ea, lo)
@@ -207,8 +227,10 @@ def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y
     mark = np.zeros(n_rows + 1, dtype=bool)
     mark[starts], mark[a], mark[b] = True, True, True
     edges = np.flatnonzero(mark[:n_rows])
-    first_piece = np.searchsorted(edges, starts)
-    at_a, at_b = np.searchsorted(edges, a), np.searchsorted(edges, b)
+    # A marked row's place among the edges: the marks up to it, less one (no search needed).
+    rank = np.cumsum(mark.view(np.uint8), dtype=np.int32)  # int32: a block's rows, not all rows
+    first_piece, at_a, at_b = rank[starts] - 1, rank[a] - 1, rank[b] - 1
+    top, bottom = b > lo, a > lo  # windows that end (start) after their segment's first row
 
     def prefix(v):
         """Prefix sums at the edges, restarting at each segment: the previous segment's total
@@ -223,22 +245,58 @@ def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y
     def wsum(v):
         c = prefix(v)
         shape = (-1,) + (1,) * (c.ndim - 1)
-        top = np.where((b > lo).reshape(shape), c[at_b], 0.0)
-        bottom = np.where((a > lo).reshape(shape), c[at_a], 0.0)
-        return top - bottom
+        return np.where(top.reshape(shape), c[at_b], 0.0) - np.where(bottom.reshape(shape), c[at_a], 0.0)
 
-    sums["n"][sel] = wsum(uf)
     sums["yy"][sel] = wsum(np.multiply(ys, ys, out=prod))
-    sums["xx"][sel] = wsum(np.multiply(xs[:, :, None], xs[:, None, :], out=xprod))
     sums["xy"][sel] = wsum(np.multiply(xs, ys[:, None], out=x0))
     sums["y"][sel] = wsum(ys)
+    shift_y[sel] = my[at]
+    fm = finite_row & not_u  # finite rows left out of estimation (masked)
+    if rep is not None:
+        # Windows at the same place in each segment: sums over the representative's rows.
+        x_rep -= mx
+        x_rep[~u_rep] = 0.0
+        ra, rb = a - lo, b - lo
+
+        def rep_sum(v):
+            c = np.zeros((len(v) + 1,) + v.shape[1:])
+            np.cumsum(v, axis=0, out=c[1:])
+            return c[rb] - c[ra]
+
+        sums["n"][sel] = rep_sum(u_rep.astype(float))
+        sums["x"][sel] = rep_sum(x_rep)
+        sums["xx"][sel] = rep_sum(x_rep[:, :, None] * x_rep[:, None, :])
+        sums["fm"][sel] = rep_sum(fm[r0:r1].astype(float))
+        shift_x[sel] = mx
+        return
+    np.copyto(uf, u)
+    sums["n"][sel] = wsum(uf)
+    sums["xx"][sel] = wsum(np.multiply(xs[:, :, None], xs[:, None, :], out=xprod))
     sums["x"][sel] = wsum(xs)
-    fm = finite_row & not_u
     if fm.any():
         sums["fm"][sel] = wsum(fm.astype(float))
-    # Each pair's asset starts a segment: its shift is that segment's mean.
-    at = np.searchsorted(starts, lo)
-    shift_y[sel], shift_x[sel] = my[at], mx[at]
+    shift_x[sel] = mx[at]
+
+
+def _shared_segment(u, finite_row, starts, lengths, count, seg_rows, seg_group) -> int | None:
+    """A segment whose regressor rows stand for every segment's in the block, or None. It does
+    when every segment with data is of one regressor group (the same regressor rows) and of one
+    length, with the same rows usable and the same rows finite (one calendar, one set of events
+    left out of estimation, no gaps of its own)."""
+    has = np.flatnonzero(seg_rows > 0)
+    if not len(has) or seg_group[has[0]] < 0 or (seg_group[has] != seg_group[has[0]]).any() \
+            or (lengths[has] != lengths[has[0]]).any() or (count[has] != count[has[0]]).any() \
+            or count.sum() != count[has].sum():
+        return None
+    r0, width = int(starts[has[0]]), int(lengths[has[0]])
+    r1 = r0 + len(has) * width
+    if r1 != int(starts[has[-1]] + width):  # the segments with data are not one run
+        return None
+    for rows in (u, finite_row):
+        grid = rows[r0:r1].reshape(len(has), width)
+        if not (grid == grid[0]).all():
+            return None
+    return int(has[0])
 
 
 def subtract_segment_means(values: np.ndarray, means: np.ndarray, lengths: np.ndarray, out: np.ndarray) -> None:
@@ -275,7 +333,8 @@ def design(panel, asset: str, bench: str | None, model: str, factors: pd.DataFra
            cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str] | None]:
     """Model inputs on the asset's own rows: y (n,), regressors X (n, k), raw returns (n,),
     regressor names (None for a model that ignores its regressors). ``cache`` keeps the
-    regressors of assets that share a time axis (a returns frame, one exchange)."""
+    regressors of assets that share a time axis (a returns frame, one exchange): they get the
+    same X object, which tells the prefix-sum fit their regressors' sums are shared."""
     ret, index = panel.column(asset)
     if model in ("constant_mean", "raw"):
         # Regressors are ignored: zeros of the study's width keep one design matrix.
@@ -283,22 +342,18 @@ def design(panel, asset: str, bench: str | None, model: str, factors: pd.DataFra
     key = (bench if model in NEEDS_BENCHMARK else None)
     hit = cache.get(key)
     if model in FACTOR_MODELS:
-        if hit is not None and hit[0].equals(index):
-            f = hit[1]
-        else:
+        if hit is None or not hit[0].equals(index):
             f = factors_on(factors, index)
-            cache[key] = (index, f)
-        names = [c for c in f.columns if c != RF]
-        y = ret - f[RF].to_numpy() if RF in f.columns else ret
-        return y, f[names].to_numpy(dtype=float), ret, names
+            names = [c for c in f.columns if c != RF]
+            hit = cache[key] = (index, f[names].to_numpy(dtype=float), names,
+                                f[RF].to_numpy() if RF in f.columns else None)
+        _, x, names, rf = hit
+        return (ret - rf if rf is not None else ret), x, ret, names
     if model in NEEDS_BENCHMARK:
         if bench == asset:
             return ret, ret[:, None], ret, [str(bench)]
-        if hit is not None and hit[0].equals(index):
-            x = hit[1]
-        else:
-            x = panel.benchmark_on(bench, asset).to_numpy(dtype=float)
-            cache[key] = (index, x)
-        return ret, x[:, None], ret, [str(bench)]
+        if hit is None or not hit[0].equals(index):
+            hit = cache[key] = (index, panel.benchmark_on(bench, asset).to_numpy(dtype=float)[:, None])
+        return ret, hit[1], ret, [str(bench)]
     return ret, np.zeros((len(ret), 1)), ret, ["none"]
 

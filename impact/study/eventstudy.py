@@ -335,6 +335,8 @@ class EventStudy:
         width = (len([c for c in self.factors.columns if c != RF])
                  if self.factors is not None and any(m in FACTOR_MODELS for m in self.asset_models.values()) else 1)
         dates_of: dict = {}  # one datetime64 array per index object (assets of one frame share it; sessions holds them)
+        x_ids: dict = {}
+        x_group: list = []
         for asset in studied:
             y, x, ret, nm = design(self.panel, asset, bench[asset], self.model_of(asset), self.factors, width,
                                    self._design_cache)
@@ -344,13 +346,15 @@ class EventStudy:
             if id(index) not in dates_of:
                 dates_of[id(index)] = index.to_numpy()
             parts.append((y, x, ret, dates_of[id(index)]))
+            x_group.append(x_ids.setdefault(id(x), len(x_ids)))  # one X object: the same regressor rows
             start += len(y) + pad
         names = names or ["none"]
         k = parts[0][1].shape[1] if parts else 1
         n_rows = max(start, eb - ea + 1, wb - wa + 1)  # the window views need at least one full window
         uses_factors = any(self.model_of(a) in FACTOR_MODELS for a in offsets)
+        data_rows = np.array([len(part[0]) for part in parts], dtype=np.int64)
         Y, X, R, D = stack_rows(parts, list(offsets.values()), n_rows, k, uses_factors)
-        del parts, dates_of
+        del parts, dates_of, x_ids
 
         reasons = np.full(len(pairs), "", dtype=object)
         given_flags = pairs["flags"].astype(str).to_numpy(dtype=object)
@@ -371,7 +375,8 @@ class EventStudy:
         else:
             # engine "moments": every pair's estimation-window sums from per-asset prefix sums, O(rows + pairs)
             moments = fit_by_moments(Y, X, rows.finite, rows.usable, offsets, n_rows, pos_s, lo_s, ea, eb, names,
-                                     models, self.min_estimation_obs) if by_moments else None
+                                     models, self.min_estimation_obs, shared=(data_rows, np.array(x_group))) \
+                if by_moments else None
             # The prefix-sum fit gathers event windows only: chunks as many times longer as L is to W.
             chunk = self.chunk_size if moments is None else self.chunk_size * max((eb - ea + 1) // (wb - wa + 1), 1)
             done = fit_pairs(rows, sel, pos_s, models, flags_s, chunk, moments,
