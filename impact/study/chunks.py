@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -37,17 +38,31 @@ class StackedRows:
     model: str
     names: tuple
     min_obs: int
-    finite: np.ndarray = field(init=False, repr=False)  # rows with a finite return and regressors
-    usable: np.ndarray = field(init=False, repr=False)  # ... and not left out of estimation
     any_masked: bool = field(init=False, repr=False)
     any_gap: bool = field(init=False, repr=False)  # a return spanning a gap somewhere in the rows
 
     def __post_init__(self) -> None:
-        x_ok = np.isfinite(self.X[:, 0]) if self.X.shape[1] == 1 else np.isfinite(self.X).all(axis=1)
-        self.finite = np.isfinite(self.Y) & x_ok
         self.any_masked = bool(self.masked.any())
         self.any_gap = bool(self.spans_gap.any())
-        self.usable = self.finite & ~self.masked if self.any_masked else self.finite
+
+    # Row flags of every row, made when the window-by-window fit first asks (the prefix-sum fit
+    # makes them a block at a time, on its threads).
+    @cached_property
+    def finite(self) -> np.ndarray:
+        """Rows with a finite return and finite regressors."""
+        return finite_rows(self.Y, self.X)
+
+    @cached_property
+    def usable(self) -> np.ndarray:
+        """Finite rows not left out of estimation."""
+        return self.finite & ~self.masked if self.any_masked else self.finite
+
+
+def finite_rows(Y: np.ndarray, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows of ``Y`` (n,) and ``X`` (n, k) with every value finite (into ``out`` when given)."""
+    out = np.isfinite(Y, out=out)
+    out &= np.isfinite(X[:, 0]) if X.shape[1] == 1 else np.isfinite(X).all(axis=1)
+    return out
 
 
 @dataclass
@@ -77,11 +92,12 @@ class Fitted:
 
 def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, flags: np.ndarray, chunk_size: int,
               moments: tuple[NormalFit, np.ndarray] | None = None,
-              chunks: Callable[[Iterable], Iterable] | None = None) -> Fitted:
+              chunks: Callable[[Iterable], Iterable] | None = None, x_pos: np.ndarray | None = None) -> Fitted:
     """Fit pairs ``index`` (day-0 rows ``pos``, ``models`` one name or one per pair, ``flags``
     their flags so far) ``chunk_size`` at a time; ``moments`` the prefix-sum fits and masked
     counts already made for them (engine "moments"); ``chunks`` wraps the fitted chunks as
-    they come (a progress bar)."""
+    they come (a progress bar); ``x_pos`` the rows to read regressors from (another asset's
+    rows with the same regressor values, which a few thousand rows in cache serve; else ``pos``)."""
     starts = range(0, len(index), chunk_size)
     # Each chunk writes its kept pairs' arrays, on its own thread, into arrays made once, from the
     # chunk's first row; the rows of excluded pairs are squeezed out at the end (none: no copy).
@@ -96,7 +112,8 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
         # the chunk notes its pairs' reasons and flags in place, in its rows of ``out``
         part = _fit_chunk(rows, index[c0:c1], pos[c0:c1], models if isinstance(models, str) else models[c0:c1],
                           out.flags[c0:c1], None if moments is None else (moments[0].take(slice(c0, c1)),
-                                                                           moments[1][c0:c1]), out.reasons[c0:c1])
+                                                                           moments[1][c0:c1]), out.reasons[c0:c1],
+                          None if x_pos is None else x_pos[c0:c1])
         n = len(part.n_masked)
         for name in ("ar", "xev", "n_masked"):
             getattr(out, name)[c0:c0 + n] = getattr(part, name)
@@ -137,8 +154,11 @@ def join(parts: list[Fitted], rows: StackedRows) -> Fitted:
 
 
 def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags: np.ndarray,
-               moments: tuple[NormalFit, np.ndarray] | None, reasons: np.ndarray) -> Fitted:
-    """Fit pairs ``s``; their ``flags`` and ``reasons`` ("" each on the way in) are written in place."""
+               moments: tuple[NormalFit, np.ndarray] | None, reasons: np.ndarray,
+               x_pos: np.ndarray | None = None) -> Fitted:
+    """Fit pairs ``s``; their ``flags`` and ``reasons`` ("" each on the way in) are written in place.
+    Regressors are read at ``x_pos`` (the same values as at ``pos``), else at ``pos``."""
+    xp = pos if x_pos is None else x_pos
     ea, eb = rows.estimation_window
     wa, wb = rows.event_window
     Y, X, D = rows.Y, rows.X, rows.D
@@ -153,7 +173,7 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
         finite_w = sliding_window_view(rows.finite, L)
         usable = sliding_window_view(rows.usable, L)[pos + ea]
         y_est = sliding_window_view(Y, L)[pos + ea]
-        x_est = np.swapaxes(sliding_window_view(X, L, axis=0)[pos + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
+        x_est = np.swapaxes(sliding_window_view(X, L, axis=0)[xp + ea], 1, 2)  # (P, L, k) view of (P, k, L) rows
         if any_masked:
             n_masked = np.count_nonzero(finite_w[pos + ea], axis=1) - np.count_nonzero(usable, axis=1)
         else:
@@ -165,7 +185,7 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
                                                                        rows.names))
     ev_idx = pos[:, None] + ev_off[None, :] if any_masked or rows.any_gap else None  # rows flagged: look them up
     y_ev = sliding_window_view(Y, W)[pos + wa]
-    x_ev = np.swapaxes(sliding_window_view(X, W, axis=0)[pos + wa], 1, 2)
+    x_ev = np.swapaxes(sliding_window_view(X, W, axis=0)[xp + wa], 1, 2)
     if ev_idx is not None:
         for j, kk in zip(*np.nonzero(rows.noted[ev_idx])):
             note = f"{rows.masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
@@ -180,7 +200,7 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
                               "pass gap_days=False to keep it")
     # Event windows must be complete: a missing return would silently shorten a CAR.
     ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
-    for j in np.flatnonzero(~ev_ok.all(axis=1)):
+    for j in np.flatnonzero(~ev_ok.all(axis=1)) if not ev_ok.all() else ():
         kk = int(np.argmin(ev_ok[j]))
         day = ev_off[kk]
         if np.isnat(D[pos[j] + day]):

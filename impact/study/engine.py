@@ -12,6 +12,7 @@ import pandas as pd
 from ..data.factors import RF, factors_on
 from ..events.axes import index_axes, search_by_axis
 from ..parallel import run_blocks
+from .chunks import finite_rows
 from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
 
 
@@ -64,7 +65,11 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict,
     nat = ~own & (day0 == np.iinfo(np.int64).min)
     empty = ~own & ~nat & (n == 0)
     after = ~own & ~nat & ~empty & (p >= n)
-    found = np.where(n > 0, D_i8[np.minimum(np.maximum(pos, lo), np.maximum(hi - 1, lo))], day0)
+    # The session found, read from the pair's axis (a few thousand dates), not from the rows of all assets.
+    flat = np.concatenate(axes) if axes else np.zeros(0, dtype=np.int64)
+    base = (np.cumsum([len(a) for a in axes]) - [len(a) for a in axes]).astype(np.int64)
+    at = np.minimum(base[axis[codes]] + np.clip(p, 0, np.maximum(n - 1, 0)), max(len(flat) - 1, 0))
+    found = np.where(n > 0, flat[at], day0) if len(flat) else day0
     off = ~own & ~nat & ~empty & ~after & (found != day0)
     before = off & (p == 0)
     moved = off & (p > 0)
@@ -130,7 +135,7 @@ def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, index
 BLOCK_ROWS = 1 << 21
 
 
-def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, eb, names, models, min_obs: int,
+def fit_by_moments(Y, X, masked, offsets, n_rows, pos, lo, ea, eb, names, models, min_obs: int,
                    block_rows: int | None = None, shared: tuple[np.ndarray, np.ndarray] | None = None):
     """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
 
@@ -138,7 +143,8 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     a window's sum is the difference of two prefix sums within the asset's
     segment (its rows and the NaN padding after them), so no sum ever carries
     another asset's magnitude and rounding stays at the window's own scale.
-    Segments are taken a block of whole segments at a time (``block_rows``).
+    Segments are taken a block of whole segments at a time (``block_rows``). ``masked``: rows
+    left out of estimation (None: none).
 
     ``shared``: per asset (in ``offsets`` order) its number of data rows and its regressors'
     group (assets of one group have the same regressor rows, e.g. one market index on one
@@ -177,7 +183,7 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
         r0, r1 = int(starts[first]), int(ends[last - 1])
         sel = order[bounds[b]:bounds[b + 1]]
         if len(sel):
-            _block_sums(Y[r0:r1], X[r0:r1], finite_row[r0:r1], usable_row[r0:r1], starts[first:last] - r0,
+            _block_sums(Y[r0:r1], X[r0:r1], None if masked is None else masked[r0:r1], starts[first:last] - r0,
                         pos[sel] - r0, lo[sel] - r0, ea, eb, sel, sums, shift_y, shift_x,
                         seg_rows[first:last], seg_group[first:last])
 
@@ -190,12 +196,17 @@ def fit_by_moments(Y, X, finite_row, usable_row, offsets, n_rows, pos, lo, ea, e
     return fit, np.rint(sums["fm"]).astype(np.int64)
 
 
-def _block_sums(Y, X, finite_row, u, starts, pos, lo, ea, eb, sel, sums, shift_y, shift_x, seg_rows, seg_group) -> None:
+def _block_sums(Y, X, masked, starts, pos, lo, ea, eb, sel, sums, shift_y, shift_x, seg_rows, seg_group) -> None:
     """Window sums of pairs ``sel`` (rows local to the block) into ``sums``; their shifts into
     ``shift_y`` / ``shift_x``. Row-sized work arrays are this thread's, reused block after block
     (fresh memory costs more than the arithmetic on it)."""
     n_rows, k = len(Y), X.shape[1]
-    uf, y0, ys, prod, x0, xs, xprod = _scratch(n_rows, k)
+    uf, y0, ys, prod, x0, xs, xprod, finite_row, u = _scratch(n_rows, k)
+    finite_rows(Y, X, out=finite_row)
+    if masked is None:
+        np.copyto(u, finite_row)
+    else:
+        np.greater(finite_row, masked, out=u)  # finite and not masked
     lengths = np.diff(np.r_[starts, n_rows])
     count = np.add.reduceat(u.view(np.uint8), starts, dtype=np.int32).astype(np.int64)  # int32: unbuffered
     safe = np.where(count > 0, count, 1).astype(float)
@@ -318,9 +329,9 @@ def _scratch(n_rows: int, k: int) -> tuple[np.ndarray, ...]:
     have = getattr(_SCRATCH, "arrays", None)
     if have is None or len(have[0]) < n_rows or have[4].shape[1] != k:
         have = _SCRATCH.arrays = (np.empty(n_rows), np.empty(n_rows), np.empty(n_rows), np.empty(n_rows),
-                                  np.empty((n_rows, k)), np.empty((n_rows, k)), np.empty((n_rows, k, k)))
-    uf, y0, ys, prod, x0, xs, xprod = have
-    return uf[:n_rows], y0[:n_rows], ys[:n_rows], prod[:n_rows], x0[:n_rows], xs[:n_rows], xprod[:n_rows]
+                                  np.empty((n_rows, k)), np.empty((n_rows, k)), np.empty((n_rows, k, k)),
+                                  np.empty(n_rows, dtype=bool), np.empty(n_rows, dtype=bool))
+    return tuple(a[:n_rows] for a in have)
 
 
 def _zero_where(out: np.ndarray, values: np.ndarray, mask: np.ndarray) -> None:

@@ -368,19 +368,26 @@ class EventStudy:
         # the placed pairs' rows (all of them, the rule: the arrays themselves, no gathered copies)
         every = len(sel) == len(reasons)
         pos_s, lo_s, flags_s = (pos, lo, flags) if every else (pos[sel], lo[sel], flags[sel])
+        # Assets of one regressor object read their regressors from the first one's rows: the same
+        # values, from a few thousand rows in cache instead of rows spread over every asset's.
+        first_of: dict = {}
+        moved = {a: first_of.setdefault(g, offsets[a]) - offsets[a] for a, g in zip(offsets, x_group)}
+        x_shift = np.array([moved.get(str(a), 0) for a in codes[1]], dtype=np.int64)[codes[0]]
+        x_pos_s = pos_s + (x_shift if every else x_shift[sel])
         models = self._pair_models(pairs, sel)  # the asset column read only when models mix
         if client is not None:  # whole day-0 dates per partition, fitted on the workers
             done = fit_distributed(client, rows, sel, pos_s, models, flags_s, D[pos_s], self.chunk_size,
                                    self.partition_size)
         else:
             # engine "moments": every pair's estimation-window sums from per-asset prefix sums, O(rows + pairs)
-            moments = fit_by_moments(Y, X, rows.finite, rows.usable, offsets, n_rows, pos_s, lo_s, ea, eb, names,
+            moments = fit_by_moments(Y, X, masked if rows.any_masked else None, offsets, n_rows, pos_s, lo_s, ea, eb, names,
                                      models, self.min_estimation_obs, shared=(data_rows, np.array(x_group))) \
                 if by_moments else None
             # The prefix-sum fit gathers event windows only: chunks as many times longer as L is to W.
             chunk = self.chunk_size if moments is None else self.chunk_size * max((eb - ea + 1) // (wb - wa + 1), 1)
             done = fit_pairs(rows, sel, pos_s, models, flags_s, chunk, moments,
-                             lambda parts: progress(parts, desc="pairs", total=-(-len(sel) // chunk), unit="chunk"))
+                             lambda parts: progress(parts, desc="pairs", total=-(-len(sel) // chunk), unit="chunk"),
+                             x_pos_s)
         if every and np.array_equal(done.index, sel):  # every pair fitted, in order: the fit's notes
             reasons, flags, bad = done.reasons, done.flags, ~done.kept_mask
         else:
