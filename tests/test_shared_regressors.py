@@ -83,6 +83,7 @@ def test_blocks_that_differ_take_their_own_sums(monkeypatch):
     events = pd.concat([events.iloc[3:].assign(asset=a) if a == "S19" else events.assign(asset=a) for a in assets],
                        ignore_index=True)
     monkeypatch.setattr(engine_module, "BLOCK_ROWS", 3 * 720)
+    monkeypatch.setenv("IMPACT_THREADS", "1")  # blocks in order: the spy's list reads block by block
     seen = _spy(monkeypatch)
     study = EventStudy.from_returns(frame, events, market={"S23": "ALT", "default": "MKT"},
                                     estimation_window=(-250, -11), event_window=(-3, 3), contamination="exclude",
