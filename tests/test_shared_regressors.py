@@ -4,6 +4,8 @@ from one asset's rows. On SYNTHETIC panels they must equal the window-by-window 
 where any asset differs (a gap, other events left out, another benchmark) must not take them."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,3 +128,21 @@ def test_shared_segment_needs_one_group_one_length_and_the_same_rows():
     u[[4, 5, 9, 10]] = True  # one grid would line rows 2-6 up with 7-11: the same pattern, wrongly
     count = np.add.reduceat(u.astype(int), starts)
     assert _shared_segment(u, u, starts, lengths, count, np.array([0, 4, 0, 4]), np.array([-1, 3, -1, 3])) is None
+
+
+def test_rows_read_regressors_from_the_first_asset_that_shares_them():
+    """The kept rows name, per asset, where its regressor rows are read: the first asset of one
+    market on one calendar; the values gathered are those of the pair's own rows, windows past the
+    series' start included (NaN there either way)."""
+    frame, events = _panel(n_assets=5, T=400)
+    study = EventStudy.from_returns(frame.drop(columns="ALT"), events, market="MKT", estimation_window=(-250, -11),
+                                    event_window=(-3, 3), contamination="ignore", roll_days=None)
+    rows = study.fit().rows
+    starts, source = rows.x_source
+    assert len(starts) == 5 and (source == starts[0]).all()
+    assert (rows.x_rows(rows.pos, rows.lo) - rows.pos == starts[0] - rows.lo).all()
+    offsets = np.arange(-300, 4)  # reaches before the first row of every series
+    shared, own = rows.gather(offsets, dates=False), replace(rows, x_source=None).gather(offsets, dates=False)
+    assert (~shared["inside"]).any()
+    np.testing.assert_array_equal(shared["x"], own["x"])
+    np.testing.assert_array_equal(shared["y"], own["y"])

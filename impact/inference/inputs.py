@@ -108,8 +108,11 @@ class BatteryInputs:
                 self.memo["views"] = (sliding_window_view(rows.Y, L), sliding_window_view(X, L, axis=0),
                                       sliding_window_view(rows.masked, L))
             yv, xv, mv = self.memo["views"]
-            y, masked = yv[first], mv[first]
-            x = xv[first].transpose(0, 2, 1)
+            if "any_masked" not in self.memo:  # pragma: no mutate (cache key: a renamed key only misses the cache)
+                self.memo["any_masked"] = bool(rows.masked.any())
+            y = yv[first]
+            masked = mv[first] if self.memo["any_masked"] else None  # no row left out anywhere
+            x = xv[rows.x_rows(pos, rows.lo[sl]) + off[0]].transpose(0, 2, 1)  # another asset's rows: same values
             x = x if x.shape[2] == 1 else np.ascontiguousarray(x)
         else:
             g = replace(rows, pos=pos, lo=rows.lo[sl], hi=rows.hi[sl]).gather(off, dates=False)
@@ -124,7 +127,9 @@ class BatteryInputs:
             else:
                 resid = y - replace(self.fit, alpha=self.fit.alpha[sl], beta=self.fit.beta[sl]).expected(x)
         if check:
-            usable = np.isfinite(y) & np.isfinite(x).all(axis=2) & ~masked
+            usable = np.isfinite(y) & np.isfinite(x).all(axis=2)
+            if masked is not None:
+                usable &= ~masked
             resid[~usable] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
         return resid, x
 

@@ -412,5 +412,7 @@ class EventStudy:
             estimation_masked=done.n_masked,
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons if bad.any() else ""),
-            rows=RowSource(Y, X, D, masked, pos_k, lo_k, hi_k, R if R is not Y else None),
+            rows=RowSource(Y, X, D, masked, pos_k, lo_k, hi_k, R if R is not Y else None,
+                           (np.fromiter(offsets.values(), dtype=np.int64),
+                            np.array([offsets[a] + moved[a] for a in offsets], dtype=np.int64))),
         ))

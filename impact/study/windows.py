@@ -46,7 +46,10 @@ class RowSource:
     ``Y`` (n,) asset returns, ``X`` (n,) or (n, k) benchmark/regressor returns on
     the asset's rows, ``D`` (n,) dates, ``masked`` (n,) rows excluded from
     estimation; ``pos``, ``lo``, ``hi`` (P,) day-0 row and the asset's row range;
-    ``R`` (n,) raw returns where they differ from ``Y`` (a factor model's excess returns).
+    ``R`` (n,) raw returns where they differ from ``Y`` (a factor model's excess returns);
+    ``x_source``: the assets' first rows (sorted) and the first row of the asset whose regressor
+    rows each one reads (the same values: assets of one market on one calendar read one asset's
+    rows, which stay in cache), else None.
     """
 
     Y: np.ndarray
@@ -57,6 +60,14 @@ class RowSource:
     lo: np.ndarray
     hi: np.ndarray
     R: np.ndarray | None = None
+    x_source: tuple[np.ndarray, np.ndarray] | None = None
+
+    def x_rows(self, pos: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        """The rows to read regressors at for rows ``pos`` of the assets starting at ``lo``."""
+        if self.x_source is None:
+            return pos
+        starts, source = self.x_source
+        return pos + (source - starts)[np.searchsorted(starts, lo)]
 
     def gather(self, offsets: np.ndarray, dates: bool = True) -> dict[str, np.ndarray]:
         """Rows ``day0 + offsets`` for every pair.
@@ -67,12 +78,14 @@ class RowSource:
         """
         offsets = np.asarray(offsets, dtype=np.int64)
         idx = self.pos[:, None] + offsets[None, :]
+        x_idx = self.x_rows(self.pos, self.lo)[:, None] + offsets[None, :]
         inside = (idx >= self.lo[:, None]) & (idx < self.hi[:, None])
         everywhere = bool(inside.all())
         if not everywhere:
             idx = np.clip(idx, 0, max(len(self.Y) - 1, 0))
+            x_idx = np.clip(x_idx, 0, max(len(self.Y) - 1, 0))
         X = self.X if self.X.ndim == 2 else self.X[:, None]
-        y, x, masked = self.Y[idx], X[idx], self.masked[idx]
+        y, x, masked = self.Y[idx], X[x_idx], self.masked[idx]
         if not everywhere:
             y[~inside] = np.nan
             x[~inside] = np.nan
