@@ -7,7 +7,8 @@ measure speed and memory, not markets. The workload is run_a's of benchmarks/run
 size: market model, estimation window (-260,-11), event window (-5,5), contamination="ignore";
 ``fit()``, ``car((-5,5))``, ``caar((-5,5))``, then every test of ``impact.inference.battery.TESTS``
 but placebo over ``window=(-1,1)`` and per event day. It runs in this one fresh process, so the
-peak RSS (``ru_maxrss``) is the workload's own; each stage's seconds are printed, the shared
+peak RSS (``ru_maxrss``) is the workload's own (the machine's memory is warmed first in a
+separate process, benchmarks/warm_memory.py; ``--cold`` skips it); each stage's seconds are printed, the shared
 battery inputs (:func:`impact.inference.inputs.inputs` and its one summary pass over the
 estimation rows) timed on their own before the first test.
 """
@@ -22,6 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from run import EVW, study, synthetic_panel  # noqa: E402  (benchmarks/run.py, imported as a script sibling)
+from warm_memory import warm_memory  # noqa: E402
 
 from impact.inference.battery import TESTS  # noqa: E402
 from impact.inference.inputs import inputs  # noqa: E402
@@ -69,5 +71,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=10_000, help="assets (pairs = assets x dates)")
     parser.add_argument("--dates", type=int, default=100, help="event dates")
+    parser.add_argument("--cold", action="store_true", help="do not warm the machine's memory first")
     args = parser.parse_args()
+    if not args.cold:
+        print(warm_memory())
     main(args.assets, args.dates)

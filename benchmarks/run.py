@@ -31,6 +31,9 @@ import pandas as pd
 from impact import EventStudy
 from impact.study.pairs import apply_contamination, pairs_from_events
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from warm_memory import warm_memory  # noqa: E402  (a script sibling)
+
 EST, EVW = (-260, -11), (-5, 5)
 LOOP_MS = [float("nan")]  # the lean loop's ms per pair, measured in (c)
 
@@ -162,7 +165,7 @@ def numpy_stacked(frame: pd.DataFrame, events: pd.DataFrame) -> np.ndarray:
     return (car / se).reshape(N, -1)
 
 
-def run_b(n_assets: int = 10_000, n_events: int = 100, rounds: int = 4) -> tuple[float, float]:
+def run_b(n_assets: int = 10_000, n_events: int = 100, rounds: int = 6) -> tuple[float, float]:
     """(b): the engine's fit + CAR + CAAR, engine "auto" (the prefix-sum fit at this size) and
     "windows", against the two numpy baselines, alternated ``rounds`` times in this one process:
     the first round pays for fresh memory (page faults), the later ones reuse it (their median
@@ -256,7 +259,10 @@ def run_c(n_pairs_total: int, engine_seconds: float, sample: int = 2_000, screen
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip (b); (c) is then compared with (a)")
+    parser.add_argument("--cold", action="store_true", help="do not warm the machine's memory first")
     args = parser.parse_args(argv)
+    if not args.cold:
+        print(warm_memory())
     print(f"impact engine benchmarks (python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"chunk_size {EventStudy.chunk_size}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     a = run_a()
