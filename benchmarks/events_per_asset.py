@@ -142,8 +142,8 @@ def main() -> None:
               "(target <= 10 s, <= 2 GB at 100k)")
     many_dates, many_assets = ((400, 500), (4_000, 50)) if args.quick else ((2_000, 500), (20_000, 50))
     for mode in ("exclude", "ignore"):
-        r1 = measure("shape", *many_dates, mode)
-        r2 = measure("shape", *many_assets, mode)
+        r1 = measure("shape", *many_dates, mode, repeats=2)
+        r2 = measure("shape", *many_assets, mode, repeats=2)
         print(f"(b) contamination={mode!r}, {r1['pairs']:,} pairs: {many_dates[0]:,} assets x {many_dates[1]} dates "
               f"{r1['seconds']:.2f} s (peak {r1['peak_gb']:.2f} GB, kept {r1['kept']:,}, overlaps {r1['overlaps']:,}) vs "
               f"{many_assets[0]:,} x {many_assets[1]} {r2['seconds']:.2f} s (peak {r2['peak_gb']:.2f} GB, kept "

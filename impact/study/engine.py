@@ -149,9 +149,10 @@ def fit_by_moments(Y, X, masked, offsets, n_rows, pos, lo, ea, eb, names, models
 
     ``shared``: per asset (in ``offsets`` order) its number of data rows and its regressors'
     group (assets of one group have the same regressor rows, e.g. one market index on one
-    calendar). In a block whose assets are all of one group and have every row usable, the
-    regressors' sums are the same function of a window's place in every asset, so they are
-    summed over one asset's rows instead of every asset's (what a wide-matrix fit shares).
+    calendar). In a block whose assets are all of one group, with the same rows usable (the same
+    events' windows left out, no gaps of their own), the regressors' sums are the same function
+    of a window's place in every asset, so they are summed over one asset's rows instead of
+    every asset's (what a wide-matrix fit shares); the returns' sums stay each asset's own.
     """
     k = X.shape[1]
     P = len(pos)
