@@ -12,7 +12,7 @@ import pytest
 
 import impact.study.engine as engine_module
 from impact import EventStudy
-from impact.study.engine import _shared_segment
+from impact.study.engine import _shared_segment, regressor_sources
 
 
 def _panel(n_assets=24, T=700, seed=8):
@@ -146,3 +146,8 @@ def test_rows_read_regressors_from_the_first_asset_that_shares_them():
     assert (~shared["inside"]).any()
     np.testing.assert_array_equal(shared["x"], own["x"])
     np.testing.assert_array_equal(shared["y"], own["y"])
+
+
+def test_regressor_sources_name_the_first_asset_of_each_group():
+    offsets = {"A": 6, "B": 20, "C": 40, "D": 60, "E": 80}
+    assert regressor_sources(offsets, [0, 1, 0, 1, 2]) == {"A": 6, "B": 20, "C": 6, "D": 20, "E": 80}

@@ -36,6 +36,14 @@ def stack_rows(parts: list, starts: list, n_rows: int, k: int, separate_raw: boo
     return Y, X, R, D
 
 
+def regressor_sources(offsets: dict, groups: list) -> dict:
+    """Per asset (``offsets``: its first stacked row), the first row of the first asset of its
+    regressor group (``groups``, in ``offsets`` order): the rows its regressors are read from.
+    Assets of one group hold the same regressor values, so one asset's rows serve them all."""
+    first: dict = {}
+    return {asset: first.setdefault(group, at) for (asset, at), group in zip(offsets.items(), groups)}
+
+
 def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict, bench: dict,
                 needs_bench: set, reasons: np.ndarray, flags: np.ndarray,
                 asset_codes: tuple | None = None) -> tuple[np.ndarray, ...]:

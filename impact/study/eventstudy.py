@@ -26,7 +26,7 @@ from ..events.contamination import MODES as CONTAMINATION_MODES
 from ..progress import progress
 from .chunks import StackedRows, fit_pairs
 from .distributed import dask_client, fit_distributed
-from .engine import design, fit_by_moments, place_day0, row_masks, stack_rows
+from .engine import design, fit_by_moments, place_day0, regressor_sources, row_masks, stack_rows
 from .hypotheses import check_overrides
 from .models import (
     FACTOR_MODELS,
@@ -370,10 +370,9 @@ class EventStudy:
         pos_s, lo_s, flags_s = (pos, lo, flags) if every else (pos[sel], lo[sel], flags[sel])
         # Assets of one regressor object read their regressors from the first one's rows: the same
         # values, from a few thousand rows in cache instead of rows spread over every asset's.
-        first_of: dict = {}
-        moved = {a: first_of.setdefault(g, offsets[a]) - offsets[a] for a, g in zip(offsets, x_group)}
-        x_shift = np.array([moved.get(str(a), 0) for a in codes[1]], dtype=np.int64)[codes[0]]
-        x_pos_s = pos_s + (x_shift if every else x_shift[sel])
+        x_from = regressor_sources(offsets, x_group)
+        x_shift = np.array([x_from.get(str(a), 0) - offsets.get(str(a), 0) for a in codes[1]], dtype=np.int64)
+        x_pos_s = pos_s + (x_shift[codes[0]] if every else x_shift[codes[0]][sel])
         models = self._pair_models(pairs, sel)  # the asset column read only when models mix
         if client is not None:  # whole day-0 dates per partition, fitted on the workers
             done = fit_distributed(client, rows, sel, pos_s, models, flags_s, D[pos_s], self.chunk_size,
@@ -414,5 +413,5 @@ class EventStudy:
             alignment=pairs.assign(excluded_reason=reasons if bad.any() else ""),
             rows=RowSource(Y, X, D, masked, pos_k, lo_k, hi_k, R if R is not Y else None,
                            (np.fromiter(offsets.values(), dtype=np.int64),
-                            np.array([offsets[a] + moved[a] for a in offsets], dtype=np.int64))),
+                            np.fromiter(x_from.values(), dtype=np.int64))),
         ))
