@@ -60,3 +60,11 @@ def search_by_axis(axes: Sequence[np.ndarray], axis_of: np.ndarray, values: np.n
         idx = order[bounds[k]:bounds[k + 1]]
         out[idx] = np.searchsorted(axis, values[idx], side="left")
     return out
+
+
+def stack_axes(axes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct axes end to end (int64) and where each starts, with the total length last:
+    entry ``i`` of axis ``k`` is ``flat[starts[k] + i]``."""
+    lengths = np.array([len(a) for a in axes], dtype=np.int64)
+    starts = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    return (np.concatenate(axes) if len(axes) else np.zeros(0, dtype=np.int64)), starts

@@ -34,7 +34,7 @@ import pandas as pd
 
 from ..errors import ImpactError
 from ..textruns import join_runs
-from .axes import index_axes, search_by_axis
+from .axes import index_axes, search_by_axis, stack_axes
 
 MODES = ("exclude", "merge", "ignore")
 #: Reason prefix of the estimation exclusions this module creates.
@@ -173,8 +173,8 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
     # read as the last (empty) entry below.
     given = [sessions.get(name) for name in names]
     axis, stacked, units = index_axes([d if d is not None and len(d) else None for d in given])
-    lengths = np.array([len(ns) for ns in stacked] + [0], dtype=np.int64)
-    starts = np.cumsum(lengths) - lengths
+    flat, starts = stack_axes(stacked)  # starts' last entry (the total) serves axis -1, as its length 0 below
+    lengths = np.r_[np.diff(starts), 0]
     first = np.array([ns[0] for ns in stacked] + [0], dtype=np.int64)
     pair_axis = axis[codes]
     q = search_by_axis(stacked, pair_axis, day0)
@@ -183,7 +183,7 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
     ok = (pair_axis >= 0) & (day0 != np.iinfo(np.int64).min) & (q < n_sessions) & ((q > 0) | (day0 == first[pair_axis]))
     pos = np.where(ok, q, -1)
     unit = next((u for u in ("ns", "us", "ms", "s") if u in units), "ns")
-    return pos, n_sessions, np.concatenate(stacked) if stacked else np.zeros(0, dtype=np.int64), starts[axis], unit
+    return pos, n_sessions, flat, starts[axis], unit
 
 
 def _codes(column: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.factors import RF, factors_on
-from ..events.axes import index_axes, search_by_axis
+from ..events.axes import index_axes, search_by_axis, stack_axes
 from ..parallel import run_blocks
 from .chunks import finite_rows
 from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
@@ -74,9 +74,8 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict,
     empty = ~own & ~nat & (n == 0)
     after = ~own & ~nat & ~empty & (p >= n)
     # The session found, read from the pair's axis (a few thousand dates), not from the rows of all assets.
-    flat = np.concatenate(axes) if axes else np.zeros(0, dtype=np.int64)
-    base = (np.cumsum([len(a) for a in axes]) - [len(a) for a in axes]).astype(np.int64)
-    at = np.minimum(base[axis[codes]] + np.clip(p, 0, np.maximum(n - 1, 0)), max(len(flat) - 1, 0))
+    flat, starts = stack_axes(axes)
+    at = np.minimum(starts[axis[codes]] + np.clip(p, 0, np.maximum(n - 1, 0)), max(len(flat) - 1, 0))
     found = np.where(n > 0, flat[at], day0) if len(flat) else day0
     off = ~own & ~nat & ~empty & ~after & (found != day0)
     before = off & (p == 0)
@@ -239,6 +238,8 @@ def _block_sums(Y, X, masked, starts, pos, lo, ea, eb, sel, sums, shift_y, shift
         np.subtract(X, mx, out=xs)
     np.copyto(ys, 0.0, where=not_u)
     np.copyto(xs, 0.0, where=not_u[:, None])
+    if rep is not None:
+        x_rep = xs[r0:r1]  # the representative's centred regressors, zero where not usable
 
     # Window [pos+ea, pos+eb] clipped to the segment start (rows before it are padding).
     a = np.maximum(pos + ea, lo)
@@ -275,8 +276,6 @@ def _block_sums(Y, X, masked, starts, pos, lo, ea, eb, sel, sums, shift_y, shift
     fm = finite_row & not_u  # finite rows left out of estimation (masked)
     if rep is not None:
         # Windows at the same place in each segment: sums over the representative's rows.
-        x_rep -= mx
-        x_rep[~u_rep] = 0.0
         ra, rb = a - lo, b - lo
 
         def rep_sum(v):
