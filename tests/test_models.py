@@ -15,7 +15,7 @@ from impact import EventStudy, ImpactError, datasets
 from impact.data.factors import factors_on, ff3_factors
 from impact.data.prices import price_series
 from impact.data.returns import benchmark_returns
-from impact.study.models import _solve_slopes
+from impact.study.models import solve_slopes
 
 CLEAN = {"contamination": "ignore", "roll_days": None}  # keep windows exactly (-260,-11) for hand checks
 EST, EV = (-260, -11), (-5, 5)
@@ -294,8 +294,9 @@ def test_one_regressor_slopes_by_reciprocal_equal_lapacks_inverse_bit_for_bit():
     flat, few = np.zeros(P, dtype=bool), np.zeros(P, dtype=bool)
     flat[:3], few[3:5] = True, True
     problem = np.full(P, "", dtype=object)
-    inv, beta = _solve_slopes("market", xtx, xty, xtx[:, :, 0], flat, few, problem)
+    inv, beta, unidentified = solve_slopes("market", xtx, xty, xtx[:, :, 0], flat, few, problem)
     want = np.linalg.inv(np.where((flat | few)[:, None, None], 1.0, xtx))
     np.testing.assert_array_equal(inv, want)
     np.testing.assert_array_equal(beta, np.einsum("pkj,pj->pk", want, xty))
     assert (inv[:5] == 1.0).all() and problem[:3].tolist() == ["benchmark returns constant over the estimation window"] * 3
+    np.testing.assert_array_equal(unidentified, flat | few)  # the pairs given a problem here, with the short ones

@@ -30,7 +30,8 @@ from impact.inference import placebo as placebo_module
 from impact.inference.inputs import inputs
 from impact.inference.mvrm import mvrm
 from impact.inference.placebo import _placebo_ar, _placebo_ar_sums, draw_positions, placebo_draws
-from impact.study.models import fit_from_moments, fit_normal_returns
+from impact.study.models import fit_normal_returns
+from impact.study.moments import fit_from_moments
 
 ZERO_VAR = "zero residual variance in the estimation window (asset equals its benchmark?)"
 FLAT = "benchmark returns constant over the estimation window"

@@ -23,11 +23,11 @@ from impact.study.models import (
     check_model_mix,
     concat_fits,
     fit_by_model,
-    fit_from_moments,
     fit_garch,
     fit_normal_returns,
     n_parameters,
 )
+from impact.study.moments import fit_from_moments
 
 
 def garch_panel(seed=3, P=2, L=300, k=1, scale=0.01):

@@ -14,6 +14,7 @@ from ..errors import ImpactError
 from ..progress import progress
 from ..study.extensions import extend
 from ..study.statistics import significance_stars
+from ..textruns import repeated_text
 from .inputs import check_window, inputs
 from .nonparametric import NONPARAMETRIC
 from .parametric import PARAMETRIC, pair_t
@@ -73,7 +74,7 @@ def pair_car_test(result, window=None, *, sigma: str = "ols", prediction_error: 
     cars = inputs(result).factors(window, prediction_error=False)[0][:, 0]  # pragma: no mutate
     return pd.DataFrame({
         "event_id": result.pairs["event_id"], "asset": result.pairs["asset"],
-        "window": f"[{window[0]},{window[1]}]", "car": cars, "t": out["t"],
+        "window": repeated_text(f"[{window[0]},{window[1]}]", len(cars)), "car": cars, "t": out["t"],
         "p_value": out["p_value"], "df": out["df"],
     })
 

@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..parallel import ordered_map
+from ..textruns import empty_texts
 from .models import NormalFit, concat_fits, fit_by_model, fit_garch, fit_normal_returns
 
 
@@ -79,11 +80,12 @@ class Fitted:
     ar: np.ndarray
     xev: np.ndarray
     n_masked: np.ndarray
+    ok: np.ndarray | None = None  # (len(index),) bool: reasons == "" (None: read from the reasons)
 
     @property
     def kept_mask(self) -> np.ndarray:
         """(len(index),) True where the pair is kept (its reason is "")."""
-        return self.reasons == ""
+        return self.ok if self.ok is not None else self.reasons == ""
 
     @property
     def kept(self) -> np.ndarray:
@@ -102,8 +104,8 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
     # Each chunk writes its kept pairs' arrays, on its own thread, into arrays made once, from the
     # chunk's first row; the rows of excluded pairs are squeezed out at the end (none: no copy).
     P, W, k = len(index), rows.event_window[1] - rows.event_window[0] + 1, rows.X.shape[1]
-    out = Fitted(index, np.full(P, "", dtype=object), flags.copy(), None, np.empty((P, W)), np.empty((P, W, k)),
-                 np.empty(P, dtype=np.int64))
+    out = Fitted(index, empty_texts(P), flags.copy(), None, np.empty((P, W)), np.empty((P, W, k)),
+                 np.empty(P, dtype=np.int64), np.empty(P, dtype=bool))
     fits: list[NormalFit] = []
     written = np.zeros(P, dtype=bool)
 
@@ -115,6 +117,7 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
                                                                            moments[1][c0:c1]), out.reasons[c0:c1],
                           None if x_pos is None else x_pos[c0:c1])
         n = len(part.n_masked)
+        out.ok[c0:c1] = part.kept_mask  # type: ignore[index]  # made above
         for name in ("ar", "xev", "n_masked"):
             getattr(out, name)[c0:c0 + n] = getattr(part, name)
         written[c0:c0 + n] = True
@@ -129,7 +132,7 @@ def fit_pairs(rows: StackedRows, index: np.ndarray, pos: np.ndarray, models, fla
         for name in ("ar", "xev", "n_masked"):
             setattr(out, name, getattr(out, name)[written])
     if moments is not None:  # the kept pairs' rows of the fits made before, taken once (none if all are kept)
-        kept = out.reasons == ""
+        kept = out.kept_mask
         out.fit = moments[0] if kept.all() else moments[0].take(kept)
     else:
         out.fit = concat_fits(fits) if fits else None
@@ -150,6 +153,7 @@ def join(parts: list[Fitted], rows: StackedRows) -> Fitted:
     fits = [p.fit for p in parts if p.fit is not None]
     stack = {name: np.concatenate([getattr(p, name) for p in parts])
              for name in ("index", "reasons", "flags", "ar", "xev", "n_masked")}
+    stack["ok"] = np.concatenate([p.kept_mask for p in parts])
     return Fitted(fit=concat_fits(fits) if fits else None, **stack)
 
 
@@ -186,6 +190,7 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
     ev_idx = pos[:, None] + ev_off[None, :] if any_masked or rows.any_gap else None  # rows flagged: look them up
     y_ev = sliding_window_view(Y, W)[pos + wa]
     x_ev = np.swapaxes(sliding_window_view(X, W, axis=0)[xp + wa], 1, 2)
+    bad = fit.failed.copy()  # pairs given a reason below, as a mask (a million texts are not compared)
     if ev_idx is not None:
         for j, kk in zip(*np.nonzero(rows.noted[ev_idx])):
             note = f"{rows.masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
@@ -198,6 +203,7 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
                 reasons[j] = (f"event window incomplete: the return at rel_day {ev_off[kk]:+d} ({when:%Y-%m-%d}) "
                               f"spans a gap ({rows.masked_reason[ev_idx[j, kk]]}); fill the missing close or "
                               "pass gap_days=False to keep it")
+                bad[j] = True
     # Event windows must be complete: a missing return would silently shorten a CAR.
     ev_ok = np.isfinite(y_ev) & np.isfinite(x_ev).all(axis=2)
     for j in np.flatnonzero(~ev_ok.all(axis=1)) if not ev_ok.all() else ():
@@ -209,12 +215,14 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
         else:
             when = pd.Timestamp(D[pos[j] + day])
             reasons[j] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
-    for j in np.flatnonzero(fit.problem != ""):
+        bad[j] = True
+    for j in np.flatnonzero(fit.failed):
         if not reasons[j]:
             reasons[j] = fit.problem[j]
-    keep = reasons == ""
-    if not keep.all():  # all kept (the rule): no copy of the chunk
+    keep = ~bad
+    if bad.any():  # all kept (the rule): no copy of the chunk
         fit, y_ev, x_ev, n_masked = fit.take(keep), y_ev[keep], x_ev[keep], n_masked[keep]
     # Raw returns and dates of the event window are read from the rows when asked for
-    # (EventStudyResult.raw / .dates), not kept for every pair here.
-    return Fitted(s, reasons, flags, fit, y_ev - fit.expected(x_ev), x_ev, n_masked)
+    # (EventStudyResult.raw / .dates), not kept for every pair here. y_ev is a gathered copy:
+    # the abnormal returns are formed in it.
+    return Fitted(s, reasons, flags, fit, np.subtract(y_ev, fit.expected(x_ev), out=y_ev), x_ev, n_masked, keep)

@@ -5,6 +5,7 @@ window incomplete), and the prefix-sum fit of every pair's estimation window.
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,8 @@ from ..data.factors import RF, factors_on
 from ..events.axes import index_axes, search_by_axis, stack_axes
 from ..parallel import run_blocks
 from .chunks import finite_rows
-from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model, fit_from_moments
+from .models import FACTOR_MODELS, NEEDS_BENCHMARK, fit_by_model
+from .moments import fit_from_moments
 
 
 def stack_rows(parts: list, starts: list, n_rows: int, k: int, separate_raw: bool) -> tuple[np.ndarray, ...]:
@@ -44,9 +46,20 @@ def regressor_sources(offsets: dict, groups: list) -> dict:
     return {asset: first.setdefault(group, at) for (asset, at), group in zip(offsets.items(), groups)}
 
 
+class Placement(NamedTuple):
+    """Where :func:`place_day0` put each pair: its day-0 row and its asset's row range in the
+    stacked rows, the pairs it could not place (their reasons written) and those moved (flagged)."""
+
+    pos: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    unplaced: np.ndarray
+    moved: np.ndarray
+
+
 def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict, bench: dict,
-                needs_bench: set, reasons: np.ndarray, flags: np.ndarray,
-                asset_codes: tuple | None = None) -> tuple[np.ndarray, ...]:
+               needs_bench: set, reasons: np.ndarray, flags: np.ndarray,
+               asset_codes: tuple | None = None) -> Placement:
     """Each pair's day-0 row in the stacked array and its asset's row range (pos, lo, hi);
     ``indexes`` each asset's dates (its rows in ``D`` from ``offsets``); ``asset_codes`` the pairs'
     asset codes and the assets' names when known (else read from ``pairs["asset"]``).
@@ -94,7 +107,7 @@ def place_day0(pairs: pd.DataFrame, D: np.ndarray, offsets: dict, indexes: dict,
     for i in np.flatnonzero(moved):
         note = f"day0_moved:{day(day0[i])}->{day(found[i])}"
         flags[i] = f"{flags[i]};{note}" if flags[i] else note
-    return pos, lo, hi
+    return Placement(pos, lo, hi, own | nat | empty | after | before, moved)
 
 
 def row_masks(exclusions: pd.DataFrame | None, offsets: dict, n_rows: int, indexes: dict,
@@ -145,7 +158,7 @@ BLOCK_ROWS = 1 << 19
 
 def fit_by_moments(Y, X, masked, offsets, n_rows, pos, lo, ea, eb, names, models, min_obs: int,
                    block_rows: int | None = None, shared: tuple[np.ndarray, np.ndarray] | None = None):
-    """Closed-form fits of all pairs from window sums (:func:`impact.models.fit_from_moments`).
+    """Closed-form fits of all pairs from window sums (:func:`impact.study.moments.fit_from_moments`).
 
     Per asset, returns are shifted by their mean over usable rows and cumulated;
     a window's sum is the difference of two prefix sums within the asset's

@@ -24,6 +24,7 @@ from ..events.assets import by_asset
 from ..events.catalog import Catalog
 from ..events.contamination import MODES as CONTAMINATION_MODES
 from ..progress import progress
+from ..textruns import empty_texts, repeated_text
 from .chunks import StackedRows, fit_pairs
 from .distributed import dask_client, fit_distributed
 from .engine import design, fit_by_moments, place_day0, regressor_sources, row_masks, stack_rows
@@ -356,15 +357,16 @@ class EventStudy:
         Y, X, R, D = stack_rows(parts, list(offsets.values()), n_rows, k, uses_factors)
         del parts, dates_of, x_ids
 
-        reasons = np.full(len(pairs), "", dtype=object)
+        reasons = empty_texts(len(pairs))
         given_flags = pairs["flags"].astype(str).to_numpy(dtype=object)
         flags = given_flags.copy()
-        pos, lo, hi = place_day0(pairs, D, offsets, sessions, bench, needs_bench, reasons, flags, codes[:2])
+        pos, lo, hi, unplaced, moved = place_day0(pairs, D, offsets, sessions, bench, needs_bench, reasons, flags,
+                                                  codes[:2])
         masked, masked_reason, noted, spans_gap = row_masks(exclusions, offsets, n_rows, sessions,
                                                             getattr(self, "_event_windows", None))
         rows = StackedRows(Y, X, R if R is not Y else None, D, masked, masked_reason, noted, spans_gap, (ea, eb), (wa, wb),
                            self.model, tuple(names), self.min_estimation_obs)
-        sel = np.flatnonzero(reasons == "")
+        sel = np.flatnonzero(~unplaced)
         # the placed pairs' rows (all of them, the rule: the arrays themselves, no gathered copies)
         every = len(sel) == len(reasons)
         pos_s, lo_s, flags_s = (pos, lo, flags) if every else (pos[sel], lo[sel], flags[sel])
@@ -398,7 +400,9 @@ class EventStudy:
             np.zeros((0, 1), dtype=bool), 1, tuple(names or ()))
         pos_k, lo_k, hi_k = (pos, lo, hi) if len(kept) == len(pos) else (pos[kept], lo[kept], hi[kept])
         est_dates = window_dates(D, pos_k, lo_k, hi_k, ea, eb)
-        if (flags != given_flags).any():  # else the column stays as it is (no text column made again)
+        # Flags are noted on moved days 0 and on flagged rows in event windows: else none changed.
+        noted = moved.any() or rows.any_masked or rows.any_gap
+        if noted and (flags != given_flags).any():  # else the column stays as it is (no text column made again)
             pairs["flags"] = flags
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
         return with_merged(merged, EventStudyResult(
@@ -410,7 +414,7 @@ class EventStudy:
             estimation_dates=est_dates,
             estimation_masked=done.n_masked,
             excluded=excluded,
-            alignment=pairs.assign(excluded_reason=reasons if bad.any() else ""),
+            alignment=pairs.assign(excluded_reason=reasons if bad.any() else repeated_text("", len(pairs))),
             rows=RowSource(Y, X, D, masked, pos_k, lo_k, hi_k, R if R is not Y else None,
                            (np.fromiter(offsets.values(), dtype=np.int64),
                             np.fromiter(x_from.values(), dtype=np.int64))),

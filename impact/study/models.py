@@ -32,6 +32,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from ..errors import ImpactError
+from ..textruns import empty_texts
 from .windows import centred_day_sums
 
 MODELS = ("market", "constant_mean", "market_adjusted", "raw", "ff3", "factors", "garch")
@@ -62,6 +63,13 @@ class NormalFit:
     param_cov: np.ndarray | None = None  # (P, 1+k, 1+k) covariance of (alpha, beta) (garch)
     pair_model: np.ndarray | None = None  # (P,) model of each pair when a study mixes models
     garch: np.ndarray | None = None  # (P, 3) omega, a, b of the GARCH(1,1) variance (garch)
+    unusable: np.ndarray | None = None  # (P,) bool: problem != "" (None: read from problem)
+
+    @property
+    def failed(self) -> np.ndarray:
+        """(P,) True where the fit is unusable (``problem`` holds why); the fits note it as a
+        mask, so a million pairs' texts are not compared."""
+        return self.unusable if self.unusable is not None else self.problem != ""
 
     @property
     def models(self) -> np.ndarray:
@@ -104,9 +112,10 @@ class NormalFit:
         return self.sigma2 * factor
 
 
-def _solve_slopes(model: str, xtx: np.ndarray, xty: np.ndarray, scale: np.ndarray, flat: np.ndarray,
-                  few: np.ndarray, problem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slopes from centred cross-products for every pair; records unidentified pairs in ``problem``.
+def solve_slopes(model: str, xtx: np.ndarray, xty: np.ndarray, scale: np.ndarray, flat: np.ndarray,
+                 few: np.ndarray, problem: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slopes from centred cross-products for every pair; records unidentified pairs in ``problem``
+    and returns them too (with the ``few`` ones): (X'X)^-1, slopes, unidentified.
 
     ``flat``: a regressor without variation; collinear factors are caught by the smallest
     eigenvalue of their correlation matrix being ~0. Unidentified pairs get an identity
@@ -125,7 +134,8 @@ def _solve_slopes(model: str, xtx: np.ndarray, xty: np.ndarray, scale: np.ndarra
     system = np.where(singular[:, None, None], np.eye(k), xtx)
     # One regressor: the inverse is the reciprocal (what LAPACK's solve gives, bit for bit; ~40x faster).
     xtx_inv = 1.0 / system if k == 1 else np.linalg.inv(system)
-    return xtx_inv, np.einsum("pkj,pj->pk", xtx_inv, xty)  # pragma: no mutate (upper-case einsum labels give the same sum)
+    slopes = np.einsum("pkj,pj->pk", xtx_inv, xty)  # pragma: no mutate (upper-case einsum labels give the same sum)
+    return xtx_inv, slopes, singular
 
 
 def n_parameters(model: str, k: int) -> int:
@@ -151,7 +161,7 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
     Xt = np.moveaxis(X, 2, 1)  # (P, k, L): contiguous rows per regressor make the batched products fast
     all_usable = bool(usable.all())
     n = np.full(P, float(y.shape[1])) if all_usable else np.count_nonzero(usable, axis=1).astype(float)
-    problem = np.full(P, "", dtype=object)
+    problem = empty_texts(P)
     n_params = n_parameters(model, k)
     need = max(min_obs, n_params + 2)
     few = n < need
@@ -165,6 +175,7 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
 
     xtx_inv = None
     Xc = None
+    bad = few  # pairs without a usable fit (the slopes' solve adds unidentified ones)
     if model in OLS_MODELS:
         # Centred regressors (zero on unusable rows): numerically the safe form of OLS.
         Xc = X0 - xbar[:, :, None]
@@ -176,7 +187,7 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
         # A regressor with no variation in the window cannot identify its slope.
         scale = np.einsum("pkk->pk", xtx)  # pragma: no mutate (upper-case einsum labels give the same sum)
         flat = (scale <= 1e-14 * n_safe[:, None]).any(axis=1) & ~few
-        xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
+        xtx_inv, beta, bad = solve_slopes(model, xtx, xty, scale, flat, few, problem)
         alpha = ybar - np.einsum("pk,pk->p", xbar, beta)
         mean_estimated = True
     elif model == "constant_mean":
@@ -204,7 +215,6 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
     df = n - max(n_params, 1)
     with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
         sigma2 = ssr / np.where(df > 0, df, np.nan)
-    bad = np.asarray(problem != "")
     alpha = alpha.astype(float)  # pragma: no mutate (astype(None) is float64)
     beta = beta.astype(float)  # pragma: no mutate (astype(None) is float64)
     for arr in (alpha, sigma2):
@@ -220,7 +230,7 @@ def fit_normal_returns(model: str, y: np.ndarray, X: np.ndarray, usable: np.ndar
     zero_var = tiny & ~bad
     problem[zero_var] = "zero residual variance in the estimation window (asset equals its benchmark?)"
     return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar, xtx_inv,
-                     mean_estimated, problem, tuple(names))
+                     mean_estimated, problem, tuple(names), unusable=bad | zero_var)
 
 
 def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, horizons: np.ndarray,
@@ -356,6 +366,7 @@ def fit_by_model(models: str | np.ndarray, fit_one) -> NormalFit:
         sigma2=scatter("sigma2", (), np.nan), n_obs=scatter("n_obs", (), 0, int),  # pragma: no mutate
         df=scatter("df", (), 0, int), mean_estimated=scatter("mean_estimated", (), False, bool),  # pragma: no mutate
         problem=scatter("problem", (), "", object),
+        unusable=scatter("unusable", (), False, bool) if all(f.unusable is not None for _, f in parts) else None,
         xbar=scatter("xbar", (k,), 0.0), xtx_inv=scatter("xtx_inv", (k, k), 0.0))
 
 
@@ -367,6 +378,8 @@ def concat_fits(parts: list[NormalFit]) -> NormalFit:
     if len(parts) == 1:
         return first
     changes: dict = {}
+    if any(p.unusable is None for p in parts):  # read from the problems where a part did not note it
+        changes["unusable"] = None
     if any(p.pair_model is not None for p in parts) or len({p.model for p in parts}) > 1:
         models = np.concatenate([p.models for p in parts])
         mixed = len(set(models.tolist())) > 1
@@ -383,64 +396,3 @@ def concat_fits(parts: list[NormalFit]) -> NormalFit:
         if isinstance(value, np.ndarray) and f.name not in changes:
             values[f.name] = np.concatenate([getattr(p, f.name) for p in parts])
     return replace(first, **values, **changes)  # type: ignore[arg-type]  # only the array fields, by name
-
-
-def fit_from_moments(model: str, n: np.ndarray, sy: np.ndarray, sx: np.ndarray, sxx: np.ndarray, sxy: np.ndarray,
-                     syy: np.ndarray, shift_y: np.ndarray, shift_x: np.ndarray, min_obs: int,
-                     names: tuple = ()) -> NormalFit:
-    """The estimates of :func:`fit_normal_returns` from each pair's window sums.
-
-    Inputs are sums over the pair's usable estimation rows of shifted data
-    y* = y - shift_y and x* = x - shift_x (the engine shifts by the asset's mean, so
-    the sums stay small and centring loses no precision): n, sum y*, sum x* (P, k),
-    sum x*x*' (P, k, k), sum x*y* (P, k), sum y*^2. OLS is invariant to the shift
-    except for the intercept, which is shifted back. Window sums come from
-    prefix sums over each asset's rows, so the cost is O(rows + pairs), not
-    O(pairs x window); results equal the window-by-window fit to rounding.
-    """
-    if model not in MODELS or model == "garch":
-        raise ImpactError(f"fit_from_moments cannot fit model {model!r}")
-    P, k = sx.shape
-    problem = np.full(P, "", dtype=object)
-    n_params = n_parameters(model, k)
-    need = max(min_obs, n_params + 2)
-    few = n < need
-    if few.any():
-        problem[few] = [f"too few estimation observations: {int(v)} < {need}" for v in n[few]]
-    n_safe = np.where(n > 0, n, 1.0)
-    ybar = sy / n_safe
-    xbar = sx / n_safe[:, None]
-    syy_c = syy - n * ybar**2
-    xtx_inv = None
-    if model in OLS_MODELS:
-        xtx = sxx - n[:, None, None] * xbar[:, :, None] * xbar[:, None, :]
-        xty = sxy - n[:, None] * xbar * ybar[:, None]
-        scale = np.einsum("pkk->pk", xtx)  # pragma: no mutate (upper-case einsum labels give the same sum)
-        # Raw second moments bound the rounding of the centred ones.
-        raw_scale = np.einsum("pkk->pk", sxx)  # pragma: no mutate (upper-case einsum labels give the same sum)
-        flat = (scale <= np.maximum(1e-14 * n_safe[:, None], 1e-12 * raw_scale)).any(axis=1) & ~few
-        xtx_inv, beta = _solve_slopes(model, xtx, xty, scale, flat, few, problem)
-        # no mutate below: upper-case einsum labels give the same sum
-        alpha = (ybar + shift_y) - np.einsum("pk,pk->p", xbar + shift_x, beta)  # pragma: no mutate
-        ssr = syy_c - np.einsum("pk,pk->p", beta, xty)  # pragma: no mutate (upper-case einsum labels give the same sum)
-        mean_estimated = True
-    elif model == "constant_mean":
-        beta, alpha, ssr, mean_estimated = np.zeros((P, k)), ybar + shift_y, syy_c, True
-    elif model == "market_adjusted":
-        # d = y - x: its sample variance (the shift cancels in the centred sums).
-        sd, sdd = sy - sx[:, 0], syy - 2 * sxy[:, 0] + sxx[:, 0, 0]
-        beta, alpha, ssr, mean_estimated = np.ones((P, k)), np.zeros(P), sdd - sd**2 / n_safe, False
-    else:  # raw
-        beta, alpha, ssr, mean_estimated = np.zeros((P, k)), np.zeros(P), syy_c, False
-    df = n - max(n_params, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):  # pragma: no mutate (np.errstate: warnings only)
-        sigma2 = np.maximum(ssr, 0.0) / np.where(df > 0, df, np.nan)
-    bad = np.asarray(problem != "")
-    alpha, beta = alpha.astype(float), beta.astype(float)  # pragma: no mutate (astype(None) is float64)
-    alpha[bad], sigma2[bad] = np.nan, np.nan
-    beta[bad] = np.nan  # pragma: no mutate (None assigned into a float array is NaN)
-    # SSR from moments carries rounding of order eps * sum(y*^2): below that it is zero.
-    tiny = ssr <= 1e-12 * np.maximum(syy, 1e-300)
-    problem[tiny & ~bad] = "zero residual variance in the estimation window (asset equals its benchmark?)"
-    return NormalFit(model, alpha, beta, sigma2, n.astype(int), df.astype(int), xbar + shift_x, xtx_inv,
-                     mean_estimated, problem, tuple(names))

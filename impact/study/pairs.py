@@ -9,6 +9,7 @@ from ..errors import ImpactError
 from ..events.align import align_events
 from ..events.catalog import Catalog, catalog_from_frame, instants_from_frame
 from ..events.contamination import contamination
+from ..textruns import repeated_text
 
 
 def pairs_from_events(events, assets: list[str], policy: str, panel, session_part: str = "close") -> pd.DataFrame:
@@ -64,8 +65,8 @@ def _pairs(events, assets: list[str], policy: str, panel, session_part: str) -> 
     else:
         pairs = pd.DataFrame({"event_id": events["event_id"].astype(str), "day0": dates.dt.normalize()})
         pairs = pairs.merge(pd.DataFrame({"asset": assets}), how="cross")
-    pairs["rule"] = "given_date"
-    pairs["flags"] = ""
+    pairs["rule"] = repeated_text("given_date", len(pairs))
+    pairs["flags"] = repeated_text("", len(pairs))
     return pairs
 
 

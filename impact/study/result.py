@@ -19,7 +19,7 @@ from scipy import special
 from ..errors import ImpactError
 from ..events.assets import registry
 from ..events.catalog import Catalog
-from ..textruns import join_runs
+from ..textruns import join_runs, repeated_text
 from .card import result_html, summary_text
 from .extensions import extend
 from .extensions import extension as _extension
@@ -282,11 +282,10 @@ class EventStudyResult(ResearchVerbs):
             car = self.abnormal[:, days[0]:days[-1] + 1].sum(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = car / (se := np.sqrt(self.fit.car_variance(self.benchmark, mask)))
-            self._cache[key] = pd.DataFrame({
+            self._cache[key] = pd.DataFrame({  # copy=False: the frame's own arrays (df copied), not copied again
                 "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
-                "window": f"[{window[0]},{window[1]}]", "car": car, "se": se, "t": t,
-                "p_value": t_pvalue(t, self.fit.df), "df": self.fit.df,
-            })
+                "window": repeated_text(f"[{window[0]},{window[1]}]", len(car)), "car": car, "se": se, "t": t,
+                "p_value": t_pvalue(t, self.fit.df), "df": self.fit.df.copy()}, copy=False)
         return self._cache[key].copy(deep=False)  # a new frame: the caller's changes stay its own
 
     def bhar(self, window: Window | None = None) -> pd.DataFrame:
@@ -318,7 +317,7 @@ class EventStudyResult(ResearchVerbs):
             t = (bhr - nbhr) / se
         return pd.DataFrame({
             "event_id": self.pairs["event_id"], "asset": self.pairs["asset"],
-            "window": f"[{window[0]},{window[1]}]", "bhar": bhr - nbhr, "bhr": bhr, "normal_bhr": nbhr,
+            "window": repeated_text(f"[{window[0]},{window[1]}]", len(bhr)), "bhar": bhr - nbhr, "bhr": bhr, "normal_bhr": nbhr,
             "se": se, "t": t, "p_value": t_pvalue(t, self.fit.df),
         })
 
