@@ -69,4 +69,4 @@ def fit_distributed(client, rows: StackedRows, index: np.ndarray, pos: np.ndarra
     order, kept_order = np.argsort(done.index, kind="stable"), np.argsort(done.kept, kind="stable")
     return Fitted(done.index[order], done.reasons[order], done.flags[order],
                   done.fit.take(kept_order) if done.fit is not None else None,
-                  *(getattr(done, name)[kept_order] for name in ("ar", "xev", "n_masked")), done.kept_mask[order])
+                  done.ar[kept_order], done.xev[kept_order], done.n_masked[kept_order], done.kept_mask[order])

@@ -401,8 +401,8 @@ class EventStudy:
         pos_k, lo_k, hi_k = (pos, lo, hi) if len(kept) == len(pos) else (pos[kept], lo[kept], hi[kept])
         est_dates = window_dates(D, pos_k, lo_k, hi_k, ea, eb)
         # Flags are noted on moved days 0 and on flagged rows in event windows: else none changed.
-        noted = moved.any() or rows.any_masked or rows.any_gap
-        if noted and (flags != given_flags).any():  # else the column stays as it is (no text column made again)
+        may_differ = moved.any() or rows.any_masked or rows.any_gap
+        if may_differ and (flags != given_flags).any():  # else the column stays as it is (no text column made again)
             pairs["flags"] = flags
         excluded = pairs.loc[bad, ["event_id", "asset"]].assign(reason=reasons[bad]).reset_index(drop=True)
         return with_merged(merged, EventStudyResult(
