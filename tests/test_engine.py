@@ -203,3 +203,36 @@ def test_an_asset_without_rows_is_excluded_with_the_reason():
     res = study.fit()
     assert res.excluded.set_index("asset").loc["B", "reason"] == "no returns for B in the data"
     assert res.pairs["asset"].tolist() == ["A"]
+
+
+@pytest.mark.parametrize("separate_raw", [False, True])
+def test_stacked_rows_equal_writing_each_asset_after_nan_filling(separate_raw):
+    """SYNTHETIC parts: runs of assets sharing regressors and dates (written as grids) broken by
+    other lengths, their own regressor arrays, other dates and uneven padding; every cell must be
+    what filling with NaN/NaT and then writing each asset's rows gives."""
+    rng = np.random.default_rng(8)
+    k = 2
+    shared_x, shared_d = rng.normal(size=(30, k)), np.arange(30).astype("datetime64[D]").astype("datetime64[ns]")
+    parts, starts, at = [], [], 3
+    for i in range(40):
+        n = 30 if i % 9 not in (4, 5) else 12 + i % 3
+        own = i % 9 == 7  # a copy of the regressors: not the shared object
+        x = shared_x[:n].copy() if own or n != 30 else shared_x
+        d = shared_d[:n] if n != 30 else shared_d
+        y = rng.normal(size=n)
+        parts.append((y, x, y + 1.0 if separate_raw else y, d))
+        starts.append(at)
+        at += n + (4 if i != 20 else 9)  # uneven padding after one asset
+    n_rows = at + 2
+    Y, X, R, D = engine_module.stack_rows(parts, starts, n_rows, k, separate_raw)
+    want_y, want_x = np.full(n_rows, np.nan), np.full((n_rows, k), np.nan)
+    want_r, want_d = np.full(n_rows, np.nan), np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[ns]")
+    for (y, x, r, d), s in zip(parts, starts):
+        want_y[s:s + len(y)], want_x[s:s + len(y)], want_r[s:s + len(y)], want_d[s:s + len(y)] = y, x, r, d
+    np.testing.assert_array_equal(Y, want_y)
+    np.testing.assert_array_equal(X, want_x)
+    np.testing.assert_array_equal(D, want_d)
+    np.testing.assert_array_equal(R, want_r if separate_raw else want_y)
+    assert (R is Y) is (not separate_raw)
+    runs = engine_module._grid_runs(parts, starts, n_rows)
+    assert len(runs) < len(parts) and max(b - a for a, b in runs) >= 3  # grids were used

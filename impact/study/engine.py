@@ -21,21 +21,43 @@ from .moments import fit_from_moments
 def stack_rows(parts: list, starts: list, n_rows: int, k: int, separate_raw: bool) -> tuple[np.ndarray, ...]:
     """Every asset's rows in one array each (``parts``: (y, x, raw, dates) per asset, placed at
     ``starts``), NaN/NaT between and after them: model returns Y, regressors X (n_rows, k), raw
-    returns R (Y itself unless ``separate_raw``) and dates D. Each cell is written once."""
+    returns R (Y itself unless ``separate_raw``) and dates D. Each cell is written once.
+
+    Consecutive assets with the same number of rows, the same room after them, one regressor
+    array and one dates array (the columns of one returns frame) are written as one grid
+    (asset x row), in a few array operations instead of several per asset."""
     Y = np.empty(n_rows)
     X = np.empty((n_rows, k))
     R = np.empty(n_rows) if separate_raw else Y
     D = np.empty(n_rows, dtype="datetime64[ns]")
-    end = 0
-    for (y, x, ret, dates), at in zip(parts, starts):
-        Y[end:at], X[end:at], D[end:at], R[end:at] = np.nan, np.nan, np.datetime64("NaT"), np.nan
-        n = len(y)
-        Y[at:at + n], X[at:at + n], D[at:at + n] = y, x, dates
+    first = int(starts[0]) if len(parts) else n_rows
+    Y[:first], X[:first], D[:first], R[:first] = np.nan, np.nan, np.datetime64("NaT"), np.nan
+    for i0, i1 in _grid_runs(parts, starts, n_rows):
+        n, m = len(parts[i0][0]), i1 - i0
+        at, end = int(starts[i0]), int(starts[i1]) if i1 < len(parts) else n_rows
+        shape = (m, (end - at) // m)  # assets x (each asset's rows and the padding after them)
+        y, x, d = Y[at:end].reshape(shape), X[at:end].reshape(shape + (k,)), D[at:end].reshape(shape)
+        np.stack([part[0] for part in parts[i0:i1]], out=y[:, :n])
+        x[:, :n], d[:, :n] = parts[i0][1], parts[i0][3]  # one array for the run: broadcast
+        y[:, n:], x[:, n:], d[:, n:] = np.nan, np.nan, np.datetime64("NaT")
         if separate_raw:
-            R[at:at + n] = ret
-        end = at + n
-    Y[end:], X[end:], D[end:], R[end:] = np.nan, np.nan, np.datetime64("NaT"), np.nan
+            r = R[at:end].reshape(shape)
+            np.stack([part[2] for part in parts[i0:i1]], out=r[:, :n])
+            r[:, n:] = np.nan
     return Y, X, R, D
+
+
+def _grid_runs(parts: list, starts: list, n_rows: int) -> list[tuple[int, int]]:
+    """Runs [i0, i1) of consecutive parts with equal lengths and equal room up to the next part
+    (or the end), one regressor object and one dates object: each run is one grid."""
+    if not parts:
+        return []
+    at = np.asarray(starts, dtype=np.int64)
+    room = np.diff(np.r_[at, n_rows])
+    key = np.array([(len(y), id(x), id(d)) for y, x, _, d in parts], dtype=np.uint64)  # ids: addresses
+    new = np.r_[True, (room[1:] != room[:-1]) | (key[1:] != key[:-1]).any(axis=1)]
+    edges = np.r_[np.flatnonzero(new), len(parts)]
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
 
 
 def regressor_sources(offsets: dict, groups: list) -> dict:
