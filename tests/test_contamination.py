@@ -190,6 +190,14 @@ def test_distinct_axes_and_one_search_per_axis_equal_a_search_per_array():
     got = search_by_axis([axes[f] for f in firsts], axis_of, values)
     want = [np.searchsorted(axes[firsts[k]], v, side="left") if k >= 0 else -1 for k, v in zip(axis_of, values)]
     assert got.tolist() == want
+    # Runs of one axis and value (one event's pairs across a frame's assets), searched once per run:
+    # runs of several lengths, a value repeated on another axis, runs without an axis.
+    lengths = rng.integers(1, 9, 200)
+    axis_runs, value_runs = np.repeat(axis_of, lengths), np.repeat(values, lengths)
+    value_runs[::7] = value_runs[0]
+    got = search_by_axis([axes[f] for f in firsts], axis_runs, value_runs)
+    want = [np.searchsorted(axes[firsts[k]], v, side="left") if k >= 0 else -1 for k, v in zip(axis_runs, value_runs)]
+    assert got.tolist() == want and len(got) > 2 * 200
 
 
 def test_index_axes_convert_each_index_object_once_and_compare_in_nanoseconds():

@@ -50,7 +50,21 @@ def index_axes(indexes: Sequence[pd.DatetimeIndex | None]) -> tuple[np.ndarray, 
 
 def search_by_axis(axes: Sequence[np.ndarray], axis_of: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``np.searchsorted(axes[axis_of[i]], values[i], side="left")`` for every i, one search per
-    axis; entries with ``axis_of < 0`` (no axis) get -1."""
+    axis; entries with ``axis_of < 0`` (no axis) get -1. Consecutive entries with the same axis
+    and value (one event's pairs across the assets of a frame) are searched once."""
+    n = len(values)
+    if n > 1:
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(values[1:], values[:-1], out=new[1:])
+        new[1:] |= axis_of[1:] != axis_of[:-1]
+        heads = np.flatnonzero(new)
+        if len(heads) <= n // 2:  # runs: the heads searched, the results repeated over each run
+            return np.repeat(_search_by_axis(axes, axis_of[heads], values[heads]), np.diff(np.r_[heads, n]))
+    return _search_by_axis(axes, axis_of, values)
+
+
+def _search_by_axis(axes: Sequence[np.ndarray], axis_of: np.ndarray, values: np.ndarray) -> np.ndarray:
     if len(axes) == 1:  # one calendar (a returns frame): one search
         return np.where(axis_of >= 0, np.searchsorted(axes[0], values, side="left"), -1)
     out = np.full(len(values), -1, dtype=np.int64)
