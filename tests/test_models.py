@@ -270,7 +270,7 @@ def test_raw_returns_and_dates_are_read_from_the_rows_when_asked(sample):
     events = pd.DataFrame({"event_id": ["a", "b"], "asset": ["FXI", "SOXX"], "date": ["2019-05-06", "2022-10-07"]})
     res = EventStudy(sample, events, market=None, model="factors", factors=facs.reset_index(), **CLEAN).fit()
     sub = res.take([1])  # before any read
-    assert res.__dict__["_raw"] is None and res.__dict__["_dates"] is None
+    assert res.__dict__["_raw"] is None and res.__dict__["_dates"] is None and res.__dict__["_estimation_dates"] is None
     for i, row in enumerate(res.pairs.itertuples()):
         r = _log_returns(sample, row.asset)
         p0 = r.index.searchsorted(pd.Timestamp(events.set_index("asset").loc[row.asset, "date"]))
@@ -282,6 +282,16 @@ def test_raw_returns_and_dates_are_read_from_the_rows_when_asked(sample):
     np.testing.assert_array_equal(sub.raw[0], res.raw[1])
     np.testing.assert_array_equal(sub.dates[0], res.dates[1])
     assert res.day0.tolist() == res.dates[:, list(res.rel_days).index(0)].tolist()
+    # Estimation windows' first and last sessions, read likewise: sessions -260 and -11 of day 0.
+    for i, row in enumerate(res.pairs.itertuples()):
+        r = _log_returns(sample, row.asset)
+        p0 = r.index.searchsorted(pd.Timestamp(events.set_index("asset").loc[row.asset, "date"]))
+        assert (res.estimation_dates[0][i], res.estimation_dates[1][i]) == (r.index[p0 - 260], r.index[p0 - 11])
+    params = res.params
+    assert params["estimation_start"].tolist() == list(pd.to_datetime(res.estimation_dates[0]))
+    assert sub.estimation_dates[0][0] == res.estimation_dates[0][1]  # taken before the read: from its rows
+    again = res.take([1])  # taken after the read: the values taken
+    assert again.__dict__["_estimation_dates"][1][0] == res.estimation_dates[1][1]
 
 
 def test_one_regressor_slopes_by_reciprocal_equal_lapacks_inverse_bit_for_bit():

@@ -105,12 +105,14 @@ def contamination(
     sessions: Mapping[str, pd.DatetimeIndex],
     event_window: tuple[int, int],
     mode: str = "exclude",
+    asset_codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Contamination:
     """Find overlapping event windows and the sessions to keep out of estimation.
 
     ``pairs`` needs ``event_id, asset, day0`` (day 0 is placed on the first of the
     asset's ``sessions`` on or after it, as the study does); pairs without a day 0
-    or whose asset has no sessions are skipped. One sorted sweep over all pairs in
+    or whose asset has no sessions are skipped. ``asset_codes``: the pairs' asset codes and the
+    assets' names (:func:`asset_codes`) when the caller has them. One sorted sweep over all pairs in
     numpy: the cost is linear in pairs plus overlapping pairs (no per-pair Python
     objects until the flags are rendered, once, at the end).
     """
@@ -120,7 +122,7 @@ def contamination(
     span = b - a
     # Assets and ids as integer codes (a text per distinct value, not per pair); the ids' codes
     # are sorted so ranking them ranks the ids, then one integer lexsort.
-    codes, names = _codes(pairs["asset"])
+    codes, names = _codes(pairs["asset"]) if asset_codes is None else asset_codes
     pos, n_sessions, stacked, base, unit = _positions(pairs, sessions, codes, names)
     placed = np.flatnonzero(pos >= 0)
     id_codes, id_names = _codes(pairs["event_id"], sort=True)
@@ -184,6 +186,11 @@ def _positions(pairs: pd.DataFrame, sessions: Mapping[str, pd.DatetimeIndex], co
     pos = np.where(ok, q, -1)
     unit = next((u for u in ("ns", "us", "ms", "s") if u in units), "ns")
     return pos, n_sessions, flat, starts[axis], unit
+
+
+def asset_codes(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' asset codes and the assets' names (as text, in order of first appearance)."""
+    return _codes(pairs["asset"])
 
 
 def _codes(column: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:

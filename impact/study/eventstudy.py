@@ -23,6 +23,7 @@ from ..events.align import SESSION_PARTS
 from ..events.assets import by_asset
 from ..events.catalog import Catalog
 from ..events.contamination import MODES as CONTAMINATION_MODES
+from ..events.contamination import asset_codes
 from ..progress import progress
 from ..textruns import empty_texts, repeated_text
 from .chunks import StackedRows, fit_pairs
@@ -38,7 +39,7 @@ from .models import (
 )
 from .pairs import apply_contamination, pairs_from_events, repeated_pairs, with_merged
 from .result import EventStudyResult
-from .windows import RowSource, Window, check_window, window_dates
+from .windows import RowSource, Window, check_window
 
 ENGINES = ("auto", "windows", "moments", "dask")
 
@@ -302,9 +303,10 @@ class EventStudy:
                                   self.session_part).reset_index(drop=True)
         if not len(pairs):
             raise ImpactError("no events to study: the events are empty (check the catalog filters or the events frame)")
-        sessions = self.panel.indexes(pairs["asset"].unique().tolist())
+        by_asset = asset_codes(pairs)  # the assets in order of first appearance: one pass over the texts
+        sessions = self.panel.indexes(by_asset[1].tolist())
         pairs, merged, self.contamination_report, self._event_windows, codes = apply_contamination(
-            pairs, sessions, self.event_window, self.contamination)
+            pairs, sessions, self.event_window, self.contamination, by_asset)
         # the assets with pairs left, in order of first appearance
         studied = list(sessions) if not len(merged) else pairs["asset"].unique().tolist()
         exclusions = self.estimation_exclusions
@@ -312,7 +314,8 @@ class EventStudy:
         if dupes.any():
             first = pairs[dupes].iloc[0]
             raise ImpactError(f"event {first['event_id']} is given twice for asset {first['asset']}")
-        bench = {a: self._benchmark_of(a) for a in studied}
+        bench = {a: self._benchmark_of(a) for a in studied} if isinstance(self.market, Mapping) \
+            else dict.fromkeys(studied, self.market)
         needs_bench = {a for a in bench if self.model_of(a) in NEEDS_BENCHMARK}
         if needs_bench:
             missing = [a for a in needs_bench if bench[a] is None]
@@ -399,7 +402,6 @@ class EventStudy:
             self.model if self.model not in ("garch", "mixed") else "market", np.zeros((0, 1)), np.zeros((0, 1, k)),
             np.zeros((0, 1), dtype=bool), 1, tuple(names or ()))
         pos_k, lo_k, hi_k = (pos, lo, hi) if len(kept) == len(pos) else (pos[kept], lo[kept], hi[kept])
-        est_dates = window_dates(D, pos_k, lo_k, hi_k, ea, eb)
         # Flags are noted on moved days 0 and on flagged rows in event windows: else none changed.
         may_differ = moved.any() or rows.any_masked or rows.any_gap
         if may_differ and (flags != given_flags).any():  # else the column stays as it is (no text column made again)
@@ -409,9 +411,9 @@ class EventStudy:
             study=self,
             pairs=pairs.copy(deep=False) if len(kept) == len(pairs) else pairs.loc[kept].reset_index(drop=True),
             fit=fit,
-            # raw returns and event dates: read from the rows on first use (study/windows.py event_rows_field)
+            # raw returns, event and estimation dates: read from the rows on first use (study/windows.py rows_field)
             abnormal=done.ar, raw=None, benchmark=done.xev, dates=None,  # type: ignore[arg-type]
-            estimation_dates=est_dates,
+            estimation_dates=None,  # type: ignore[arg-type]
             estimation_masked=done.n_masked,
             excluded=excluded,
             alignment=pairs.assign(excluded_reason=reasons if bad.any() else repeated_text("", len(pairs))),

@@ -70,12 +70,14 @@ def _pairs(events, assets: list[str], policy: str, panel, session_part: str) -> 
     return pairs
 
 
-def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode: str):
+def apply_contamination(pairs: pd.DataFrame, sessions: dict, event_window, mode: str,
+                        codes: tuple[np.ndarray, np.ndarray] | None = None):
     """The contamination policy (:mod:`impact.events.contamination`) applied to ``pairs``:
     (pairs to estimate, with ``overlap:`` flags; pairs merged into an earlier event, with
     ``excluded_reason``; the overlaps found; other events' windows to leave out of estimation;
-    the pairs to estimate's asset codes, the assets' names and their event ids' codes)."""
-    found = contamination(pairs, sessions, event_window, mode)
+    the pairs to estimate's asset codes, the assets' names and their event ids' codes).
+    ``codes``: the pairs' asset codes and the assets' names, when already made."""
+    found = contamination(pairs, sessions, event_window, mode, codes)
     # Flags and merges come from overlaps: without any, no per-pair text is read (or made).
     if found.flag_texts is not None:
         extra = found.flag_texts

@@ -27,7 +27,7 @@ from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
 from .statistics import cross_sectional_t, t_pvalue
 from .verbs import ResearchVerbs
-from .windows import RowSource, Window, check_window, event_rows_field
+from .windows import RowSource, Window, check_window, rows_field, taken_rows_fields
 
 __all__ = ["EventStudyResult", "extend"]  # extend: see impact.study.extensions
 
@@ -56,7 +56,7 @@ class EventStudyResult(ResearchVerbs):
     raw: np.ndarray            # (P, W) returns (None when built: read from ``rows`` on first use)
     benchmark: np.ndarray      # (P, W, k)
     dates: np.ndarray          # (P, W) (None when built: read from ``rows`` on first use)
-    estimation_dates: tuple
+    estimation_dates: tuple    # first and last date of each estimation window (None when built: read from ``rows``)
     estimation_masked: np.ndarray  # (P,) estimation rows left out by estimation_exclusions
     excluded: pd.DataFrame
     alignment: pd.DataFrame
@@ -79,13 +79,10 @@ class EventStudyResult(ResearchVerbs):
         rows = self.rows
         if rows is not None:
             rows = replace(rows, pos=rows.pos[index], lo=rows.lo[index], hi=rows.hi[index])
-        raw, dates = (None if self.__dict__.get(f"_{n}") is None else self.__dict__[f"_{n}"][index]  # unread: stay so
-                      for n in ("raw", "dates"))
         return replace(
             self, pairs=self.pairs.iloc[index].reset_index(drop=True), fit=self.fit.take(index),
-            abnormal=self.abnormal[index], raw=raw, benchmark=self.benchmark[index],  # type: ignore[arg-type]
-            dates=dates, estimation_dates=tuple(d[index] for d in self.estimation_dates),  # type: ignore[arg-type]
-            estimation_masked=self.estimation_masked[index], rows=rows, _cache={})
+            abnormal=self.abnormal[index], benchmark=self.benchmark[index],
+            estimation_masked=self.estimation_masked[index], rows=rows, _cache={}, **taken_rows_fields(self, index))
 
     @property
     def day0(self) -> np.ndarray:
@@ -445,5 +442,6 @@ class EventStudyResult(ResearchVerbs):
         return plots.result_heatmap(self, matrix, title or f"{label} by asset and event")
 
 
-EventStudyResult.raw = event_rows_field("raw")  # type: ignore[assignment]
-EventStudyResult.dates = event_rows_field("dates")  # type: ignore[assignment]
+EventStudyResult.raw = rows_field("raw")  # type: ignore[assignment]
+EventStudyResult.dates = rows_field("dates")  # type: ignore[assignment]
+EventStudyResult.estimation_dates = rows_field("estimation_dates")  # type: ignore[assignment]

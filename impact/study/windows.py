@@ -10,6 +10,7 @@ loop) only when a test asks for them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,23 +120,38 @@ def window_dates(D, pos, lo, hi, ea, eb):
     return D[np.minimum(np.maximum(pos + ea, lo), top)], D[np.minimum(np.maximum(pos + eb, lo), top)]
 
 
-def event_rows_field(name: str) -> property:
-    """``raw`` / ``dates`` of the event windows: the array given, or (None given, as the fit does)
-    read from the result's rows on first use and kept. A million pairs' raw returns and dates
-    are 176 MB that most studies never read."""
+def rows_field(name: str) -> property:
+    """``raw`` / ``dates`` of the event windows, or ``estimation_dates`` (first and last of each
+    estimation window): the value given, or (None given, as the fit does) read from the result's
+    rows on first use and kept. A million pairs' raw returns and dates are 176 MB that most
+    studies never read, and their estimation dates two gathers that only ``params`` reads."""
 
-    def get(result) -> np.ndarray:
+    def get(result):
         value = result.__dict__.get(f"_{name}")
         if value is None:
             rows = result.rows
             if rows is None:
                 raise ImpactError(f"this result holds no {name} and no rows to read them from")
-            at = rows.pos[:, None] + result.rel_days[None, :]
-            source = rows.D if name == "dates" else rows.R if rows.R is not None else rows.Y
-            value = result.__dict__[f"_{name}"] = source[at]
+            if name == "estimation_dates":
+                value = window_dates(rows.D, rows.pos, rows.lo, rows.hi, *result.study.estimation_window)
+            else:
+                at = rows.pos[:, None] + result.rel_days[None, :]
+                value = (rows.D if name == "dates" else rows.R if rows.R is not None else rows.Y)[at]
+            result.__dict__[f"_{name}"] = value
         return value
 
     def put(result, value) -> None:
         result.__dict__[f"_{name}"] = value
 
     return property(get, put)
+
+
+def taken_rows_fields(result, index: np.ndarray) -> dict[str, Any]:
+    """The :func:`rows_field` values of ``result`` for pairs ``index``: taken where read, else None
+    (read from the taken pairs' rows on first use)."""
+    out: dict[str, Any] = {}
+    for name in ("raw", "dates", "estimation_dates"):
+        value = result.__dict__.get(f"_{name}")
+        out[name] = None if value is None else tuple(v[index] for v in value) if name == "estimation_dates" \
+            else value[index]
+    return out
