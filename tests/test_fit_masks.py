@@ -5,6 +5,8 @@ through a whole study (kept pairs have no reason, excluded ones have one).
 All data here are SYNTHETIC (seeded random numbers), labelled as such."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,10 +67,16 @@ def test_the_mask_survives_mixed_models_and_joined_chunks():
     joined = concat_fits([one, two])
     np.testing.assert_array_equal(joined.failed, np.r_[one.problem, two.problem] != "")
     # A part without the mask (as a GARCH fit leaves it): the joined fit reads the texts.
-    from dataclasses import replace
     unnoted = concat_fits([one, replace(two, unusable=None)])
     assert unnoted.unusable is None
     np.testing.assert_array_equal(unnoted.failed, joined.failed)
+    # ... and so does a fit of mixed models where one model's fit has no mask.
+    def fit_one(m, i):
+        fit = fit_normal_returns(m, y[i], X[i], usable[i], 10)
+        return replace(fit, unusable=None) if m == "constant_mean" else fit
+    partly = fit_by_model(models, fit_one)
+    assert partly.unusable is None and partly.failed[1]  # row 1: a short constant_mean window
+    np.testing.assert_array_equal(partly.failed, mixed.failed)
 
 
 @pytest.mark.parametrize("late", [False, True])
