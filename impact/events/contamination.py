@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImpactError
-from ..textruns import join_runs
+from ..textruns import empty_texts, join_runs
 from .axes import index_axes, search_by_axis, stack_axes
 
 MODES = ("exclude", "merge", "ignore")
@@ -82,7 +82,7 @@ class Contamination:
 
     def _texts(self, texts: np.ndarray | None) -> pd.Series:
         # a million empty texts are made only when asked for, not for every study without overlaps
-        return pd.Series(np.full(len(self.index), "", dtype=object) if texts is None else texts, index=self.index,
+        return pd.Series(empty_texts(len(self.index)) if texts is None else texts, index=self.index,
                          dtype=object)
 
     @property
@@ -105,13 +105,13 @@ def contamination(
     sessions: Mapping[str, pd.DatetimeIndex],
     event_window: tuple[int, int],
     mode: str = "exclude",
-    asset_codes: tuple[np.ndarray, np.ndarray] | None = None,
+    by_asset: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Contamination:
     """Find overlapping event windows and the sessions to keep out of estimation.
 
     ``pairs`` needs ``event_id, asset, day0`` (day 0 is placed on the first of the
     asset's ``sessions`` on or after it, as the study does); pairs without a day 0
-    or whose asset has no sessions are skipped. ``asset_codes``: the pairs' asset codes and the
+    or whose asset has no sessions are skipped. ``by_asset``: the pairs' asset codes and the
     assets' names (:func:`asset_codes`) when the caller has them. One sorted sweep over all pairs in
     numpy: the cost is linear in pairs plus overlapping pairs (no per-pair Python
     objects until the flags are rendered, once, at the end).
@@ -122,7 +122,7 @@ def contamination(
     span = b - a
     # Assets and ids as integer codes (a text per distinct value, not per pair); the ids' codes
     # are sorted so ranking them ranks the ids, then one integer lexsort.
-    codes, names = _codes(pairs["asset"]) if asset_codes is None else asset_codes
+    codes, names = asset_codes(pairs) if by_asset is None else by_asset
     pos, n_sessions, stacked, base, unit = _positions(pairs, sessions, codes, names)
     placed = np.flatnonzero(pos >= 0)
     id_codes, id_names = _codes(pairs["event_id"], sort=True)
@@ -148,7 +148,7 @@ def contamination(
     gap = p[j] - p[i]
     decision = np.full(len(i), "flagged; other window excluded from estimation" if mode != "ignore" else "flagged",
                        dtype=object)
-    reason = np.full(len(pairs), "", dtype=object) if len(i) and mode == "merge" else None
+    reason = empty_texts(len(pairs)) if len(i) and mode == "merge" else None
     merges: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object))
     if reason is not None:
         merges = _merge(key, span, id_names[idc], p, order, i, j, decision, reason)
@@ -159,7 +159,7 @@ def contamination(
                              "decision": _take(*pd.factorize(decision)[::-1]) if len(i) else decision})
     flags = None
     if len(i):
-        flags = np.full(len(pairs), "", dtype=object)
+        flags = empty_texts(len(pairs))
         flags[order] = _render_flags(len(p), i, j, gap, p, idc, id_names, span, merges)
     return Contamination(mode, windows, overlaps[OVERLAP_COLUMNS], sessions, pairs.index, (codes, names, id_codes),
                          flags, reason)
@@ -248,7 +248,7 @@ def _render_flags(n: int, i, j, gap, p, idc, id_names, span: int, merges) -> np.
     ends = np.flatnonzero(np.r_[owner[1:] != owner[:-1], True]) + 1  # one past each pair's last note
     prefix = np.array(["overlap:" + x + "@" for x in id_names], dtype=object)[idc]
     steps = np.array([f"{g:+d}" for g in range(-span, span + 1)], dtype=object)
-    flags = np.full(n, "", dtype=object)
+    flags = empty_texts(n)
     lo = 0
     while lo < len(owner):
         hi = int(ends[min(int(np.searchsorted(ends, lo + RENDER_CHUNK)), len(ends) - 1)])

@@ -190,7 +190,8 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
     ev_idx = pos[:, None] + ev_off[None, :] if any_masked or rows.any_gap else None  # rows flagged: look them up
     y_ev = sliding_window_view(Y, W)[pos + wa]
     x_ev = np.swapaxes(sliding_window_view(X, W, axis=0)[xp + wa], 1, 2)
-    bad = fit.failed.copy()  # pairs given a reason below, as a mask (a million texts are not compared)
+    failed = fit.failed
+    bad = failed.copy()  # pairs given a reason below, as a mask (a million texts are not compared)
     if ev_idx is not None:
         for j, kk in zip(*np.nonzero(rows.noted[ev_idx])):
             note = f"{rows.masked_reason[ev_idx[j, kk]]}@{ev_off[kk]:+d}"
@@ -216,7 +217,7 @@ def _fit_chunk(rows: StackedRows, s: np.ndarray, pos: np.ndarray, models, flags:
             when = pd.Timestamp(D[pos[j] + day])
             reasons[j] = f"event window incomplete: missing return at rel_day {day:+d} ({when:%Y-%m-%d})"
         bad[j] = True
-    for j in np.flatnonzero(fit.failed):
+    for j in np.flatnonzero(failed):
         if not reasons[j]:
             reasons[j] = fit.problem[j]
     keep = ~bad

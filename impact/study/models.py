@@ -264,7 +264,7 @@ def fit_garch(y: np.ndarray, X: np.ndarray, usable: np.ndarray, min_obs: int, ho
     param_cov = np.full((P, 1 + k, 1 + k), np.nan)
     garch = np.full((P, 3), np.nan)
     n = usable.sum(axis=1)
-    problem = np.full(P, "", dtype=object)
+    problem = empty_texts(P)
     need = max(min_obs, 1 + k + 3 + 2)
     hmax = int(np.max(horizons))
     # The fit is on 100*y = c + b (100*x): alpha = c/100, beta = b, so Var(alpha) = Var(c)/1e4,

@@ -27,7 +27,7 @@ from .hypotheses import pair_hypotheses, sign_reason
 from .models import NormalFit
 from .statistics import cross_sectional_t, t_pvalue
 from .verbs import ResearchVerbs
-from .windows import RowSource, Window, check_window, rows_field, taken_rows_fields
+from .windows import ROWS_FIELDS, RowSource, Window, check_window, rows_field, taken_rows_fields
 
 __all__ = ["EventStudyResult", "extend"]  # extend: see impact.study.extensions
 
@@ -442,6 +442,5 @@ class EventStudyResult(ResearchVerbs):
         return plots.result_heatmap(self, matrix, title or f"{label} by asset and event")
 
 
-EventStudyResult.raw = rows_field("raw")  # type: ignore[assignment]
-EventStudyResult.dates = rows_field("dates")  # type: ignore[assignment]
-EventStudyResult.estimation_dates = rows_field("estimation_dates")  # type: ignore[assignment]
+for _name in ROWS_FIELDS:  # raw, dates, estimation_dates: read from the rows on first use
+    setattr(EventStudyResult, _name, rows_field(_name))

@@ -120,6 +120,10 @@ def window_dates(D, pos, lo, hi, ea, eb):
     return D[np.minimum(np.maximum(pos + ea, lo), top)], D[np.minimum(np.maximum(pos + eb, lo), top)]
 
 
+#: The result fields :func:`rows_field` reads from the rows on first use.
+ROWS_FIELDS = ("raw", "dates", "estimation_dates")
+
+
 def rows_field(name: str) -> property:
     """``raw`` / ``dates`` of the event windows, or ``estimation_dates`` (first and last of each
     estimation window): the value given, or (None given, as the fit does) read from the result's
@@ -150,7 +154,7 @@ def taken_rows_fields(result, index: np.ndarray) -> dict[str, Any]:
     """The :func:`rows_field` values of ``result`` for pairs ``index``: taken where read, else None
     (read from the taken pairs' rows on first use)."""
     out: dict[str, Any] = {}
-    for name in ("raw", "dates", "estimation_dates"):
+    for name in ROWS_FIELDS:
         value = result.__dict__.get(f"_{name}")
         out[name] = None if value is None else tuple(v[index] for v in value) if name == "estimation_dates" \
             else value[index]
